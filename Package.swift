@@ -1,0 +1,81 @@
+// swift-tools-version:6.2
+import PackageDescription
+
+let package = Package(
+    name: "apus",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "apus", targets: ["apus"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-nio-extras.git", from: "1.35.2"),
+        .package(url: "https://github.com/apple/swift-nio-ssl.git", from: "2.37.6"),
+        .package(url: "https://github.com/groue/GRDB.swift.git", from: "7.10.0"),
+        .package(url: "https://github.com/LebJe/TOMLKit.git", from: "0.6.0"),
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
+    ],
+    targets: [
+        .systemLibrary(
+            name: "CSodium",
+            pkgConfig: "libsodium",
+            providers: [.apt(["libsodium-dev"])]
+        ),
+        .target(name: "Sodium", dependencies: ["CSodium"]),
+        .target(name: "MatrixProtocol", dependencies: ["Sodium"]),
+        .target(name: "ApusConfig", dependencies: [
+            "MatrixProtocol",
+            .product(name: "TOMLKit", package: "TOMLKit"),
+        ]),
+        .target(name: "Store", dependencies: [
+            "MatrixProtocol",
+            .product(name: "GRDB", package: "GRDB.swift"),
+            .product(name: "Logging", package: "swift-log"),
+        ]),
+        .target(name: "FederationClient", dependencies: [
+            "MatrixProtocol", "ApusConfig",
+        ]),
+        .target(name: "Services", dependencies: [
+            "MatrixProtocol", "Sodium", "ApusConfig", "Store", "FederationClient",
+            .product(name: "Logging", package: "swift-log"),
+        ]),
+        .target(name: "ClientAPI", dependencies: [
+            "Services", "MatrixProtocol",
+            .product(name: "Hummingbird", package: "hummingbird"),
+        ]),
+        .target(name: "FederationAPI", dependencies: [
+            "Services", "MatrixProtocol",
+            .product(name: "Hummingbird", package: "hummingbird"),
+        ]),
+        .target(name: "Server", dependencies: [
+            "ClientAPI", "FederationAPI", "Services", "ApusConfig", "MatrixProtocol",
+            .product(name: "Hummingbird", package: "hummingbird"),
+            .product(name: "HummingbirdTLS", package: "hummingbird"),
+            .product(name: "NIOSSL", package: "swift-nio-ssl"),
+            .product(name: "NIOHTTPCompression", package: "swift-nio-extras"),
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+        ]),
+        .executableTarget(name: "apus", dependencies: [
+            "Server", "Services", "ApusConfig", "Store", "Sodium", "MatrixProtocol",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            .product(name: "Logging", package: "swift-log"),
+        ]),
+        .executableTarget(name: "apus-bench", dependencies: [
+            "Store", "MatrixProtocol", "Sodium",
+        ], path: "Benchmarks/apus-bench"),
+        .testTarget(name: "SodiumTests", dependencies: ["Sodium"]),
+        .testTarget(name: "MatrixProtocolTests", dependencies: ["MatrixProtocol", "Sodium"]),
+        .testTarget(name: "ApusConfigTests", dependencies: ["ApusConfig"]),
+        .testTarget(name: "StoreTests", dependencies: ["Store", "MatrixProtocol"]),
+        .testTarget(name: "ServerTests", dependencies: [
+            "Server", "Services", "ApusConfig", "Sodium", "MatrixProtocol",
+            .product(name: "HummingbirdTesting", package: "hummingbird"),
+        ]),
+    ],
+    swiftLanguageModes: [.v6]
+)

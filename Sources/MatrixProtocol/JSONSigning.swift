@@ -1,0 +1,59 @@
+import Sodium
+
+/// Signing and verifying JSON objects (spec appendices, "Signing JSON"): the signature covers
+/// the canonical JSON of the object without `signatures` and `unsigned`.
+public enum JSONSigning {
+    /// The exact bytes a signature covers.
+    public static func signingBytes(_ object: JSONObject) throws(CanonicalJSONError) -> [UInt8] {
+        var copy = object
+        copy["signatures"] = nil
+        copy["unsigned"] = nil
+        return try copy.canonicalBytes()
+    }
+
+    /// Adds `signatures.<entity>.<keyID>`, keeping other signatures already present.
+    public static func sign(_ object: JSONObject, entity: String, key: SigningKey) throws(CanonicalJSONError) -> JSONObject {
+        let signature = key.keyPair.sign(try signingBytes(object))
+        var result = object
+        var signatures = object["signatures"]?.objectValue ?? JSONObject()
+        var mine = signatures[entity]?.objectValue ?? JSONObject()
+        mine[key.keyID] = .string(Base64.encode(signature))
+        signatures[entity] = .object(mine)
+        result["signatures"] = .object(signatures)
+        return result
+    }
+
+    /// Checks the signature by `entity` with `keyID` against `publicKey`.
+    public static func verify(_ object: JSONObject, entity: String, keyID: String, publicKey: [UInt8]) throws(SignatureError) {
+        guard let signatures = object["signatures"] else { throw .missing("the object has no signatures") }
+        guard let byEntity = signatures.objectValue else { throw .malformed("'signatures' is not an object") }
+        guard let entry = byEntity[entity] else { throw .missing("no signature from \(entity)") }
+        guard let byKey = entry.objectValue else { throw .malformed("signatures.\(entity) is not an object") }
+        guard let sigValue = byKey[keyID] else { throw .missing("no signature from \(entity) with key \(keyID)") }
+        guard let sigText = sigValue.stringValue, let signature = Base64.decode(sigText) else {
+            throw .malformed("signature from \(entity) with key \(keyID) is not base64")
+        }
+        let bytes: [UInt8]
+        do { bytes = try signingBytes(object) } catch { throw .malformed("not canonical JSON: \(error)") }
+        guard Ed25519.verify(signature: signature, message: bytes, publicKey: publicKey) else {
+            throw .invalid("signature from \(entity) with key \(keyID) does not verify")
+        }
+    }
+
+    /// Key IDs that `entity` signed with (supported algorithms only).
+    public static func keyIDs(in object: JSONObject, entity: String) -> [String] {
+        (object["signatures"]?[entity]?.objectValue?.keys ?? []).filter { $0.hasPrefix("ed25519:") }
+    }
+}
+
+public enum SignatureError: Error, Equatable, Sendable, CustomStringConvertible {
+    case missing(String)
+    case malformed(String)
+    case invalid(String)
+
+    public var description: String {
+        switch self {
+        case .missing(let s), .malformed(let s), .invalid(let s): s
+        }
+    }
+}

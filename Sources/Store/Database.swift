@@ -1,0 +1,89 @@
+import Foundation
+import GRDB
+import Logging
+
+/// The Apus SQLite database: a WAL pool of readers plus the single write lane.
+///
+/// Opening migrates the schema to the newest version this binary knows. Reads run concurrently on
+/// the pool; every write goes through ``writer`` so that concurrent writes are group-committed.
+public final class Database: Sendable {
+    /// How hard SQLite syncs on commit (`PRAGMA synchronous`).
+    public enum Synchronous: String, Sendable, CaseIterable {
+        /// fsync on every commit: an acknowledged write survives power loss (the default).
+        case full
+        /// fsync only at checkpoints: a power loss may drop the last commits (never corrupts).
+        case normal
+    }
+
+    /// Path of the database file.
+    public let path: String
+    public let synchronous: Synchronous
+    /// The one writer; use it for every change.
+    public let writer: WriteLane
+    private let pool: DatabasePool
+
+    /// Opens (creating it and its parent directories if needed) and migrates the database at `path`.
+    public init(
+        path: String,
+        synchronous: Synchronous = .full,
+        logger: Logger = Logger(label: "apus.store")
+    ) throws {
+        let directory = URL(fileURLWithPath: path).deletingLastPathComponent()
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+
+        var configuration = Configuration()
+        configuration.foreignKeysEnabled = true
+        // The lane serialises our own writes; the timeout only covers other processes
+        // (`sqlite3` shell, backups) holding the lock for a moment.
+        configuration.busyMode = .timeout(5)
+        configuration.label = "apus.db"
+        let pool = try DatabasePool(path: path, configuration: configuration)
+
+        // GRDB sets NORMAL when it enables WAL, after `prepareDatabase` has run, so the choice is
+        // applied here, on the writer: the only connection that commits.
+        try pool.writeWithoutTransaction { db in
+            try db.execute(sql: "PRAGMA synchronous = \(synchronous.rawValue.uppercased())")
+        }
+        try Self.migrate(pool, logger: logger)
+
+        self.path = path
+        self.synchronous = synchronous
+        self.pool = pool
+        self.writer = WriteLane(pool)
+    }
+
+    /// Number of applied migrations (compare with ``knownSchemaVersion``).
+    public var schemaVersion: Int {
+        get async throws {
+            try await pool.read { db in try Migrations.migrator.appliedIdentifiers(db).count }
+        }
+    }
+
+    /// Number of migrations this binary knows; a fully migrated database has this version.
+    public static var knownSchemaVersion: Int { Migrations.count }
+
+    /// Runs `work` on a reader connection, in a snapshot that sees every acknowledged write.
+    public func read<T: Sendable>(_ work: @escaping @Sendable (GRDB.Database) throws -> T) async throws -> T {
+        try await pool.read(work)
+    }
+
+    /// Finishes the writes already queued, refuses new ones, then closes every connection.
+    public func close() async throws {
+        await writer.close()
+        try pool.close()
+    }
+
+    private static func migrate(_ pool: DatabasePool, logger: Logger) throws {
+        let migrator = Migrations.migrator
+        let pending = try pool.read { db in
+            // GRDB traps on a database migrated beyond what it knows: refuse politely instead.
+            let applied = try migrator.appliedIdentifiers(db)
+            let unknown = applied.subtracting(migrator.migrations)
+            guard unknown.isEmpty else { throw StoreError.unknownMigrations(unknown.sorted()) }
+            return migrator.migrations.filter { !applied.contains($0) }
+        }
+        guard !pending.isEmpty else { return }
+        try migrator.migrate(pool)
+        logger.info("database migrated", metadata: ["applied": "\(pending.joined(separator: ","))"])
+    }
+}

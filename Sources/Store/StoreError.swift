@@ -1,0 +1,10 @@
+/// Errors raised by the store itself (SQLite errors pass through as GRDB's `DatabaseError`).
+public enum StoreError: Error, Sendable, Equatable {
+    /// The write lane was closed; the write was not attempted.
+    case closed
+    /// The file was migrated by a newer Apus: this binary does not know every applied migration,
+    /// so it must not touch the schema.
+    case unknownMigrations([String])
+    /// A signing key ID is already recorded with a different public key.
+    case signingKeyConflict(keyID: String)
+}

@@ -1,0 +1,159 @@
+import GRDB
+
+/// The single writer of the database. Group commit: writes that arrive while a transaction is
+/// committing wait, then all of them (up to ``maxBatch``) run in the next transaction, so one
+/// fsync acknowledges many writes.
+///
+/// Each write runs in its own savepoint: if it throws, only its changes are rolled back and only
+/// its caller gets the error. A caller resumes only after the COMMIT that holds its write
+/// succeeded; if the COMMIT fails, every write of the batch gets that error.
+public actor WriteLane {
+    /// Counters for benchmarks and metrics.
+    public struct Stats: Sendable, Equatable {
+        /// Transactions attempted (one per batch).
+        public var transactions = 0
+        /// Writes run (committed or not).
+        public var writes = 0
+        /// Largest batch so far.
+        public var largestBatch = 0
+    }
+
+    /// Upper bound on writes per transaction, so one huge batch does not delay its first callers.
+    public static let maxBatch = 256
+
+    public private(set) var stats = Stats()
+
+    private let pool: DatabasePool
+    private var queue: [PendingWrite] = []
+    private var isDraining = false
+    private var isClosed = false
+    private var idleWaiters: [CheckedContinuation<Void, Never>] = []
+
+    init(_ pool: DatabasePool) {
+        self.pool = pool
+    }
+
+    /// Runs `work` in the next group-committed transaction and returns its result once durable.
+    ///
+    /// `work` runs inside a savepoint of a shared transaction: it must not begin or commit
+    /// transactions itself. It is not cancelled with the calling task — once queued, it runs.
+    public func write<T: Sendable>(
+        _ work: @escaping @Sendable (GRDB.Database) throws -> T
+    ) async throws -> T {
+        try await withCheckedThrowingContinuation { continuation in
+            enqueue(PendingWrite(work: work, continuation: continuation))
+        }
+    }
+
+    /// Commits what is queued, then refuses new writes with ``StoreError/closed``.
+    public func close() async {
+        isClosed = true
+        guard isDraining else { return }
+        await withCheckedContinuation { idleWaiters.append($0) }
+    }
+
+    private func enqueue(_ write: PendingWrite) {
+        guard !isClosed else { return write.abandon(StoreError.closed) }
+        queue.append(write)
+        guard !isDraining else { return }
+        isDraining = true
+        // A task of the lane's own, not the caller's: GRDB interrupts SQLite when the awaiting
+        // task is cancelled, and one caller's cancellation must not abort everyone's batch.
+        Task { await drain() }
+    }
+
+    private func drain() async {
+        while !queue.isEmpty {
+            let batch = Array(queue.prefix(Self.maxBatch))
+            queue.removeFirst(batch.count)
+            await commit(batch)
+        }
+        isDraining = false
+        for waiter in idleWaiters { waiter.resume() }
+        idleWaiters = []
+    }
+
+    private func commit(_ batch: [PendingWrite]) async {
+        stats.transactions += 1
+        stats.writes += batch.count
+        stats.largestBatch = max(stats.largestBatch, batch.count)
+        // While this awaits, new writes queue up: they form the next batch.
+        let outcome: BatchOutcome
+        do {
+            outcome = try await pool.writeWithoutTransaction { db in Self.run(batch, in: db) }
+        } catch {
+            outcome = BatchOutcome(deliveries: [], error: error)
+        }
+        for (index, write) in batch.enumerated() {
+            if index < outcome.deliveries.count {
+                outcome.deliveries[index](outcome.error)
+            } else {
+                write.abandon(outcome.error ?? StoreError.closed)
+            }
+        }
+    }
+
+    /// Runs on GRDB's writer queue, off the cooperative pool. Never throws: the transaction's
+    /// error travels in the outcome so that every caller can be answered.
+    private nonisolated static func run(_ batch: [PendingWrite], in db: GRDB.Database) -> BatchOutcome {
+        var deliveries: [PendingWrite.Delivery] = []
+        deliveries.reserveCapacity(batch.count)
+        do {
+            try db.inTransaction(.immediate) {
+                for write in batch {
+                    deliveries.append(write.run(db))
+                }
+                return .commit
+            }
+            return BatchOutcome(deliveries: deliveries, error: nil)
+        } catch {
+            return BatchOutcome(deliveries: deliveries, error: error)
+        }
+    }
+}
+
+/// What a batch produced: one delivery per write that ran, and the transaction's error if the
+/// BEGIN or COMMIT failed.
+private struct BatchOutcome: Sendable {
+    var deliveries: [PendingWrite.Delivery]
+    var error: (any Error)?
+}
+
+/// A queued write, type-erased so writes of any result type share one queue.
+private struct PendingWrite: Sendable {
+    /// Resumes the caller once the fate of the transaction is known (`nil`: committed).
+    typealias Delivery = @Sendable (_ transactionError: (any Error)?) -> Void
+
+    /// Runs the work in its own savepoint and returns how to answer its caller.
+    let run: @Sendable (GRDB.Database) -> Delivery
+    /// Answers the caller with an error when the work never ran.
+    let abandon: @Sendable (any Error) -> Void
+
+    init<T: Sendable>(
+        work: @escaping @Sendable (GRDB.Database) throws -> T,
+        continuation: CheckedContinuation<T, any Error>
+    ) {
+        run = { db in
+            let result: Result<T, any Error>
+            do {
+                var value: T?
+                try db.inSavepoint {
+                    value = try work(db)
+                    return .commit
+                }
+                result = .success(value!)
+            } catch {
+                result = .failure(error)
+            }
+            return { transactionError in
+                // A write that failed on its own reports its own error, whatever the commit did.
+                if case .success = result, let transactionError {
+                    continuation.resume(throwing: transactionError)
+                } else {
+                    continuation.resume(with: result)
+                }
+            }
+        }
+        abandon = { continuation.resume(throwing: $0) }
+    }
+}

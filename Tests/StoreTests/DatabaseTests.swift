@@ -1,0 +1,100 @@
+import Foundation
+import GRDB
+import Store
+import Testing
+
+@Suite struct DatabaseTests {
+    @Test func freshFileIsMigrated() async throws {
+        try await withTemporaryDatabase { database, directory in
+            #expect(FileManager.default.fileExists(atPath: directory.databasePath))
+            #expect(try await database.schemaVersion == Database.knownSchemaVersion)
+            #expect(Database.knownSchemaVersion >= 1)
+            let columns = try await database.read { db in
+                try db.columns(in: "local_signing_keys").map(\.name)
+            }
+            #expect(columns == ["key_id", "public_key", "created_ts", "expired_ts"])
+        }
+    }
+
+    @Test func reopeningDoesNotRerunMigrations() async throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let first = try Database(path: directory.databasePath)
+        try await first.writer.write { db in
+            try db.execute(sql: "INSERT INTO local_signing_keys VALUES ('ed25519:a', 'pk', 1, NULL)")
+        }
+        try await first.close()
+
+        // 0001 would fail with "table already exists" if it ran again.
+        let second = try Database(path: directory.databasePath)
+        #expect(try await second.schemaVersion == Database.knownSchemaVersion)
+        let count = try await second.read { db in
+            try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM local_signing_keys")
+        }
+        #expect(count == 1)
+        try await second.close()
+    }
+
+    @Test func refusesDatabaseFromNewerBinary() async throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let database = try Database(path: directory.databasePath)
+        try await database.writer.write { db in
+            try db.execute(sql: "INSERT INTO grdb_migrations (identifier) VALUES ('9999_future')")
+        }
+        try await database.close()
+
+        #expect(throws: StoreError.unknownMigrations(["9999_future"])) {
+            _ = try Database(path: directory.databasePath)
+        }
+    }
+
+    @Test(arguments: [(Database.Synchronous.full, 2), (.normal, 1)])
+    func pragmasAreAsConfigured(synchronous: Database.Synchronous, expected: Int) async throws {
+        try await withTemporaryDatabase(synchronous: synchronous) { database, _ in
+            // synchronous matters on the connection that commits: the writer's.
+            let (level, foreignKeys) = try await database.writer.write { db in
+                (try Int.fetchOne(db, sql: "PRAGMA synchronous"), try Bool.fetchOne(db, sql: "PRAGMA foreign_keys"))
+            }
+            #expect(level == expected)
+            #expect(foreignKeys == true)
+            let journal = try await database.read { db in try String.fetchOne(db, sql: "PRAGMA journal_mode") }
+            #expect(journal == "wal")
+        }
+    }
+
+    @Test func dataSurvivesCloseAndReopen() async throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let first = try Database(path: directory.databasePath)
+        try await first.writer.write { db in
+            try db.execute(sql: "CREATE TABLE notes (id INTEGER PRIMARY KEY, body TEXT NOT NULL)")
+        }
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for index in 0..<20 {
+                group.addTask {
+                    try await first.writer.write { db in
+                        try db.execute(sql: "INSERT INTO notes (id, body) VALUES (?, ?)", arguments: [index, "n\(index)"])
+                    }
+                }
+            }
+            try await group.waitForAll()
+        }
+        try await first.close()
+
+        let second = try Database(path: directory.databasePath)
+        let bodies = try await second.read { db in try String.fetchAll(db, sql: "SELECT body FROM notes ORDER BY id") }
+        #expect(bodies == (0..<20).map { "n\($0)" })
+        try await second.close()
+    }
+
+    @Test func writesAfterCloseAreRefused() async throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let database = try Database(path: directory.databasePath)
+        try await database.close()
+        await #expect(throws: StoreError.closed) {
+            try await database.writer.write { _ in 1 }
+        }
+    }
+}

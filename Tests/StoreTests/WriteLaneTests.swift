@@ -1,0 +1,166 @@
+import GRDB
+import Store
+import Testing
+
+private struct Refused: Error, Equatable {}
+
+@Suite struct WriteLaneTests {
+    private func createTable(_ database: Database) async throws {
+        try await database.writer.write { db in
+            try db.execute(sql: "CREATE TABLE items (id INTEGER PRIMARY KEY, body TEXT NOT NULL)")
+        }
+    }
+
+    private func count(_ database: Database) async throws -> Int {
+        try await database.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM items") ?? 0 }
+    }
+
+    @Test func concurrentWritersAreGroupCommitted() async throws {
+        try await withTemporaryDatabase { database, _ in
+            try await createTable(database)
+            let before = await database.writer.stats
+            let writers = 200
+            let ids = try await withThrowingTaskGroup(of: Int64.self) { group in
+                for index in 0..<writers {
+                    group.addTask {
+                        try await database.writer.write { db in
+                            try db.execute(sql: "INSERT INTO items (body) VALUES (?)", arguments: ["row \(index)"])
+                            return db.lastInsertedRowID
+                        }
+                    }
+                }
+                return try await group.reduce(into: [Int64]()) { $0.append($1) }
+            }
+            #expect(Set(ids).count == writers)
+            #expect(try await count(database) == writers)
+
+            let stats = await database.writer.stats
+            #expect(stats.writes - before.writes == writers)
+            #expect(stats.transactions - before.transactions < writers)
+            #expect(stats.largestBatch > 1)
+        }
+    }
+
+    @Test func failingWriteRollsBackOnlyItself() async throws {
+        try await withTemporaryDatabase { database, _ in
+            try await createTable(database)
+            let results = await withTaskGroup(of: (Int, Result<Int64, any Error>).self) { group in
+                for index in 0..<50 {
+                    group.addTask {
+                        do {
+                            let id = try await database.writer.write { db in
+                                try db.execute(sql: "INSERT INTO items (body) VALUES (?)", arguments: ["row \(index)"])
+                                // The failing write has already written: its row must be rolled back.
+                                if index == 25 { throw Refused() }
+                                return db.lastInsertedRowID
+                            }
+                            return (index, .success(id))
+                        } catch {
+                            return (index, .failure(error))
+                        }
+                    }
+                }
+                return await group.reduce(into: [Int: Result<Int64, any Error>]()) { $0[$1.0] = $1.1 }
+            }
+            for (index, result) in results {
+                if index == 25 {
+                    #expect(throws: Refused()) { try result.get() }
+                } else {
+                    #expect(throws: Never.self) { try result.get() }
+                }
+            }
+            #expect(try await count(database) == 49)
+            let failedBody = try await database.read { db in
+                try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM items WHERE body = 'row 25'")
+            }
+            #expect(failedBody == 0)
+        }
+    }
+
+    @Test func failingWriteInSameBatchDoesNotLoseOthers() async throws {
+        // Deterministic batching: the first write blocks the writer queue until the others are
+        // queued, so the next transaction holds all of them.
+        try await withTemporaryDatabase { database, _ in
+            try await createTable(database)
+            let release = AsyncGate()
+            let blocker = Task {
+                try await database.writer.write { _ in release.waitBlocking() }
+            }
+            try await Task.sleep(for: .milliseconds(50))
+            let statsBefore = await database.writer.stats
+
+            async let ok1: Int64 = database.writer.write { db in
+                try db.execute(sql: "INSERT INTO items (body) VALUES ('a')")
+                return db.lastInsertedRowID
+            }
+            async let bad: Int64 = database.writer.write { db in
+                try db.execute(sql: "INSERT INTO items (body) VALUES ('b')")
+                throw Refused()
+            }
+            async let ok2: Int64 = database.writer.write { db in
+                try db.execute(sql: "INSERT INTO items (body) VALUES ('c')")
+                return db.lastInsertedRowID
+            }
+            try await Task.sleep(for: .milliseconds(50))
+            release.open()
+            try await blocker.value
+
+            _ = try await ok1
+            _ = try await ok2
+            await #expect(throws: Refused()) { try await bad }
+            let stats = await database.writer.stats
+            #expect(stats.transactions - statsBefore.transactions == 1)
+            let bodies = try await database.read { db in try String.fetchAll(db, sql: "SELECT body FROM items ORDER BY body") }
+            #expect(bodies == ["a", "c"])
+        }
+    }
+
+    @Test func failedCommitFailsTheWholeBatch() async throws {
+        try await withTemporaryDatabase { database, _ in
+            try await database.writer.write { db in
+                try db.execute(sql: """
+                    CREATE TABLE parents (id INTEGER PRIMARY KEY);
+                    CREATE TABLE children (parent INTEGER REFERENCES parents(id) DEFERRABLE INITIALLY DEFERRED);
+                    """)
+            }
+            let release = AsyncGate()
+            let blocker = Task { try await database.writer.write { _ in release.waitBlocking() } }
+            try await Task.sleep(for: .milliseconds(50))
+
+            // A deferred foreign key is checked at COMMIT: the violation fails the whole batch.
+            async let innocent: Void = database.writer.write { db in
+                try db.execute(sql: "INSERT INTO parents (id) VALUES (1)")
+            }
+            async let violator: Void = database.writer.write { db in
+                try db.execute(sql: "INSERT INTO children (parent) VALUES (42)")
+            }
+            try await Task.sleep(for: .milliseconds(50))
+            release.open()
+            try await blocker.value
+
+            await #expect(throws: DatabaseError.self) { try await innocent }
+            await #expect(throws: DatabaseError.self) { try await violator }
+            let parents = try await database.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM parents") }
+            #expect(parents == 0)
+
+            // The lane keeps working after a failed commit.
+            try await database.writer.write { db in try db.execute(sql: "INSERT INTO parents (id) VALUES (2)") }
+            let after = try await database.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM parents") }
+            #expect(after == 1)
+        }
+    }
+
+    @Test func callerCancellationDoesNotAbortTheBatch() async throws {
+        try await withTemporaryDatabase { database, _ in
+            try await createTable(database)
+            let task = Task {
+                try await database.writer.write { db in
+                    try db.execute(sql: "INSERT INTO items (body) VALUES ('x')")
+                }
+            }
+            task.cancel()
+            try await task.value
+            #expect(try await count(database) == 1)
+        }
+    }
+}
