@@ -10,7 +10,6 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
-        .package(url: "https://github.com/apple/swift-nio-extras.git", from: "1.35.2"),
         .package(url: "https://github.com/apple/swift-nio-ssl.git", from: "2.37.6"),
         .package(url: "https://github.com/groue/GRDB.swift.git", from: "7.10.0"),
         .package(url: "https://github.com/LebJe/TOMLKit.git", from: "0.6.0"),
@@ -23,6 +22,11 @@ let package = Package(
             name: "CSodium",
             pkgConfig: "libsodium",
             providers: [.apt(["libsodium-dev"])]
+        ),
+        .systemLibrary(
+            name: "CZlib",
+            pkgConfig: "zlib",
+            providers: [.apt(["zlib1g-dev"])]
         ),
         .target(name: "Sodium", dependencies: ["CSodium"]),
         .target(name: "MatrixProtocol", dependencies: ["Sodium"]),
@@ -42,20 +46,24 @@ let package = Package(
             "MatrixProtocol", "Sodium", "ApusConfig", "Store", "FederationClient",
             .product(name: "Logging", package: "swift-log"),
         ]),
+        .target(name: "APICore", dependencies: [
+            "MatrixProtocol",
+            .product(name: "Hummingbird", package: "hummingbird"),
+        ]),
         .target(name: "ClientAPI", dependencies: [
-            "Services", "MatrixProtocol",
+            "APICore", "Services", "MatrixProtocol",
             .product(name: "Hummingbird", package: "hummingbird"),
         ]),
         .target(name: "FederationAPI", dependencies: [
-            "Services", "MatrixProtocol",
+            "APICore", "Services", "MatrixProtocol",
             .product(name: "Hummingbird", package: "hummingbird"),
         ]),
         .target(name: "Server", dependencies: [
-            "ClientAPI", "FederationAPI", "Services", "ApusConfig", "MatrixProtocol",
+            "APICore", "ClientAPI", "FederationAPI", "Services", "ApusConfig", "MatrixProtocol", "CZlib",
             .product(name: "Hummingbird", package: "hummingbird"),
+            .product(name: "HummingbirdCore", package: "hummingbird"),
             .product(name: "HummingbirdTLS", package: "hummingbird"),
             .product(name: "NIOSSL", package: "swift-nio-ssl"),
-            .product(name: "NIOHTTPCompression", package: "swift-nio-extras"),
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "Logging", package: "swift-log"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -73,8 +81,11 @@ let package = Package(
         .testTarget(name: "ApusConfigTests", dependencies: ["ApusConfig"]),
         .testTarget(name: "StoreTests", dependencies: ["Store", "MatrixProtocol"]),
         .testTarget(name: "ServerTests", dependencies: [
-            "Server", "Services", "ApusConfig", "Sodium", "MatrixProtocol",
+            "Server", "Services", "ApusConfig", "Sodium", "MatrixProtocol", "Store", "APICore",
             .product(name: "HummingbirdTesting", package: "hummingbird"),
+            .product(name: "Hummingbird", package: "hummingbird"),
+            .product(name: "HummingbirdTLS", package: "hummingbird"),
+            .product(name: "NIOSSL", package: "swift-nio-ssl"),
         ]),
     ],
     swiftLanguageModes: [.v6]

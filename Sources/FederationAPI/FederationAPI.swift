@@ -1,0 +1,15 @@
+import APICore
+import Services
+
+/// The Server-Server API, split by concern (keys, version, and later membership, transactions…).
+public enum FederationAPI {
+    public static func register(on routes: RouteTable, homeserver: Homeserver) {
+        KeyServer.register(on: routes, homeserver: homeserver)
+        Version.register(on: routes)
+    }
+
+    /// Only the key server (`/_matrix/key/v2/server`), for listeners without `federation`.
+    public static func registerKeyServer(on routes: RouteTable, homeserver: Homeserver) {
+        KeyServer.register(on: routes, homeserver: homeserver)
+    }
+}

@@ -1,0 +1,88 @@
+import ApusConfig
+import Foundation
+import Hummingbird
+import Logging
+import MatrixProtocol
+import ServiceLifecycle
+import Services
+import Store
+
+/// `apus serve`: opens everything, runs every listener until SIGTERM/SIGINT, then stops
+/// gracefully (stop accepting, finish in-flight requests, close the database).
+public struct Daemon {
+    public let config: ApusConfiguration
+    public let logger: Logger
+
+    public init(config: ApusConfiguration, logger: Logger) {
+        self.config = config
+        self.logger = logger
+    }
+
+    public func run() async throws {
+        let notifier = SystemdNotifier()
+        try FileManager.default.createDirectory(atPath: config.resolvePath("."), withIntermediateDirectories: true)
+        let (key, created) = try SigningKeyFile.loadOrCreate(path: config.signingKeyPath)
+        if created {
+            logger.notice("Generated a new signing key", metadata: ["path": "\(config.signingKeyPath)", "key_id": "\(key.keyID)"])
+        }
+        let database = try Database(path: config.databasePath, synchronous: config.database.synchronous == .full ? .full : .normal,
+                                    logger: logger)
+        let homeserver = try await Homeserver(config: config, signingKey: key, database: database, logger: logger)
+        let readiness = Readiness(expected: config.listeners.count, notifier: notifier, logger: logger)
+        var services: [any Service] = []
+        for listener in config.listeners {
+            let description = "\(listener.tls ? "https" : "http")://\(listener.bind):\(listener.port) \(listener.resources.map(\.rawValue))"
+            services.append(try ListenerApplication.make(listener: listener, homeserver: homeserver, logger: logger, onRunning: { _ in
+                await readiness.listenerStarted(description)
+            }))
+        }
+        services.append(StoppingNotifier(notifier: notifier))
+        let group = ServiceGroup(configuration: .init(
+            services: services.map { .init(service: $0) },
+            gracefulShutdownSignals: [.sigterm, .sigint],
+            logger: logger))
+        logger.info("Starting \(Homeserver.name) \(Homeserver.version)", metadata: [
+            "server_name": "\(config.serverName)", "database": "\(config.databasePath)",
+        ])
+        do {
+            try await group.run()
+        } catch {
+            try? await database.close()
+            throw error
+        }
+        try await database.close()
+        logger.info("Stopped")
+    }
+}
+
+/// Tells systemd READY=1 once every listener is bound.
+actor Readiness {
+    let expected: Int
+    let notifier: SystemdNotifier
+    let logger: Logger
+    private var started = 0
+
+    init(expected: Int, notifier: SystemdNotifier, logger: Logger) {
+        self.expected = expected
+        self.notifier = notifier
+        self.logger = logger
+    }
+
+    func listenerStarted(_ description: String) {
+        started += 1
+        logger.info("Listening on \(description)")
+        if started == expected {
+            notifier.notify("READY=1\nSTATUS=Serving")
+        }
+    }
+}
+
+/// Sends STOPPING=1 as soon as a graceful shutdown begins. Listed last, so the group tells it first.
+struct StoppingNotifier: Service {
+    let notifier: SystemdNotifier
+
+    func run() async throws {
+        try? await gracefulShutdown()
+        notifier.notify("STOPPING=1")
+    }
+}

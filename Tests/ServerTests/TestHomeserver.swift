@@ -1,0 +1,58 @@
+import APICore
+import ApusConfig
+import Foundation
+import Hummingbird
+import HummingbirdTesting
+import Logging
+import MatrixProtocol
+@testable import Server
+import Services
+import Store
+import Testing
+
+/// A homeserver on a temporary data directory with a fixed clock, for in-process route tests.
+struct TestHomeserver {
+    static let now: Int64 = 1_700_000_000_000
+
+    let directory: String
+    let homeserver: Homeserver
+
+    static func make(configure: (inout ApusConfiguration) -> Void = { _ in },
+                     signingKey: SigningKey = .generate(),
+                     directory: String? = nil) async throws -> TestHomeserver {
+        let dir = directory ?? FileManager.default.temporaryDirectory.appendingPathComponent("apus-test-\(UUID().uuidString)").path
+        var config = ApusConfiguration.defaults(baseDirectory: dir)
+        config.dataDir = dir
+        configure(&config)
+        let database = try Database(path: config.databasePath)
+        let homeserver = try await Homeserver(config: config, signingKey: signingKey, database: database,
+                                              clock: Clock { now }, logger: Logger(label: "test"))
+        return TestHomeserver(directory: dir, homeserver: homeserver)
+    }
+
+    /// Runs `body` against an in-process router for `resources`.
+    func test(resources: [ApusConfiguration.Listener.Resource] = [.client, .federation],
+              extraRoutes: (RouteTable) -> Void = { _ in },
+              _ body: @Sendable (any TestClientProtocol) async throws -> Void) async throws {
+        let router = ListenerApplication.router(resources: resources, homeserver: homeserver, extraRoutes: extraRoutes)
+        let app = Application(router: router, logger: Logger(label: "test"))
+        try await app.test(.router, body)
+    }
+
+    func close() async throws {
+        try await homeserver.database.close()
+        try? FileManager.default.removeItem(atPath: directory)
+    }
+}
+
+extension TestResponse {
+    /// The body as a JSON object; records a test issue (and gives `{}`) when it is not one.
+    var json: JSONObject {
+        do {
+            return try JSONParser.parseObject(Array(body.readableBytesView))
+        } catch {
+            Issue.record("response body is not a JSON object: \(String(buffer: body))")
+            return JSONObject()
+        }
+    }
+}
