@@ -4,11 +4,12 @@ import Sodium
 /// the canonical JSON of the object without `signatures` and `unsigned`.
 public enum JSONSigning {
     /// The exact bytes a signature covers.
-    public static func signingBytes(_ object: JSONObject) throws(CanonicalJSONError) -> [UInt8] {
+    public static func signingBytes(_ object: JSONObject, lenientNumbers: Bool = false) throws(CanonicalJSONError) -> [UInt8] {
         var copy = object
         copy["signatures"] = nil
         copy["unsigned"] = nil
-        return try copy.canonicalBytes()
+        // Old room versions allow floats and large integers; their bytes are still well defined.
+        return lenientNumbers ? copy.encodedBytes() : try copy.canonicalBytes()
     }
 
     /// Adds `signatures.<entity>.<keyID>`, keeping other signatures already present.
@@ -24,7 +25,8 @@ public enum JSONSigning {
     }
 
     /// Checks the signature by `entity` with `keyID` against `publicKey`.
-    public static func verify(_ object: JSONObject, entity: String, keyID: String, publicKey: [UInt8]) throws(SignatureError) {
+    public static func verify(_ object: JSONObject, entity: String, keyID: String, publicKey: [UInt8],
+                              lenientNumbers: Bool = false) throws(SignatureError) {
         guard let signatures = object["signatures"] else { throw .missing("the object has no signatures") }
         guard let byEntity = signatures.objectValue else { throw .malformed("'signatures' is not an object") }
         guard let entry = byEntity[entity] else { throw .missing("no signature from \(entity)") }
@@ -34,7 +36,7 @@ public enum JSONSigning {
             throw .malformed("signature from \(entity) with key \(keyID) is not base64")
         }
         let bytes: [UInt8]
-        do { bytes = try signingBytes(object) } catch { throw .malformed("not canonical JSON: \(error)") }
+        do { bytes = try signingBytes(object, lenientNumbers: lenientNumbers) } catch { throw .malformed("not canonical JSON: \(error)") }
         guard Ed25519.verify(signature: signature, message: bytes, publicKey: publicKey) else {
             throw .invalid("signature from \(entity) with key \(keyID) does not verify")
         }

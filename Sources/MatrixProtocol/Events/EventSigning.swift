@@ -1,0 +1,33 @@
+import Sodium
+
+/// Signing events as a server, and verifying a server's signature on an event: the signature
+/// covers the *redacted* event (spec "Signing events"), so it survives redaction.
+public enum EventSigning {
+    /// Adds our signature to `event` (which should already carry its content hash).
+    public static func sign(_ event: JSONObject, serverName: String, key: SigningKey, version: RoomVersion) throws(CanonicalJSONError) -> JSONObject {
+        let redacted = Redaction.redact(event, rules: version.redactionRules)
+        var copy = redacted
+        copy["signatures"] = nil
+        copy["unsigned"] = nil
+        let signature = key.keyPair.sign(try EventHashing.canonical(copy, version: version))
+        var out = event
+        var signatures = event["signatures"]?.objectValue ?? JSONObject()
+        var mine = signatures[serverName]?.objectValue ?? JSONObject()
+        mine[key.keyID] = .string(Base64.encode(signature))
+        signatures[serverName] = .object(mine)
+        out["signatures"] = .object(signatures)
+        return out
+    }
+
+    /// Verifies `serverName`'s signature with `keyID` over the redacted event.
+    public static func verify(_ event: JSONObject, serverName: String, keyID: String, publicKey: [UInt8],
+                              version: RoomVersion) throws(SignatureError) {
+        var redacted = Redaction.redact(event, rules: version.redactionRules)
+        redacted["signatures"] = event["signatures"]
+        if version.strictCanonicalJSON {
+            try JSONSigning.verify(redacted, entity: serverName, keyID: keyID, publicKey: publicKey)
+        } else {
+            try JSONSigning.verify(redacted, entity: serverName, keyID: keyID, publicKey: publicKey, lenientNumbers: true)
+        }
+    }
+}

@@ -1,0 +1,106 @@
+/// An event of a room (a persistent data unit): the JSON it arrived as, kept whole so hashes and
+/// signatures still verify and unknown fields survive, plus a parsed view of the fields the
+/// protocol rules read.
+///
+/// `init` reads leniently (what auth rules and state resolution need); `validate` applies the
+/// full format rules of the room version to events that arrive from outside.
+public struct PDU: Sendable, Hashable {
+    public let json: JSONObject
+    public let eventID: String
+    /// The room ID; for a v12 create event (which has none) the ID derived from its hash.
+    public let roomID: String
+    public let type: String
+    public let stateKey: String?
+    public let sender: String
+    public let content: JSONObject
+    public let prevEvents: [String]
+    public let authEvents: [String]
+    public let depth: Int64
+    public let originServerTS: Int64
+    /// The event a redaction redacts: top-level `redacts`, or `content.redacts` from v11.
+    public let redacts: String?
+
+    public var isState: Bool { stateKey != nil }
+    public var stateKeyPair: StateKey? { stateKey.map { StateKey(type, $0) } }
+
+    /// Parses `json` for `version`. The event ID is `eventID` when given, else the `event_id`
+    /// field (v1–v2, and test fixtures), else the reference hash (v3+).
+    public init(json: JSONObject, version: RoomVersion, eventID: String? = nil) throws(PDUError) {
+        self.json = json
+        guard let type = json["type"]?.stringValue else { throw Self.fieldError(json, "type", "a string") }
+        guard let sender = json["sender"]?.stringValue else { throw Self.fieldError(json, "sender", "a string") }
+        self.type = type
+        self.sender = sender
+        if let sk = json["state_key"] {
+            guard let s = sk.stringValue else { throw .wrongType(field: "state_key", expected: "a string") }
+            stateKey = s
+        } else {
+            stateKey = nil
+        }
+        if let c = json["content"] {
+            guard let o = c.objectValue else { throw .wrongType(field: "content", expected: "an object") }
+            content = o
+        } else {
+            content = JSONObject()
+        }
+        prevEvents = try Self.eventReferences(json, "prev_events", version: version)
+        authEvents = try Self.eventReferences(json, "auth_events", version: version)
+        depth = try Self.integer(json, "depth") ?? 0
+        originServerTS = try Self.integer(json, "origin_server_ts") ?? 0
+        if version.creatorIsSender, let r = content["redacts"]?.stringValue, type == "m.room.redaction" {
+            redacts = r
+        } else if let r = json["redacts"] {
+            guard let s = r.stringValue else { throw .wrongType(field: "redacts", expected: "a string") }
+            redacts = s
+        } else {
+            redacts = nil
+        }
+        if let eventID {
+            self.eventID = eventID
+        } else if let id = json["event_id"]?.stringValue {
+            self.eventID = id
+        } else {
+            self.eventID = try EventHashing.eventID(json, version: version)
+        }
+        if let room = json["room_id"] {
+            guard let r = room.stringValue else { throw .wrongType(field: "room_id", expected: "a string") }
+            roomID = r
+        } else if version.hashedRoomIDs, type == "m.room.create" {
+            roomID = "!" + self.eventID.dropFirst()
+        } else {
+            throw .missingField("room_id")
+        }
+    }
+
+    private static func fieldError(_ json: JSONObject, _ field: String, _ expected: String) -> PDUError {
+        json[field] == nil ? .missingField(field) : .wrongType(field: field, expected: expected)
+    }
+
+    private static func integer(_ json: JSONObject, _ field: String) throws(PDUError) -> Int64? {
+        guard let v = json[field] else { return nil }
+        guard let i = v.intValue else { throw .wrongType(field: field, expected: "an integer") }
+        return i
+    }
+
+    /// `prev_events`/`auth_events`: plain IDs from v3, `[id, {hashes}]` pairs in v1–v2.
+    /// Fixtures use plain IDs for every version, so both shapes are read everywhere.
+    private static func eventReferences(_ json: JSONObject, _ field: String, version: RoomVersion) throws(PDUError) -> [String] {
+        guard let value = json[field] else { return [] }
+        guard let items = value.arrayValue else { throw .wrongType(field: field, expected: "an array") }
+        var ids: [String] = []
+        ids.reserveCapacity(items.count)
+        for item in items {
+            if let s = item.stringValue {
+                ids.append(s)
+            } else if let pair = item.arrayValue, let s = pair.first?.stringValue {
+                ids.append(s)
+            } else {
+                throw .wrongType(field: field, expected: "an array of event IDs")
+            }
+        }
+        return ids
+    }
+
+    public static func == (a: PDU, b: PDU) -> Bool { a.eventID == b.eventID && a.json == b.json }
+    public func hash(into hasher: inout Hasher) { hasher.combine(eventID) }
+}
