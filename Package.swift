@@ -75,11 +75,17 @@ let package = Package(
         ]),
         .executableTarget(name: "apus-bench", dependencies: [
             "Store", "MatrixProtocol", "Sodium",
+            .product(name: "Logging", package: "swift-log"),
         ], path: "Benchmarks/apus-bench"),
         .testTarget(name: "SodiumTests", dependencies: ["Sodium"]),
         .testTarget(name: "MatrixProtocolTests", dependencies: ["MatrixProtocol", "Sodium"]),
         .testTarget(name: "ApusConfigTests", dependencies: ["ApusConfig"]),
-        .testTarget(name: "StoreTests", dependencies: ["Store", "MatrixProtocol"]),
+        .testTarget(name: "FederationClientTests", dependencies: ["FederationClient"]),
+        .testTarget(name: "StoreTests", dependencies: [
+            "Store", "MatrixProtocol",
+            .product(name: "GRDB", package: "GRDB.swift"),
+            .product(name: "Logging", package: "swift-log"),
+        ]),
         .testTarget(name: "ServerTests", dependencies: [
             "Server", "Services", "ApusConfig", "Sodium", "MatrixProtocol", "Store", "APICore",
             .product(name: "HummingbirdTesting", package: "hummingbird"),

@@ -1,1 +1,41 @@
-print("x")
+// apus-bench: benchmark programs that print figures. Never timed assertions in tests.
+//
+//     apus-bench <benchmark> [options]
+//
+// Each benchmark is one subcommand; add new ones to `benchmarks` below.
+
+import Foundation
+
+/// A benchmark subcommand: runs and prints its own figures.
+struct Benchmark {
+    let name: String
+    let summary: String
+    let run: ([String]) async throws -> Void
+}
+
+let benchmarks: [Benchmark] = [
+    Benchmark(
+        name: "group-commit",
+        summary: "small-row inserts through the Store write lane, 1 and 16 concurrent writers",
+        run: GroupCommitBenchmark.run),
+]
+
+@MainActor func usage() -> String {
+    var text = "usage: apus-bench <benchmark> [options]\n\nbenchmarks:\n"
+    for benchmark in benchmarks {
+        text += "  \(benchmark.name.padding(toLength: 16, withPad: " ", startingAt: 0))\(benchmark.summary)\n"
+    }
+    return text
+}
+
+let arguments = Array(CommandLine.arguments.dropFirst())
+guard let name = arguments.first, let benchmark = benchmarks.first(where: { $0.name == name }) else {
+    FileHandle.standardError.write(Data(usage().utf8))
+    exit(arguments.first.map { ["-h", "--help", "help"].contains($0) } == true ? 0 : 64)
+}
+do {
+    try await benchmark.run(Array(arguments.dropFirst()))
+} catch {
+    FileHandle.standardError.write(Data("apus-bench \(name): \(error)\n".utf8))
+    exit(1)
+}

@@ -23,6 +23,9 @@ public actor WriteLane {
 
     public private(set) var stats = Stats()
 
+    /// Writes waiting for the next transaction (not counting the one being committed).
+    public var queueDepth: Int { queue.count }
+
     private let pool: DatabasePool
     private var queue: [PendingWrite] = []
     private var isDraining = false

@@ -7,8 +7,8 @@ import Testing
     @Test func freshFileIsMigrated() async throws {
         try await withTemporaryDatabase { database, directory in
             #expect(FileManager.default.fileExists(atPath: directory.databasePath))
-            #expect(try await database.schemaVersion == Database.knownSchemaVersion)
-            #expect(Database.knownSchemaVersion >= 1)
+            #expect(try await database.schemaVersion == Store.Database.knownSchemaVersion)
+            #expect(Store.Database.knownSchemaVersion >= 1)
             let columns = try await database.read { db in
                 try db.columns(in: "local_signing_keys").map(\.name)
             }
@@ -19,15 +19,15 @@ import Testing
     @Test func reopeningDoesNotRerunMigrations() async throws {
         let directory = try TemporaryDirectory()
         defer { directory.remove() }
-        let first = try Database(path: directory.databasePath)
+        let first = try openDatabase(directory.databasePath)
         try await first.writer.write { db in
             try db.execute(sql: "INSERT INTO local_signing_keys VALUES ('ed25519:a', 'pk', 1, NULL)")
         }
         try await first.close()
 
         // 0001 would fail with "table already exists" if it ran again.
-        let second = try Database(path: directory.databasePath)
-        #expect(try await second.schemaVersion == Database.knownSchemaVersion)
+        let second = try openDatabase(directory.databasePath)
+        #expect(try await second.schemaVersion == Store.Database.knownSchemaVersion)
         let count = try await second.read { db in
             try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM local_signing_keys")
         }
@@ -38,19 +38,19 @@ import Testing
     @Test func refusesDatabaseFromNewerBinary() async throws {
         let directory = try TemporaryDirectory()
         defer { directory.remove() }
-        let database = try Database(path: directory.databasePath)
+        let database = try openDatabase(directory.databasePath)
         try await database.writer.write { db in
             try db.execute(sql: "INSERT INTO grdb_migrations (identifier) VALUES ('9999_future')")
         }
         try await database.close()
 
         #expect(throws: StoreError.unknownMigrations(["9999_future"])) {
-            _ = try Database(path: directory.databasePath)
+            _ = try openDatabase(directory.databasePath)
         }
     }
 
-    @Test(arguments: [(Database.Synchronous.full, 2), (.normal, 1)])
-    func pragmasAreAsConfigured(synchronous: Database.Synchronous, expected: Int) async throws {
+    @Test(arguments: [(Store.Database.Synchronous.full, 2), (.normal, 1)])
+    func pragmasAreAsConfigured(synchronous: Store.Database.Synchronous, expected: Int) async throws {
         try await withTemporaryDatabase(synchronous: synchronous) { database, _ in
             // synchronous matters on the connection that commits: the writer's.
             let (level, foreignKeys) = try await database.writer.write { db in
@@ -66,7 +66,7 @@ import Testing
     @Test func dataSurvivesCloseAndReopen() async throws {
         let directory = try TemporaryDirectory()
         defer { directory.remove() }
-        let first = try Database(path: directory.databasePath)
+        let first = try openDatabase(directory.databasePath)
         try await first.writer.write { db in
             try db.execute(sql: "CREATE TABLE notes (id INTEGER PRIMARY KEY, body TEXT NOT NULL)")
         }
@@ -82,7 +82,7 @@ import Testing
         }
         try await first.close()
 
-        let second = try Database(path: directory.databasePath)
+        let second = try openDatabase(directory.databasePath)
         let bodies = try await second.read { db in try String.fetchAll(db, sql: "SELECT body FROM notes ORDER BY id") }
         #expect(bodies == (0..<20).map { "n\($0)" })
         try await second.close()
@@ -91,7 +91,7 @@ import Testing
     @Test func writesAfterCloseAreRefused() async throws {
         let directory = try TemporaryDirectory()
         defer { directory.remove() }
-        let database = try Database(path: directory.databasePath)
+        let database = try openDatabase(directory.databasePath)
         try await database.close()
         await #expect(throws: StoreError.closed) {
             try await database.writer.write { _ in 1 }

@@ -1,4 +1,5 @@
 import Foundation
+import Logging
 import Store
 
 /// A fresh directory under the system temp dir, removed by `remove()`.
@@ -19,12 +20,12 @@ struct TemporaryDirectory {
 
 /// Opens a database in a fresh temp directory, runs `body`, then closes and cleans up.
 func withTemporaryDatabase<T>(
-    synchronous: Database.Synchronous = .full,
-    _ body: (Database, TemporaryDirectory) async throws -> T
+    synchronous: Store.Database.Synchronous = .full,
+    _ body: (Store.Database, TemporaryDirectory) async throws -> T
 ) async throws -> T {
     let directory = try TemporaryDirectory()
     defer { directory.remove() }
-    let database = try Database(path: directory.databasePath, synchronous: synchronous)
+    let database = try openDatabase(directory.databasePath, synchronous: synchronous)
     do {
         let result = try await body(database, directory)
         try await database.close()
@@ -33,4 +34,11 @@ func withTemporaryDatabase<T>(
         try? await database.close()
         throw error
     }
+}
+
+/// Opens a database with migration logs silenced, to keep test output readable.
+func openDatabase(_ path: String, synchronous: Store.Database.Synchronous = .full) throws -> Store.Database {
+    var logger = Logger(label: "apus.store.tests")
+    logger.logLevel = .warning
+    return try Store.Database(path: path, synchronous: synchronous, logger: logger)
 }

@@ -5,13 +5,13 @@ import Testing
 private struct Refused: Error, Equatable {}
 
 @Suite struct WriteLaneTests {
-    private func createTable(_ database: Database) async throws {
+    private func createTable(_ database: Store.Database) async throws {
         try await database.writer.write { db in
             try db.execute(sql: "CREATE TABLE items (id INTEGER PRIMARY KEY, body TEXT NOT NULL)")
         }
     }
 
-    private func count(_ database: Database) async throws -> Int {
+    private func count(_ database: Store.Database) async throws -> Int {
         try await database.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM items") ?? 0 }
     }
 
@@ -78,73 +78,73 @@ private struct Refused: Error, Equatable {}
     }
 
     @Test func failingWriteInSameBatchDoesNotLoseOthers() async throws {
-        // Deterministic batching: the first write blocks the writer queue until the others are
-        // queued, so the next transaction holds all of them.
         try await withTemporaryDatabase { database, _ in
             try await createTable(database)
-            let release = AsyncGate()
-            let blocker = Task {
-                try await database.writer.write { _ in release.waitBlocking() }
-            }
-            try await Task.sleep(for: .milliseconds(50))
-            let statsBefore = await database.writer.stats
+            let lane = database.writer
+            let (release, blocker) = try await holdLane(lane)
+            let statsBefore = await lane.stats
 
-            async let ok1: Int64 = database.writer.write { db in
-                try db.execute(sql: "INSERT INTO items (body) VALUES ('a')")
-                return db.lastInsertedRowID
+            let first = Task {
+                try await lane.write { db in
+                    try db.execute(sql: "INSERT INTO items (body) VALUES ('a')")
+                }
             }
-            async let bad: Int64 = database.writer.write { db in
-                try db.execute(sql: "INSERT INTO items (body) VALUES ('b')")
-                throw Refused()
+            let failing = Task {
+                try await lane.write { db in
+                    try db.execute(sql: "INSERT INTO items (body) VALUES ('b')")
+                    throw Refused()
+                }
             }
-            async let ok2: Int64 = database.writer.write { db in
-                try db.execute(sql: "INSERT INTO items (body) VALUES ('c')")
-                return db.lastInsertedRowID
+            let last = Task {
+                try await lane.write { db in
+                    try db.execute(sql: "INSERT INTO items (body) VALUES ('c')")
+                }
             }
-            try await Task.sleep(for: .milliseconds(50))
+            try await waitUntil { await lane.queueDepth == 3 }
             release.open()
             try await blocker.value
 
-            _ = try await ok1
-            _ = try await ok2
-            await #expect(throws: Refused()) { try await bad }
-            let stats = await database.writer.stats
+            try await first.value
+            try await last.value
+            await #expect(throws: Refused()) { try await failing.value }
+            let stats = await lane.stats
             #expect(stats.transactions - statsBefore.transactions == 1)
-            let bodies = try await database.read { db in try String.fetchAll(db, sql: "SELECT body FROM items ORDER BY body") }
+            let bodies = try await database.read { db in
+                try String.fetchAll(db, sql: "SELECT body FROM items ORDER BY body")
+            }
             #expect(bodies == ["a", "c"])
         }
     }
 
     @Test func failedCommitFailsTheWholeBatch() async throws {
         try await withTemporaryDatabase { database, _ in
-            try await database.writer.write { db in
+            let lane = database.writer
+            try await lane.write { db in
                 try db.execute(sql: """
                     CREATE TABLE parents (id INTEGER PRIMARY KEY);
                     CREATE TABLE children (parent INTEGER REFERENCES parents(id) DEFERRABLE INITIALLY DEFERRED);
                     """)
             }
-            let release = AsyncGate()
-            let blocker = Task { try await database.writer.write { _ in release.waitBlocking() } }
-            try await Task.sleep(for: .milliseconds(50))
+            let (release, blocker) = try await holdLane(lane)
 
             // A deferred foreign key is checked at COMMIT: the violation fails the whole batch.
-            async let innocent: Void = database.writer.write { db in
-                try db.execute(sql: "INSERT INTO parents (id) VALUES (1)")
+            let innocent = Task {
+                try await lane.write { db in try db.execute(sql: "INSERT INTO parents (id) VALUES (1)") }
             }
-            async let violator: Void = database.writer.write { db in
-                try db.execute(sql: "INSERT INTO children (parent) VALUES (42)")
+            let violator = Task {
+                try await lane.write { db in try db.execute(sql: "INSERT INTO children (parent) VALUES (42)") }
             }
-            try await Task.sleep(for: .milliseconds(50))
+            try await waitUntil { await lane.queueDepth == 2 }
             release.open()
             try await blocker.value
 
-            await #expect(throws: DatabaseError.self) { try await innocent }
-            await #expect(throws: DatabaseError.self) { try await violator }
+            await #expect(throws: DatabaseError.self) { try await innocent.value }
+            await #expect(throws: DatabaseError.self) { try await violator.value }
             let parents = try await database.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM parents") }
             #expect(parents == 0)
 
             // The lane keeps working after a failed commit.
-            try await database.writer.write { db in try db.execute(sql: "INSERT INTO parents (id) VALUES (2)") }
+            try await lane.write { db in try db.execute(sql: "INSERT INTO parents (id) VALUES (2)") }
             let after = try await database.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM parents") }
             #expect(after == 1)
         }
@@ -162,5 +162,22 @@ private struct Refused: Error, Equatable {}
             try await task.value
             #expect(try await count(database) == 1)
         }
+    }
+
+    /// Starts a write that blocks the writer queue until the gate opens, and returns once it
+    /// runs, so that writes issued meanwhile queue up for one batch.
+    private func holdLane(_ lane: WriteLane) async throws -> (AsyncGate, Task<Void, any Error>) {
+        let release = AsyncGate()
+        let before = await lane.stats.transactions
+        let blocker = Task { try await lane.write { _ in release.waitBlocking() } }
+        try await waitUntil { await lane.stats.transactions == before + 1 }
+        return (release, blocker)
+    }
+
+    private func waitUntil(_ condition: () async -> Bool) async throws {
+        for _ in 0..<5_000 where !(await condition()) {
+            try await Task.sleep(for: .milliseconds(1))
+        }
+        #expect(await condition())
     }
 }
