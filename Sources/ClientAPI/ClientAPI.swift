@@ -6,5 +6,10 @@ public enum ClientAPI {
     public static func register(on routes: RouteTable, homeserver: Homeserver) {
         Versions.register(on: routes)
         WellKnown.register(on: routes, homeserver: homeserver)
+        Register.register(on: routes, homeserver: homeserver)
+        Login.register(on: routes, homeserver: homeserver)
+        Account.register(on: routes, homeserver: homeserver)
+        Devices.register(on: routes, homeserver: homeserver)
+        Capabilities.register(on: routes, homeserver: homeserver)
     }
 }

@@ -15,9 +15,11 @@ public struct MatrixError: Error, Sendable, Equatable, CustomStringConvertible {
 
     public var description: String { "\(status) \(errcode): \(message)" }
 
-    /// The response body: `{"errcode": ..., "error": ..., ...extra}`.
+    /// The response body: `{"errcode": ..., "error": ..., ...extra}`. An empty errcode leaves
+    /// both out: a bare user-interactive-auth challenge is only its flows.
     public var body: JSONObject {
         var o = extra
+        guard !errcode.isEmpty else { return o }
         o["errcode"] = .string(errcode)
         o["error"] = .string(message)
         return o

@@ -6,6 +6,7 @@ enum Migrations {
     static let migrator: DatabaseMigrator = {
         var migrator = DatabaseMigrator()
         migrator.registerMigration("0001_initial", migrate: initial)
+        migrator.registerMigration("0002_accounts", migrate: accounts)
         return migrator
     }()
 
@@ -22,6 +23,54 @@ enum Migrations {
                 created_ts INTEGER NOT NULL,
                 expired_ts INTEGER
             )
+            """)
+    }
+
+    /// Users, their devices and sessions. Tokens are stored as SHA-256 hashes: a copy of the
+    /// database does not hand out working credentials.
+    private static func accounts(_ db: GRDB.Database) throws {
+        try db.execute(sql: """
+            CREATE TABLE users (
+                user_id TEXT PRIMARY KEY NOT NULL,
+                localpart TEXT NOT NULL UNIQUE,
+                password_hash TEXT,
+                is_admin INTEGER NOT NULL DEFAULT 0,
+                is_guest INTEGER NOT NULL DEFAULT 0,
+                deactivated INTEGER NOT NULL DEFAULT 0,
+                created_ts INTEGER NOT NULL
+            );
+            CREATE TABLE devices (
+                user_id TEXT NOT NULL REFERENCES users(user_id),
+                device_id TEXT NOT NULL,
+                display_name TEXT,
+                created_ts INTEGER NOT NULL,
+                last_seen_ts INTEGER,
+                last_seen_ip TEXT,
+                PRIMARY KEY (user_id, device_id)
+            );
+            CREATE TABLE access_tokens (
+                token_hash BLOB PRIMARY KEY NOT NULL,
+                user_id TEXT NOT NULL,
+                device_id TEXT NOT NULL,
+                created_ts INTEGER NOT NULL,
+                expires_ts INTEGER,
+                FOREIGN KEY (user_id, device_id) REFERENCES devices(user_id, device_id) ON DELETE CASCADE
+            );
+            CREATE INDEX access_tokens_device ON access_tokens(user_id, device_id);
+            CREATE TABLE refresh_tokens (
+                token_hash BLOB PRIMARY KEY NOT NULL,
+                user_id TEXT NOT NULL,
+                device_id TEXT NOT NULL,
+                created_ts INTEGER NOT NULL,
+                FOREIGN KEY (user_id, device_id) REFERENCES devices(user_id, device_id) ON DELETE CASCADE
+            );
+            CREATE INDEX refresh_tokens_device ON refresh_tokens(user_id, device_id);
+            CREATE TABLE registration_tokens (
+                token TEXT PRIMARY KEY NOT NULL,
+                uses_allowed INTEGER,
+                completed INTEGER NOT NULL DEFAULT 0,
+                expiry_time INTEGER
+            );
             """)
     }
 }

@@ -7,4 +7,6 @@ public enum StoreError: Error, Sendable, Equatable {
     case unknownMigrations([String])
     /// A signing key ID is already recorded with a different public key.
     case signingKeyConflict(keyID: String)
+    /// A row with this key exists already (e.g. a taken user ID).
+    case alreadyExists(String)
 }

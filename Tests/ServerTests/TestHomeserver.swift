@@ -19,14 +19,15 @@ struct TestHomeserver {
 
     static func make(configure: (inout ApusConfiguration) -> Void = { _ in },
                      signingKey: SigningKey = .generate(),
-                     directory: String? = nil) async throws -> TestHomeserver {
+                     directory: String? = nil,
+                     clock: Clock = Clock { now }) async throws -> TestHomeserver {
         let dir = directory ?? FileManager.default.temporaryDirectory.appendingPathComponent("apus-test-\(UUID().uuidString)").path
         var config = ApusConfiguration.defaults(baseDirectory: dir)
         config.dataDir = dir
         configure(&config)
         let database = try Database(path: config.databasePath)
         let homeserver = try await Homeserver(config: config, signingKey: signingKey, database: database,
-                                              clock: Clock { now }, logger: Logger(label: "test"))
+                                              clock: clock, logger: Logger(label: "test"), passwordCost: .testing)
         return TestHomeserver(directory: dir, homeserver: homeserver)
     }
 
@@ -53,6 +54,33 @@ extension TestResponse {
         } catch {
             Issue.record("response body is not a JSON object: \(String(buffer: body))")
             return JSONObject()
+        }
+    }
+}
+
+/// A clock tests can move forward.
+final class TestClock: @unchecked Sendable {
+    private let lock = NSLock()
+    private var value: Int64 = TestHomeserver.now
+    var now: Int64 {
+        get { lock.withLock { value } }
+        set { lock.withLock { value = newValue } }
+    }
+    var clock: Clock { Clock { self.now } }
+}
+
+extension TestClientProtocol {
+    /// Sends a JSON body (or none) with an optional bearer token and returns status and JSON body.
+    @discardableResult
+    func call(_ method: HTTPRequest.Method, _ uri: String, token: String? = nil, body: JSONObject? = nil,
+              rawBody: String? = nil) async throws -> (status: HTTPResponse.Status, json: JSONObject) {
+        var headers: HTTPFields = [:]
+        if let token { headers[.authorization] = "Bearer \(token)" }
+        let buffer = rawBody.map { ByteBuffer(string: $0) } ?? body.map { ByteBuffer(bytes: $0.encodedBytes()) }
+        return try await execute(uri: uri, method: method, headers: headers, body: buffer) { response in
+            let json = response.body.readableBytes == 0 ? JSONObject()
+                : (try? JSONParser.parseObject(Array(response.body.readableBytesView))) ?? ["_not_json": .string(String(buffer: response.body))]
+            return (response.status, json)
         }
     }
 }
