@@ -7,6 +7,7 @@ enum Migrations {
         var migrator = DatabaseMigrator()
         migrator.registerMigration("0001_initial", migrate: initial)
         migrator.registerMigration("0002_accounts", migrate: accounts)
+        migrator.registerMigration("0003_rooms", migrate: RoomSchema.create)
         return migrator
     }()
 

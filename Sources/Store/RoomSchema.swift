@@ -1,0 +1,97 @@
+import GRDB
+
+/// The event graph and room state. Long identifiers are interned to integers (`room_nid`,
+/// `event_nid`, `state_key_nid`) so graph and state tables hold small rows and join on integers.
+enum RoomSchema {
+    static func create(_ db: GRDB.Database) throws {
+        try db.execute(sql: """
+            CREATE TABLE rooms (
+                room_nid INTEGER PRIMARY KEY,
+                room_id TEXT NOT NULL UNIQUE,
+                room_version TEXT NOT NULL,
+                created_ts INTEGER NOT NULL,
+                -- The snapshot of the current state, parent of the next local state event's.
+                current_snapshot INTEGER
+            );
+            CREATE TABLE state_keys (
+                state_key_nid INTEGER PRIMARY KEY,
+                type TEXT NOT NULL,
+                state_key TEXT NOT NULL,
+                UNIQUE (type, state_key)
+            );
+            -- One row per event, kept as the JSON it arrived as. stream_ordering orders the
+            -- timeline of every room together (NULL for outliers, which are not in any timeline).
+            CREATE TABLE events (
+                event_nid INTEGER PRIMARY KEY,
+                event_id TEXT NOT NULL UNIQUE,
+                room_nid INTEGER NOT NULL REFERENCES rooms(room_nid),
+                type TEXT NOT NULL,
+                state_key_nid INTEGER REFERENCES state_keys(state_key_nid),
+                sender TEXT NOT NULL,
+                depth INTEGER NOT NULL,
+                origin_server_ts INTEGER NOT NULL,
+                stream_ordering INTEGER UNIQUE,
+                json BLOB NOT NULL,
+                outlier INTEGER NOT NULL DEFAULT 0,
+                rejected_reason TEXT,
+                soft_failed INTEGER NOT NULL DEFAULT 0,
+                redacted_by TEXT,
+                state_before INTEGER,
+                state_after INTEGER
+            );
+            CREATE INDEX events_room_stream ON events(room_nid, stream_ordering);
+            CREATE TABLE event_edges (
+                event_nid INTEGER NOT NULL REFERENCES events(event_nid),
+                prev_event_id TEXT NOT NULL,
+                PRIMARY KEY (event_nid, prev_event_id)
+            ) WITHOUT ROWID;
+            CREATE INDEX event_edges_prev ON event_edges(prev_event_id);
+            CREATE TABLE event_auth (
+                event_nid INTEGER NOT NULL REFERENCES events(event_nid),
+                auth_event_id TEXT NOT NULL,
+                PRIMARY KEY (event_nid, auth_event_id)
+            ) WITHOUT ROWID;
+            -- Immutable state snapshots: a delta from a parent, or a full checkpoint
+            -- (parent NULL). A delta entry with NULL event_nid removes the key.
+            CREATE TABLE state_snapshots (
+                snapshot_nid INTEGER PRIMARY KEY,
+                room_nid INTEGER NOT NULL REFERENCES rooms(room_nid),
+                parent_nid INTEGER REFERENCES state_snapshots(snapshot_nid),
+                chain_length INTEGER NOT NULL
+            );
+            CREATE TABLE state_snapshot_entries (
+                snapshot_nid INTEGER NOT NULL REFERENCES state_snapshots(snapshot_nid),
+                state_key_nid INTEGER NOT NULL,
+                event_nid INTEGER,
+                PRIMARY KEY (snapshot_nid, state_key_nid)
+            ) WITHOUT ROWID;
+            CREATE TABLE current_state (
+                room_nid INTEGER NOT NULL REFERENCES rooms(room_nid),
+                state_key_nid INTEGER NOT NULL,
+                event_nid INTEGER NOT NULL,
+                PRIMARY KEY (room_nid, state_key_nid)
+            ) WITHOUT ROWID;
+            CREATE TABLE room_memberships (
+                room_nid INTEGER NOT NULL REFERENCES rooms(room_nid),
+                user_id TEXT NOT NULL,
+                membership TEXT NOT NULL,
+                event_nid INTEGER NOT NULL,
+                PRIMARY KEY (room_nid, user_id)
+            ) WITHOUT ROWID;
+            CREATE INDEX room_memberships_user ON room_memberships(user_id, membership);
+            CREATE TABLE forward_extremities (
+                room_nid INTEGER NOT NULL REFERENCES rooms(room_nid),
+                event_nid INTEGER NOT NULL REFERENCES events(event_nid),
+                PRIMARY KEY (room_nid, event_nid)
+            ) WITHOUT ROWID;
+            CREATE TABLE event_txn_ids (
+                user_id TEXT NOT NULL,
+                device_id TEXT NOT NULL,
+                txn_id TEXT NOT NULL,
+                event_id TEXT NOT NULL,
+                created_ts INTEGER NOT NULL,
+                PRIMARY KEY (user_id, device_id, txn_id)
+            ) WITHOUT ROWID;
+            """)
+    }
+}

@@ -1,0 +1,285 @@
+import Foundation
+import GRDB
+import MatrixProtocol
+
+public struct RoomRecord: Sendable, Equatable {
+    public let nid: Int64
+    public let roomID: String
+    public let version: String
+}
+
+/// An event as stored: its JSON and where it stands.
+public struct StoredEvent: Sendable {
+    public let nid: Int64
+    public let eventID: String
+    public let roomNID: Int64
+    public let json: [UInt8]
+    public let streamOrdering: Int64?
+    public let outlier: Bool
+    public let rejectedReason: String?
+    public let softFailed: Bool
+    public let redactedBy: String?
+
+    init(row: Row) {
+        nid = row["event_nid"]
+        eventID = row["event_id"]
+        roomNID = row["room_nid"]
+        json = [UInt8](row["json"] as Data)
+        streamOrdering = row["stream_ordering"]
+        outlier = row["outlier"]
+        rejectedReason = row["rejected_reason"]
+        softFailed = row["soft_failed"]
+        redactedBy = row["redacted_by"]
+    }
+
+    /// The parsed event, for the room's version.
+    public func pdu(version: RoomVersion) throws -> PDU {
+        try PDU(json: try JSONParser.parseObject(json), version: version, eventID: eventID)
+    }
+}
+
+/// A new event of the room's timeline, accepted by the auth rules, whose state before is the
+/// room's current state (events this server creates, and received events that extend it).
+public struct NewTimelineEvent: Sendable {
+    public var pdu: PDU
+    /// The JSON to store (canonical bytes of `pdu.json`).
+    public var json: [UInt8]
+
+    public init(pdu: PDU, json: [UInt8]) {
+        self.pdu = pdu
+        self.json = json
+    }
+}
+
+extension Database {
+    /// Snapshots longer than this chain of deltas get a full checkpoint instead.
+    static let snapshotCheckpointInterval = 100
+
+    public func createRoom(roomID: String, version: String, now: Int64) async throws -> RoomRecord {
+        try await writer.write { db in
+            guard try Row.fetchOne(db, sql: "SELECT 1 FROM rooms WHERE room_id = ?", arguments: [roomID]) == nil else {
+                throw StoreError.alreadyExists(roomID)
+            }
+            try db.execute(sql: "INSERT INTO rooms (room_id, room_version, created_ts) VALUES (?, ?, ?)",
+                           arguments: [roomID, version, now])
+            return RoomRecord(nid: db.lastInsertedRowID, roomID: roomID, version: version)
+        }
+    }
+
+    public func room(_ roomID: String) async throws -> RoomRecord? {
+        try await read { db in try Self.room(db, roomID) }
+    }
+
+    static func room(_ db: GRDB.Database, _ roomID: String) throws -> RoomRecord? {
+        try Row.fetchOne(db, sql: "SELECT room_nid, room_id, room_version FROM rooms WHERE room_id = ?", arguments: [roomID])
+            .map { RoomRecord(nid: $0["room_nid"], roomID: $0["room_id"], version: $0["room_version"]) }
+    }
+
+    /// Appends an accepted event to its room: stores it, advances the room's state (for a state
+    /// event), its forward extremities and memberships, and gives it the next stream position.
+    /// All in the write lane's transaction, so a crash leaves either all of it or none.
+    @discardableResult
+    public func appendTimelineEvent(_ event: NewTimelineEvent, room: RoomRecord) async throws -> Int64 {
+        try await writer.write { db in try Self.append(db, event, room: room) }
+    }
+
+    /// Appends several events in order in one transaction (room creation).
+    public func appendTimelineEvents(_ events: [NewTimelineEvent], room: RoomRecord) async throws -> [Int64] {
+        try await writer.write { db in try events.map { try Self.append(db, $0, room: room) } }
+    }
+
+    private static func append(_ db: GRDB.Database, _ event: NewTimelineEvent, room: RoomRecord) throws -> Int64 {
+        let pdu = event.pdu
+        let before = try Int64.fetchOne(db, sql: "SELECT current_snapshot FROM rooms WHERE room_nid = ?", arguments: [room.nid])
+        let stream = (try Int64.fetchOne(db, sql: "SELECT MAX(stream_ordering) FROM events") ?? 0) + 1
+        let keyNID = try pdu.stateKeyPair.map { try internStateKey(db, $0) }
+        try db.execute(sql: """
+            INSERT INTO events (event_id, room_nid, type, state_key_nid, sender, depth, origin_server_ts,
+                                stream_ordering, json, state_before)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            """, arguments: [pdu.eventID, room.nid, pdu.type, keyNID, pdu.sender, pdu.depth, pdu.originServerTS,
+                             stream, Data(event.json), before])
+        let nid = db.lastInsertedRowID
+        var after = before
+        if let keyNID {
+            after = try addSnapshot(db, room: room.nid, parent: before, changes: [keyNID: nid])
+            try db.execute(sql: "INSERT OR REPLACE INTO current_state (room_nid, state_key_nid, event_nid) VALUES (?, ?, ?)",
+                           arguments: [room.nid, keyNID, nid])
+            try db.execute(sql: "UPDATE rooms SET current_snapshot = ? WHERE room_nid = ?", arguments: [after, room.nid])
+            if pdu.type == "m.room.member", let membership = pdu.content["membership"]?.stringValue, let user = pdu.stateKey {
+                try db.execute(sql: "INSERT OR REPLACE INTO room_memberships (room_nid, user_id, membership, event_nid) VALUES (?, ?, ?, ?)",
+                               arguments: [room.nid, user, membership, nid])
+            }
+        }
+        try db.execute(sql: "UPDATE events SET state_after = ? WHERE event_nid = ?", arguments: [after, nid])
+        for prev in pdu.prevEvents {
+            try db.execute(sql: "INSERT OR IGNORE INTO event_edges (event_nid, prev_event_id) VALUES (?, ?)", arguments: [nid, prev])
+            try db.execute(sql: """
+                DELETE FROM forward_extremities WHERE room_nid = ? AND event_nid = (SELECT event_nid FROM events WHERE event_id = ?)
+                """, arguments: [room.nid, prev])
+        }
+        for auth in pdu.authEvents {
+            try db.execute(sql: "INSERT OR IGNORE INTO event_auth (event_nid, auth_event_id) VALUES (?, ?)", arguments: [nid, auth])
+        }
+        try db.execute(sql: "INSERT INTO forward_extremities (room_nid, event_nid) VALUES (?, ?)", arguments: [room.nid, nid])
+        return stream
+    }
+
+    static func internStateKey(_ db: GRDB.Database, _ key: StateKey) throws -> Int64 {
+        if let nid = try Int64.fetchOne(db, sql: "SELECT state_key_nid FROM state_keys WHERE type = ? AND state_key = ?",
+                                        arguments: [key.type, key.stateKey]) {
+            return nid
+        }
+        try db.execute(sql: "INSERT INTO state_keys (type, state_key) VALUES (?, ?)", arguments: [key.type, key.stateKey])
+        return db.lastInsertedRowID
+    }
+
+    /// A new snapshot: `changes` over `parent` as a delta, or a full checkpoint when the delta
+    /// chain would grow past the interval (so reading a snapshot stays bounded).
+    static func addSnapshot(_ db: GRDB.Database, room: Int64, parent: Int64?, changes: [Int64: Int64?]) throws -> Int64 {
+        let chain = try parent.flatMap { try Int.fetchOne(db, sql: "SELECT chain_length FROM state_snapshots WHERE snapshot_nid = ?", arguments: [$0]) } ?? -1
+        if let parent, chain + 1 < snapshotCheckpointInterval {
+            try db.execute(sql: "INSERT INTO state_snapshots (room_nid, parent_nid, chain_length) VALUES (?, ?, ?)",
+                           arguments: [room, parent, chain + 1])
+            let nid = db.lastInsertedRowID
+            for (key, event) in changes {
+                try db.execute(sql: "INSERT INTO state_snapshot_entries (snapshot_nid, state_key_nid, event_nid) VALUES (?, ?, ?)",
+                               arguments: [nid, key, event])
+            }
+            return nid
+        }
+        var full = try parent.map { try snapshotEntries(db, $0) } ?? [:]
+        for (key, event) in changes { full[key] = event ?? nil }
+        try db.execute(sql: "INSERT INTO state_snapshots (room_nid, parent_nid, chain_length) VALUES (?, NULL, 0)", arguments: [room])
+        let nid = db.lastInsertedRowID
+        for (key, event) in full {
+            try db.execute(sql: "INSERT INTO state_snapshot_entries (snapshot_nid, state_key_nid, event_nid) VALUES (?, ?, ?)",
+                           arguments: [nid, key, event])
+        }
+        return nid
+    }
+
+    /// The full state of a snapshot as state-key nid → event nid.
+    static func snapshotEntries(_ db: GRDB.Database, _ snapshot: Int64) throws -> [Int64: Int64] {
+        var chain: [Int64] = []
+        var cursor: Int64? = snapshot
+        while let current = cursor {
+            chain.append(current)
+            cursor = try Int64.fetchOne(db, sql: "SELECT parent_nid FROM state_snapshots WHERE snapshot_nid = ?", arguments: [current])
+        }
+        var state: [Int64: Int64] = [:]
+        for nid in chain.reversed() {
+            for row in try Row.fetchAll(db, sql: "SELECT state_key_nid, event_nid FROM state_snapshot_entries WHERE snapshot_nid = ?",
+                                        arguments: [nid]) {
+                let key: Int64 = row["state_key_nid"]
+                if let event: Int64 = row["event_nid"] { state[key] = event } else { state[key] = nil }
+            }
+        }
+        return state
+    }
+
+    /// The room's current state: state key → event ID.
+    public func currentState(of room: RoomRecord) async throws -> StateMap {
+        try await read { db in
+            var map = StateMap()
+            for row in try Row.fetchAll(db, sql: """
+                SELECT k.type, k.state_key, e.event_id FROM current_state c
+                JOIN state_keys k ON k.state_key_nid = c.state_key_nid
+                JOIN events e ON e.event_nid = c.event_nid
+                WHERE c.room_nid = ?
+                """, arguments: [room.nid]) {
+                map[StateKey(row["type"], row["state_key"])] = row["event_id"]
+            }
+            return map
+        }
+    }
+
+    /// The state after an event (what a client sees "at" it): state key → event ID.
+    public func stateAfter(eventID: String) async throws -> StateMap? {
+        try await read { db in
+            guard let row = try Row.fetchOne(db, sql: "SELECT state_after FROM events WHERE event_id = ?", arguments: [eventID]) else {
+                return nil
+            }
+            guard let snapshot: Int64 = row["state_after"] else { return StateMap() }
+            let entries = try Self.snapshotEntries(db, snapshot)
+            var map = StateMap()
+            for (keyNID, eventNID) in entries {
+                guard let k = try Row.fetchOne(db, sql: "SELECT type, state_key FROM state_keys WHERE state_key_nid = ?", arguments: [keyNID]),
+                      let id = try String.fetchOne(db, sql: "SELECT event_id FROM events WHERE event_nid = ?", arguments: [eventNID])
+                else { continue }
+                map[StateKey(k["type"], k["state_key"])] = id
+            }
+            return map
+        }
+    }
+
+    public func event(_ eventID: String) async throws -> StoredEvent? {
+        try await read { db in
+            try Row.fetchOne(db, sql: "SELECT * FROM events WHERE event_id = ?", arguments: [eventID]).map(StoredEvent.init)
+        }
+    }
+
+    public func events(_ eventIDs: [String]) async throws -> [StoredEvent] {
+        try await read { db in
+            try eventIDs.compactMap { id in
+                try Row.fetchOne(db, sql: "SELECT * FROM events WHERE event_id = ?", arguments: [id]).map(StoredEvent.init)
+            }
+        }
+    }
+
+    /// Forward extremities (events with no known successor) with their depths.
+    public func forwardExtremities(of room: RoomRecord) async throws -> [(eventID: String, depth: Int64)] {
+        try await read { db in
+            try Row.fetchAll(db, sql: """
+                SELECT e.event_id, e.depth FROM forward_extremities f JOIN events e ON e.event_nid = f.event_nid
+                WHERE f.room_nid = ? ORDER BY e.event_id
+                """, arguments: [room.nid]).map { ($0["event_id"], $0["depth"]) }
+        }
+    }
+
+    /// A user's membership in a room per current state, or nil.
+    public func membership(of userID: String, in room: RoomRecord) async throws -> String? {
+        try await read { db in
+            try String.fetchOne(db, sql: "SELECT membership FROM room_memberships WHERE room_nid = ? AND user_id = ?",
+                                arguments: [room.nid, userID])
+        }
+    }
+
+    /// Rooms where the user's current membership is `membership`.
+    public func rooms(of userID: String, membership: String) async throws -> [String] {
+        try await read { db in
+            try String.fetchAll(db, sql: """
+                SELECT r.room_id FROM room_memberships m JOIN rooms r ON r.room_nid = m.room_nid
+                WHERE m.user_id = ? AND m.membership = ? ORDER BY r.room_id
+                """, arguments: [userID, membership])
+        }
+    }
+
+    /// Members of a room with a given membership.
+    public func members(of room: RoomRecord, membership: String) async throws -> [String] {
+        try await read { db in
+            try String.fetchAll(db, sql: "SELECT user_id FROM room_memberships WHERE room_nid = ? AND membership = ? ORDER BY user_id",
+                                arguments: [room.nid, membership])
+        }
+    }
+
+    /// The event ID a transaction ID of a device already produced, for idempotent sends.
+    public func eventForTransaction(userID: String, deviceID: String, txnID: String) async throws -> String? {
+        try await read { db in
+            try String.fetchOne(db, sql: "SELECT event_id FROM event_txn_ids WHERE user_id = ? AND device_id = ? AND txn_id = ?",
+                                arguments: [userID, deviceID, txnID])
+        }
+    }
+
+    public func recordTransaction(userID: String, deviceID: String, txnID: String, eventID: String, now: Int64) async throws {
+        try await writer.write { db in
+            try db.execute(sql: "INSERT OR IGNORE INTO event_txn_ids (user_id, device_id, txn_id, event_id, created_ts) VALUES (?, ?, ?, ?, ?)",
+                           arguments: [userID, deviceID, txnID, eventID, now])
+        }
+    }
+
+    /// The latest stream position (0 for an empty server).
+    public func currentStreamPosition() async throws -> Int64 {
+        try await read { db in try Int64.fetchOne(db, sql: "SELECT MAX(stream_ordering) FROM events") ?? 0 }
+    }
+}

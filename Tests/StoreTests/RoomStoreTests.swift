@@ -1,0 +1,72 @@
+import Foundation
+import MatrixProtocol
+import GRDB
+import Testing
+@testable import Store
+
+@Suite struct RoomStoreTests {
+    let version = RoomVersion.named("10")!
+
+    func event(_ id: String, _ type: String, stateKey: String? = nil, sender: String = "@a:x", content: JSONObject = [:],
+               prev: [String], depth: Int64) throws -> NewTimelineEvent {
+        var json: JSONObject = ["type": .string(type), "room_id": "!r:x", "sender": .string(sender), "content": .object(content),
+                                "prev_events": JSONValue(prev), "auth_events": [], "depth": .int(depth), "origin_server_ts": 1]
+        if let stateKey { json["state_key"] = .string(stateKey) }
+        return NewTimelineEvent(pdu: try PDU(json: json, version: version, eventID: id), json: json.encodedBytes())
+    }
+
+    @Test func appendAdvancesStateExtremitiesAndStream() async throws {
+        try await withTemporaryDatabase { db, _ in
+        let room = try await db.createRoom(roomID: "!r:x", version: "10", now: 1)
+        await #expect(throws: StoreError.alreadyExists("!r:x")) { try await db.createRoom(roomID: "!r:x", version: "10", now: 1) }
+        let streams = try await db.appendTimelineEvents([
+            try event("$create", "m.room.create", stateKey: "", prev: [], depth: 1),
+            try event("$join", "m.room.member", stateKey: "@a:x", content: ["membership": "join"], prev: ["$create"], depth: 2),
+            try event("$msg", "m.room.message", content: ["body": "hi"], prev: ["$join"], depth: 3),
+        ], room: room)
+        #expect(streams == [1, 2, 3])
+        #expect(try await db.currentState(of: room) == [.create: "$create", .member("@a:x"): "$join"])
+        #expect(try await db.forwardExtremities(of: room).map(\.eventID) == ["$msg"])
+        #expect(try await db.membership(of: "@a:x", in: room) == "join")
+        #expect(try await db.rooms(of: "@a:x", membership: "join") == ["!r:x"])
+        #expect(try await db.stateAfter(eventID: "$create") == [.create: "$create"])
+        #expect(try await db.stateAfter(eventID: "$msg") == [.create: "$create", .member("@a:x"): "$join"])
+        #expect(try await db.currentStreamPosition() == 3)
+        let stored = try #require(try await db.event("$msg"))
+        #expect(try stored.pdu(version: version).content["body"] == "hi")
+        try await db.appendTimelineEvent(try event("$leave", "m.room.member", stateKey: "@a:x", content: ["membership": "leave"],
+                                                   prev: ["$msg"], depth: 4), room: room)
+        #expect(try await db.membership(of: "@a:x", in: room) == "leave")
+        #expect(try await db.stateAfter(eventID: "$msg")?[.member("@a:x")] == "$join")  // snapshots are immutable
+        }
+    }
+
+    @Test func snapshotsCheckpointAndStayCorrect() async throws {
+        try await withTemporaryDatabase { db, _ in
+        let room = try await db.createRoom(roomID: "!r:x", version: "10", now: 1)
+        var prev = [String]()
+        var events: [NewTimelineEvent] = []
+        for i in 0..<250 {
+            events.append(try event("$s\(i)", "m.test", stateKey: "k\(i % 60)", content: ["i": .int(Int64(i))], prev: prev, depth: Int64(i + 1)))
+            prev = ["$s\(i)"]
+        }
+        _ = try await db.appendTimelineEvents(events, room: room)
+        let state = try await db.currentState(of: room)
+        #expect(state.count == 60)
+        #expect(state[StateKey("m.test", "k5")] == "$s245")
+        let early = try #require(try await db.stateAfter(eventID: "$s130"))
+        #expect(early.count == 60 && early[StateKey("m.test", "k10")] == "$s130" && early[StateKey("m.test", "k11")] == "$s71")
+        let chain = try await db.read { (db: GRDB.Database) in try Int.fetchOne(db, sql: "SELECT MAX(chain_length) FROM state_snapshots") }
+        #expect(chain == Database.snapshotCheckpointInterval - 1)
+        }
+    }
+
+    @Test func transactionIDs() async throws {
+        try await withTemporaryDatabase { db, _ in
+        #expect(try await db.eventForTransaction(userID: "@a:x", deviceID: "D", txnID: "t1") == nil)
+        try await db.recordTransaction(userID: "@a:x", deviceID: "D", txnID: "t1", eventID: "$e", now: 1)
+        #expect(try await db.eventForTransaction(userID: "@a:x", deviceID: "D", txnID: "t1") == "$e")
+        #expect(try await db.eventForTransaction(userID: "@a:x", deviceID: "E", txnID: "t1") == nil)
+        }
+    }
+}
