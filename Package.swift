@@ -28,7 +28,12 @@ let package = Package(
             pkgConfig: "zlib",
             providers: [.apt(["zlib1g-dev"])]
         ),
-        .target(name: "Sodium", dependencies: ["CSodium"]),
+        .systemLibrary(
+            name: "CCrypto",
+            pkgConfig: "libcrypto",
+            providers: [.apt(["libssl-dev"])]
+        ),
+        .target(name: "Sodium", dependencies: ["CSodium", "CCrypto"]),
         .target(name: "MatrixProtocol", dependencies: ["Sodium"]),
         .target(name: "ApusConfig", dependencies: [
             "MatrixProtocol",

@@ -18,6 +18,14 @@ let benchmarks: [Benchmark] = [
         name: "group-commit",
         summary: "small-row inserts through the Store write lane, 1 and 16 concurrent writers",
         run: GroupCommitBenchmark.run),
+    Benchmark(
+        name: "verify-signatures",
+        summary: "event signature verification (redact, canonical JSON, Ed25519) on one core",
+        run: VerifySignaturesBenchmark.run),
+    Benchmark(
+        name: "canonical-hash",
+        summary: "canonical JSON encode + SHA-256 of a ~1 KB event, and parsing it, on one core",
+        run: CanonicalHashBenchmark.run),
 ]
 
 @MainActor func usage() -> String {

@@ -1,18 +1,29 @@
-import CSodium
+import CCrypto
 
+/// SHA-256 through OpenSSL's libcrypto, which uses the CPU's SHA extensions where present
+/// (4–5× libsodium's portable code here): content hashes, reference hashes and token hashes
+/// sit on the hottest paths.
 public enum SHA256 {
-    public static let byteCount = Int(crypto_hash_sha256_bytes())
+    public static let byteCount = 32
+    nonisolated(unsafe) private static let digest: OpaquePointer? = EVP_sha256()
 
     public static func hash<Bytes: Collection<UInt8>>(_ data: Bytes) -> [UInt8] {
-        Sodium.ensureInitialized()
         var out = [UInt8](repeating: 0, count: byteCount)
         let done: Void? = data.withContiguousStorageIfAvailable { buf in
-            _ = crypto_hash_sha256(&out, buf.baseAddress, UInt64(buf.count))
+            digest(buf.baseAddress, buf.count, into: &out)
         }
         if done == nil {
             let copy = Array(data)
-            _ = crypto_hash_sha256(&out, copy, UInt64(copy.count))
+            copy.withUnsafeBufferPointer { digest($0.baseAddress, $0.count, into: &out) }
         }
         return out
+    }
+
+    private static func digest(_ bytes: UnsafePointer<UInt8>?, _ count: Int, into out: inout [UInt8]) {
+        var length: UInt32 = 0
+        let ok = out.withUnsafeMutableBufferPointer { md in
+            EVP_Digest(bytes, count, md.baseAddress, &length, digest, nil)
+        }
+        precondition(ok == 1 && length == 32, "EVP_Digest(SHA-256) failed")
     }
 }
