@@ -38,3 +38,12 @@ extension Response {
         json(error.body, status: HTTPResponse.Status(code: error.status), headers: headers)
     }
 }
+
+extension Response {
+    /// A JSON array response (a few endpoints, like `GET /rooms/{id}/state`, answer with one).
+    public static func jsonArray(_ items: [JSONValue], status: HTTPResponse.Status = .ok) -> Response {
+        let bytes = JSONValue.array(items).encodedBytes()
+        return Response(status: status, headers: [.contentType: "application/json", .contentLength: String(bytes.count)],
+                        body: .init(byteBuffer: ByteBuffer(bytes: bytes)))
+    }
+}

@@ -13,9 +13,9 @@ enum Capabilities {
             return .json(["capabilities": [
                 "m.change_password": ["enabled": true],
                 "m.room_versions": ["default": .string(RoomVersion.defaultForNewRooms), "available": .object(versions)],
-                // Profiles and third-party identifiers are not built yet.
-                "m.set_displayname": ["enabled": false],
-                "m.set_avatar_url": ["enabled": false],
+                "m.set_displayname": ["enabled": true],
+                "m.set_avatar_url": ["enabled": true],
+                // Third-party identifiers and login tokens are not built.
                 "m.3pid_changes": ["enabled": false],
                 "m.get_login_token": ["enabled": false],
             ]])

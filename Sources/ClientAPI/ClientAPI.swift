@@ -11,5 +11,12 @@ public enum ClientAPI {
         Account.register(on: routes, homeserver: homeserver)
         Devices.register(on: routes, homeserver: homeserver)
         Capabilities.register(on: routes, homeserver: homeserver)
+        CreateRoom.register(on: routes, homeserver: homeserver)
+        RoomMembership.register(on: routes, homeserver: homeserver)
+        RoomEvents.register(on: routes, homeserver: homeserver)
+        SyncEndpoint.register(on: routes, homeserver: homeserver)
+        ProfileEndpoints.register(on: routes, homeserver: homeserver)
+        Directory.register(on: routes, homeserver: homeserver)
+        AccountDataEndpoints.register(on: routes, homeserver: homeserver)
     }
 }

@@ -16,6 +16,12 @@ public final class Homeserver: Sendable {
     public let logger: Logger
     public let serverKeys: ServerKeys
     public let accounts: Accounts
+    public let rooms: Rooms
+    public let notifier: Notifier
+    public let sync: Sync
+    public let typing: Typing
+    public let profiles: Profiles
+    public let accountData: AccountData
 
     public var serverName: ServerName { config.serverName }
 
@@ -33,5 +39,14 @@ public final class Homeserver: Sendable {
             keyID: signingKey.keyID, publicKey: signingKey.publicKeyBase64, now: clock.nowMillis())
         serverKeys = ServerKeys(serverName: config.serverName, signingKey: signingKey, oldKeys: old)
         accounts = Accounts(config: config, database: database, clock: clock, hasher: PasswordHasher(cost: passwordCost))
+        notifier = Notifier(position: SyncToken(
+            events: try await database.currentStreamPosition(),
+            accountData: try await database.currentAccountDataPosition(),
+            receipts: try await database.currentReceiptPosition()))
+        typing = Typing(clock: clock, notifier: notifier)
+        rooms = Rooms(config: config, database: database, clock: clock, signingKey: signingKey, notifier: notifier)
+        sync = Sync(database: database, notifier: notifier, clock: clock, typing: typing)
+        profiles = Profiles(database: database, rooms: rooms, serverName: config.serverName)
+        accountData = AccountData(database: database, notifier: notifier, rooms: rooms, clock: clock)
     }
 }

@@ -38,7 +38,9 @@ enum Migrations {
                 is_admin INTEGER NOT NULL DEFAULT 0,
                 is_guest INTEGER NOT NULL DEFAULT 0,
                 deactivated INTEGER NOT NULL DEFAULT 0,
-                created_ts INTEGER NOT NULL
+                created_ts INTEGER NOT NULL,
+                displayname TEXT,
+                avatar_url TEXT
             );
             CREATE TABLE devices (
                 user_id TEXT NOT NULL REFERENCES users(user_id),

@@ -11,8 +11,43 @@ enum RoomSchema {
                 room_version TEXT NOT NULL,
                 created_ts INTEGER NOT NULL,
                 -- The snapshot of the current state, parent of the next local state event's.
-                current_snapshot INTEGER
+                current_snapshot INTEGER,
+                -- Listed in the public room directory.
+                published INTEGER NOT NULL DEFAULT 0
             );
+            CREATE TABLE room_aliases (
+                alias TEXT PRIMARY KEY NOT NULL,
+                room_id TEXT NOT NULL,
+                creator TEXT NOT NULL
+            );
+            CREATE INDEX room_aliases_room ON room_aliases(room_id);
+            -- Per-user data with its own stream positions, so /sync can tell what changed.
+            CREATE TABLE account_data (
+                user_id TEXT NOT NULL,
+                room_id TEXT NOT NULL,          -- '' for global account data
+                type TEXT NOT NULL,
+                content BLOB NOT NULL,
+                stream_id INTEGER NOT NULL,
+                PRIMARY KEY (user_id, room_id, type)
+            ) WITHOUT ROWID;
+            CREATE INDEX account_data_stream ON account_data(user_id, stream_id);
+            CREATE TABLE receipts (
+                room_id TEXT NOT NULL,
+                receipt_type TEXT NOT NULL,
+                user_id TEXT NOT NULL,
+                thread_id TEXT NOT NULL,        -- '' for unthreaded receipts
+                event_id TEXT NOT NULL,
+                ts INTEGER NOT NULL,
+                stream_id INTEGER NOT NULL,
+                PRIMARY KEY (room_id, receipt_type, user_id, thread_id)
+            ) WITHOUT ROWID;
+            CREATE INDEX receipts_stream ON receipts(room_id, stream_id);
+            CREATE TABLE filters (
+                user_id TEXT NOT NULL,
+                filter_id INTEGER NOT NULL,
+                json BLOB NOT NULL,
+                PRIMARY KEY (user_id, filter_id)
+            ) WITHOUT ROWID;
             CREATE TABLE state_keys (
                 state_key_nid INTEGER PRIMARY KEY,
                 type TEXT NOT NULL,

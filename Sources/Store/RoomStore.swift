@@ -36,6 +36,16 @@ public struct StoredEvent: Sendable {
     public func pdu(version: RoomVersion) throws -> PDU {
         try PDU(json: try JSONParser.parseObject(json), version: version, eventID: eventID)
     }
+
+    /// The event as clients may see it: redacted when a redaction applies to it.
+    public func clientPDU(version: RoomVersion) throws -> PDU {
+        var object = try JSONParser.parseObject(json)
+        if let redactedBy {
+            object = Redaction.redact(object, rules: version.redactionRules)
+            object["unsigned"] = ["redacted_by": .string(redactedBy)]
+        }
+        return try PDU(json: object, version: version, eventID: eventID)
+    }
 }
 
 /// A new event of the room's timeline, accepted by the auth rules, whose state before is the
@@ -201,15 +211,7 @@ extension Database {
                 return nil
             }
             guard let snapshot: Int64 = row["state_after"] else { return StateMap() }
-            let entries = try Self.snapshotEntries(db, snapshot)
-            var map = StateMap()
-            for (keyNID, eventNID) in entries {
-                guard let k = try Row.fetchOne(db, sql: "SELECT type, state_key FROM state_keys WHERE state_key_nid = ?", arguments: [keyNID]),
-                      let id = try String.fetchOne(db, sql: "SELECT event_id FROM events WHERE event_nid = ?", arguments: [eventNID])
-                else { continue }
-                map[StateKey(k["type"], k["state_key"])] = id
-            }
-            return map
+            return try Self.stateMap(db, snapshot)
         }
     }
 
@@ -281,5 +283,60 @@ extension Database {
     /// The latest stream position (0 for an empty server).
     public func currentStreamPosition() async throws -> Int64 {
         try await read { db in try Int64.fetchOne(db, sql: "SELECT MAX(stream_ordering) FROM events") ?? 0 }
+    }
+}
+
+extension Database {
+    /// Maps an alias to a room; `StoreError.alreadyExists` when the alias is taken.
+    public func createAlias(_ alias: String, roomID: String, creator: String) async throws {
+        try await writer.write { db in
+            guard try String.fetchOne(db, sql: "SELECT room_id FROM room_aliases WHERE alias = ?", arguments: [alias]) == nil else {
+                throw StoreError.alreadyExists(alias)
+            }
+            try db.execute(sql: "INSERT INTO room_aliases (alias, room_id, creator) VALUES (?, ?, ?)", arguments: [alias, roomID, creator])
+        }
+    }
+
+    public func aliasExists(_ alias: String) async throws -> Bool {
+        try await read { db in try String.fetchOne(db, sql: "SELECT 1 FROM room_aliases WHERE alias = ?", arguments: [alias]) != nil }
+    }
+
+    public func roomID(forAlias alias: String) async throws -> String? {
+        try await read { db in try String.fetchOne(db, sql: "SELECT room_id FROM room_aliases WHERE alias = ?", arguments: [alias]) }
+    }
+
+    public func setPublished(_ published: Bool, room: RoomRecord) async throws {
+        try await writer.write { db in
+            try db.execute(sql: "UPDATE rooms SET published = ? WHERE room_nid = ?", arguments: [published, room.nid])
+        }
+    }
+
+    public func isPublished(_ room: RoomRecord) async throws -> Bool {
+        try await read { db in try Bool.fetchOne(db, sql: "SELECT published FROM rooms WHERE room_nid = ?", arguments: [room.nid]) ?? false }
+    }
+}
+
+extension Database {
+    public func deleteAlias(_ alias: String) async throws {
+        try await writer.write { db in try db.execute(sql: "DELETE FROM room_aliases WHERE alias = ?", arguments: [alias]) }
+    }
+
+    public func aliasCreator(_ alias: String) async throws -> String? {
+        try await read { db in try String.fetchOne(db, sql: "SELECT creator FROM room_aliases WHERE alias = ?", arguments: [alias]) }
+    }
+
+    public func aliases(of roomID: String) async throws -> [String] {
+        try await read { db in try String.fetchAll(db, sql: "SELECT alias FROM room_aliases WHERE room_id = ? ORDER BY alias", arguments: [roomID]) }
+    }
+
+    /// Published rooms with their joined-member counts, most members first.
+    public func publishedRooms() async throws -> [(room: RoomRecord, joinedMembers: Int)] {
+        try await read { db in
+            try Row.fetchAll(db, sql: """
+                SELECT r.room_nid, r.room_id, r.room_version,
+                       (SELECT COUNT(*) FROM room_memberships m WHERE m.room_nid = r.room_nid AND m.membership = 'join') AS joined
+                FROM rooms r WHERE r.published = 1 ORDER BY joined DESC, r.room_id
+                """).map { (RoomRecord(nid: $0["room_nid"], roomID: $0["room_id"], version: $0["room_version"]), $0["joined"]) }
+        }
     }
 }

@@ -1,0 +1,94 @@
+#!/usr/bin/env python3
+"""Real Matrix clients against the real `apus` binary, on loopback only.
+
+Starts Apus with open registration on a free port, then runs the shared matrix-nio scenario
+(`../shared/peers/nio_smoke.py --no-e2ee`: register, login, create a room with an invite,
+join through sync, send, receive) against it. Ends with the line `N passed, N failed`.
+"""
+import argparse
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+
+RESULTS = []
+
+
+def check(name, condition, detail=""):
+    RESULTS.append((name, bool(condition)))
+    print(f"{'PASS' if condition else 'FAIL'}: {name}" + ("" if condition else f"\n{detail}"), flush=True)
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_up(url, timeout=30):
+    end = time.time() + timeout
+    while time.time() < end:
+        try:
+            with urllib.request.urlopen(url, timeout=2) as r:
+                return r.status == 200
+        except Exception:  # noqa: BLE001 -- not up yet
+            time.sleep(0.2)
+    return False
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--apus", required=True)
+    ap.add_argument("--peers", required=True, help="the shared peers folder (../shared/peers)")
+    args = ap.parse_args()
+    work = tempfile.mkdtemp(prefix="apus-clients-")
+    port = free_port()
+    config = os.path.join(work, "apus.toml")
+    with open(config, "w") as f:
+        f.write(f'''server_name = "localhost"
+data_dir = "{work}/data"
+public_baseurl = "http://127.0.0.1:{port}/"
+
+[registration]
+enabled = true
+
+[[listeners]]
+bind = "127.0.0.1"
+port = {port}
+resources = ["client"]
+''')
+    log = open(os.path.join(work, "serve.log"), "wb")
+    server = subprocess.Popen([os.path.abspath(args.apus), "serve", "--config", config], stdout=log, stderr=subprocess.STDOUT)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        check("apus starts with open registration", wait_up(f"{base}/_matrix/client/versions"))
+        out = subprocess.run([sys.executable, os.path.join(args.peers, "nio_smoke.py"), "--hs", base, "--no-e2ee",
+                              "--timeout", "20"], capture_output=True, text=True, timeout=180)
+        print(out.stdout, end="")
+        check("matrix-nio scenario (register, login, create+invite, join, send, sync)",
+              out.returncode == 0 and "NIO SMOKE PASSED" in out.stdout, out.stderr[-3000:])
+    finally:
+        server.send_signal(signal.SIGTERM)
+        try:
+            rc = server.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            server.kill()
+            rc = None
+        log.close()
+        check("apus stops cleanly after the client run", rc == 0)
+        if not all(ok for _, ok in RESULTS):
+            with open(os.path.join(work, "serve.log"), errors="replace") as f:
+                print(f.read()[-4000:])
+        shutil.rmtree(work, ignore_errors=True)
+    passed = sum(1 for _, ok in RESULTS if ok)
+    print(f"{passed} passed, {len(RESULTS) - passed} failed")
+    return 0 if passed == len(RESULTS) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,87 @@
+import APICore
+import Hummingbird
+import MatrixProtocol
+import Services
+
+/// Sending events and reading room state: `/send`, `/state`, `/event`, `/members`, `/joined_members`.
+enum RoomEvents {
+    static func register(on routes: RouteTable, homeserver hs: Homeserver) {
+        routes.client(.put, "/rooms/:roomID/send/:eventType/:txnId") { request, context in
+            let requester = try await hs.requester(request)
+            let roomID = try context.pathParameter("roomID")
+            let type = try context.pathParameter("eventType")
+            let txnID = try context.pathParameter("txnId")
+            let content = try await request.jsonObject(context: context)
+            let eventID = try await hs.rooms.sendIdempotent(roomID: roomID, requester: requester, txnID: txnID,
+                                                            type: type, content: content)
+            return .json(["event_id": .string(eventID)])
+        }
+        let putState: RouteTable.Handler = { request, context in
+            let requester = try await hs.requester(request)
+            let roomID = try context.pathParameter("roomID")
+            let type = try context.pathParameter("eventType")
+            let stateKey = (try? context.pathParameter("stateKey")) ?? ""
+            let content = try await request.jsonObject(context: context)
+            try await hs.rooms.requireJoinedOrMembershipChange(requester.userID, roomID, type: type)
+            let pdu = try await hs.rooms.send(roomID: roomID, sender: requester.userID, type: type, stateKey: stateKey, content: content)
+            return .json(["event_id": .string(pdu.eventID)])
+        }
+        routes.client(.put, "/rooms/:roomID/state/:eventType", putState)
+        routes.client(.put, "/rooms/:roomID/state/:eventType/:stateKey", putState)
+
+        let getState: RouteTable.Handler = { request, context in
+            let requester = try await hs.requester(request)
+            let roomID = try context.pathParameter("roomID")
+            let type = try context.pathParameter("eventType")
+            let stateKey = (try? context.pathParameter("stateKey")) ?? ""
+            try await hs.rooms.requireJoined(requester.userID, roomID)
+            guard let pdu = try await hs.rooms.stateEvent(roomID: roomID, key: StateKey(type, stateKey)) else {
+                throw MatrixError.notFound("Event not found")
+            }
+            if request.uri.queryParameters.get("format") == "event" { return .json(ClientEvent.format(pdu)) }
+            return .json(pdu.content)
+        }
+        routes.client(.get, "/rooms/:roomID/state/:eventType", getState)
+        routes.client(.get, "/rooms/:roomID/state/:eventType/:stateKey", getState)
+        routes.client(.get, "/rooms/:roomID/state") { request, context in
+            let requester = try await hs.requester(request)
+            let roomID = try context.pathParameter("roomID")
+            try await hs.rooms.requireJoined(requester.userID, roomID)
+            let state = try await hs.rooms.currentState(roomID: roomID)
+            return .jsonArray(state.keys.sorted().compactMap { state[$0] }.map { .object(ClientEvent.format($0)) })
+        }
+        routes.client(.get, "/rooms/:roomID/event/:eventID") { request, context in
+            let requester = try await hs.requester(request)
+            let roomID = try context.pathParameter("roomID")
+            try await hs.rooms.requireJoined(requester.userID, roomID)
+            return .json(ClientEvent.format(try await hs.rooms.event(try context.pathParameter("eventID"), in: roomID)))
+        }
+        routes.client(.get, "/rooms/:roomID/joined_members") { request, context in
+            let requester = try await hs.requester(request)
+            let roomID = try context.pathParameter("roomID")
+            try await hs.rooms.requireJoined(requester.userID, roomID)
+            let state = try await hs.rooms.currentState(roomID: roomID)
+            var joined = JSONObject()
+            for (key, pdu) in state where key.type == "m.room.member" && pdu.content["membership"] == "join" {
+                var profile = JSONObject()
+                if let name = pdu.content["displayname"]?.stringValue { profile["display_name"] = .string(name) }
+                if let avatar = pdu.content["avatar_url"]?.stringValue { profile["avatar_url"] = .string(avatar) }
+                joined[key.stateKey] = .object(profile)
+            }
+            return .json(["joined": .object(joined)])
+        }
+        routes.client(.get, "/rooms/:roomID/members") { request, context in
+            let requester = try await hs.requester(request)
+            let roomID = try context.pathParameter("roomID")
+            try await hs.rooms.requireJoined(requester.userID, roomID)
+            let query = request.uri.queryParameters
+            let wanted = query.get("membership"), excluded = query.get("not_membership")
+            let state = try await hs.rooms.currentState(roomID: roomID)
+            let members = state.keys.sorted().filter { $0.type == "m.room.member" }.compactMap { state[$0] }.filter { pdu in
+                let m = pdu.content["membership"]?.stringValue
+                return (wanted == nil || m == wanted) && (excluded == nil || m != excluded)
+            }
+            return .json(["chunk": .array(members.map { .object(ClientEvent.format($0)) })])
+        }
+    }
+}

@@ -1,0 +1,74 @@
+import MatrixProtocol
+import Store
+
+extension Rooms {
+    /// Joins a local room by ID or alias. Remote rooms need federation (not built yet).
+    public func join(_ idOrAlias: String, user: String, reason: String? = nil) async throws -> String {
+        let roomID: String
+        if idOrAlias.hasPrefix("#") {
+            guard (try? RoomAlias(idOrAlias)) != nil else { throw MatrixError.invalidParam("Invalid room alias") }
+            guard let resolved = try await resolveAlias(idOrAlias) else { throw MatrixError.notFound("Room alias \(idOrAlias) not found") }
+            roomID = resolved
+        } else {
+            guard (try? RoomID(idOrAlias)) != nil else { throw MatrixError.invalidParam("Invalid room ID") }
+            roomID = idOrAlias
+        }
+        guard try await database.room(roomID) != nil else {
+            throw MatrixError.notFound("Room \(roomID) is not known to this server")
+        }
+        if try await membership(of: user, in: roomID) == "join" { return roomID }
+        var content = Profiles.memberContent("join", profile: try await database.profile(of: user))
+        if let reason { content["reason"] = .string(reason) }
+        _ = try await send(roomID: roomID, sender: user, type: "m.room.member", stateKey: user, content: content)
+        return roomID
+    }
+
+    public func leave(_ roomID: String, user: String, reason: String? = nil) async throws {
+        try await requireRoom(roomID)
+        _ = try await send(roomID: roomID, sender: user, type: "m.room.member", stateKey: user,
+                           content: memberContent("leave", reason: reason))
+    }
+
+    /// Invites, kicks, bans and unbans: a member event about `target` sent by `sender`.
+    public func setMembership(_ membership: String, of target: String, in roomID: String, by sender: String,
+                              reason: String? = nil) async throws {
+        guard let targetID = try? UserID(target) else { throw MatrixError.invalidParam("Invalid user ID '\(target)'") }
+        try await requireRoom(roomID)
+        if membership == "invite", targetID.server != config.serverName {
+            throw MatrixError("M_UNRECOGNIZED", "Inviting users of other servers needs federation, which this server does not do yet",
+                              status: 400)
+        }
+        let current = try await self.membership(of: target, in: roomID)
+        switch membership {
+        case "invite" where current == "join":
+            throw MatrixError.forbidden("\(target) is already in the room")
+        case "leave" where current == nil || current == "leave":
+            throw MatrixError.forbidden("\(target) is not in the room")
+        default:
+            break
+        }
+        _ = try await send(roomID: roomID, sender: sender, type: "m.room.member", stateKey: target,
+                           content: memberContent(membership, reason: reason))
+    }
+
+    /// Unban: only a banned user can be unbanned.
+    public func unban(_ target: String, in roomID: String, by sender: String, reason: String? = nil) async throws {
+        try await requireRoom(roomID)
+        guard try await membership(of: target, in: roomID) == "ban" else {
+            throw MatrixError.forbidden("\(target) is not banned")
+        }
+        _ = try await send(roomID: roomID, sender: sender, type: "m.room.member", stateKey: target,
+                           content: memberContent("leave", reason: reason))
+    }
+
+    private func requireRoom(_ roomID: String) async throws {
+        guard (try? RoomID(roomID)) != nil else { throw MatrixError.invalidParam("Invalid room ID") }
+        guard try await database.room(roomID) != nil else { throw MatrixError.notFound("Unknown room \(roomID)") }
+    }
+
+    private func memberContent(_ membership: String, reason: String?) -> JSONObject {
+        var content: JSONObject = ["membership": .string(membership)]
+        if let reason { content["reason"] = .string(reason) }
+        return content
+    }
+}

@@ -1,0 +1,95 @@
+import Logging
+import MatrixProtocol
+import Store
+
+/// The one place a room's local events are created: builds each event on the current forward
+/// extremities and state, checks it with the auth rules, persists it. An actor per room, so a
+/// room's events never race each other (no accidental forks), while rooms run in parallel.
+actor RoomLane {
+    let room: RoomRecord
+    let version: RoomVersion
+    private let database: Database
+    private let builder: EventBuilder
+    private let clock: Clock
+    private let onAppend: @Sendable (Int64) -> Void
+    /// Current state events by key, loaded on first use and kept in step with each append.
+    private var state: [StateKey: PDU]?
+    private var extremities: [(eventID: String, depth: Int64)] = []
+
+    init(room: RoomRecord, version: RoomVersion, database: Database, builder: EventBuilder, clock: Clock,
+         onAppend: @escaping @Sendable (Int64) -> Void) {
+        self.room = room
+        self.version = version
+        self.database = database
+        self.builder = builder
+        self.clock = clock
+        self.onAppend = onAppend
+    }
+
+    /// Loads state for an existing room.
+    private func loadState() async throws -> [StateKey: PDU] {
+        if let state { return state }
+        let map = try await database.currentState(of: room)
+        let stored = try await database.events(Array(map.values))
+        var loaded: [StateKey: PDU] = [:]
+        for event in stored {
+            let pdu = try event.pdu(version: version)
+            if let key = pdu.stateKeyPair { loaded[key] = pdu }
+        }
+        extremities = try await database.forwardExtremities(of: room)
+        state = loaded
+        return loaded
+    }
+
+    /// The current state event for a key.
+    func stateEvent(_ key: StateKey) async throws -> PDU? {
+        try await loadState()[key]
+    }
+
+    func currentState() async throws -> [StateKey: PDU] {
+        try await loadState()
+    }
+
+    /// Creates, authorises and persists one event; `M_FORBIDDEN` with the auth rules' reason
+    /// when they reject it.
+    func send(_ draft: EventBuilder.Draft) async throws -> PDU {
+        var current = try await loadState()
+        var heads = extremities
+        let pdu = try Self.buildAuthorised(draft, roomID: room.roomID, version: version, builder: builder, state: &current,
+                                           extremities: &heads, now: clock.nowMillis())
+        let stream = try await database.appendTimelineEvent(NewTimelineEvent(pdu: pdu, json: pdu.json.encodedBytes()), room: room)
+        state = current
+        extremities = heads
+        onAppend(stream)
+        return pdu
+    }
+
+    /// Builds and checks an event without storing it: would the auth rules let it through now?
+    func check(_ draft: EventBuilder.Draft) async throws {
+        var current = try await loadState()
+        var heads = extremities
+        _ = try Self.buildAuthorised(draft, roomID: room.roomID, version: version, builder: builder, state: &current,
+                                     extremities: &heads, now: clock.nowMillis())
+    }
+
+    /// Builds an event against `state`, checks it, and advances `state` and `extremities`
+    /// in memory (room creation builds a whole batch this way before persisting any of it).
+    static func buildAuthorised(_ draft: EventBuilder.Draft, roomID: String?, version: RoomVersion, builder: EventBuilder,
+                                state: inout [StateKey: PDU], extremities: inout [(eventID: String, depth: Int64)],
+                                now: Int64) throws -> PDU {
+        let keys = AuthRules.authEventKeys(for: draft.type, stateKey: draft.stateKey, sender: draft.sender,
+                                           content: draft.content, version: version)
+        let authEvents = keys.compactMap { state[$0]?.eventID }
+        let pdu = try builder.build(draft, roomID: roomID, version: version, prevEvents: extremities,
+                                    authEvents: authEvents, now: now)
+        let snapshot = state
+        do throws(AuthFailure) {
+            try AuthRules.check(pdu, version: version) { snapshot[$0] }
+        } catch {
+            throw MatrixError.forbidden(error.reason)
+        }
+        if let key = pdu.stateKeyPair { state[key] = pdu }
+        extremities = [(pdu.eventID, pdu.depth)]
+        return pdu
+    }
+}

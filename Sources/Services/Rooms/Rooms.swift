@@ -1,0 +1,139 @@
+import ApusConfig
+import Logging
+import MatrixProtocol
+import Sodium
+import Store
+
+/// Rooms on this server: creation, membership, sending, reading state. Rules live in
+/// `MatrixProtocol`; this service applies them to stored rooms.
+public final class Rooms: Sendable {
+    let config: ApusConfiguration
+    let database: Database
+    let clock: Clock
+    let builder: EventBuilder
+    let lanes: RoomLanes
+    let notifier: Notifier
+
+    init(config: ApusConfiguration, database: Database, clock: Clock, signingKey: SigningKey, notifier: Notifier) {
+        self.config = config
+        self.database = database
+        self.clock = clock
+        self.builder = EventBuilder(serverName: config.serverName, signingKey: signingKey)
+        self.notifier = notifier
+        self.lanes = RoomLanes()
+    }
+
+    var serverName: String { config.serverName.description }
+
+    /// The lane of a room this server knows, or `M_NOT_FOUND`.
+    func lane(_ roomID: String) async throws -> RoomLane {
+        if let lane = await lanes.existing(roomID) { return lane }
+        guard let room = try await database.room(roomID) else { throw MatrixError.notFound("Unknown room \(roomID)") }
+        guard let version = RoomVersion.named(room.version) else { throw MatrixError.unsupportedRoomVersion(room.version) }
+        let notifier = self.notifier
+        return await lanes.lane(roomID) {
+            RoomLane(room: room, version: version, database: database, builder: builder, clock: clock,
+                     onAppend: { stream in Task { await notifier.advance(.events, to: stream) } })
+        }
+    }
+
+    /// Sends an event as `sender` into a room.
+    public func send(roomID: String, sender: String, type: String, stateKey: String?, content: JSONObject,
+                     redacts: String? = nil) async throws -> PDU {
+        let lane = try await lane(roomID)
+        return try await lane.send(EventBuilder.Draft(type: type, stateKey: stateKey, sender: sender, content: content, redacts: redacts))
+    }
+
+    /// A user's current membership in a room (nil when none).
+    public func membership(of userID: String, in roomID: String) async throws -> String? {
+        guard let room = try await database.room(roomID) else { return nil }
+        return try await database.membership(of: userID, in: room)
+    }
+
+    /// Throws unless the user is joined to the room (`M_FORBIDDEN`), or the room is unknown (`M_NOT_FOUND`
+    /// is not used: unknown and not-joined look the same to a non-member).
+    public func requireJoined(_ userID: String, _ roomID: String) async throws {
+        guard try await membership(of: userID, in: roomID) == "join" else {
+            throw MatrixError.forbidden("You are not joined to room \(roomID)")
+        }
+    }
+
+    public func currentState(roomID: String) async throws -> [StateKey: PDU] {
+        try await lane(roomID).currentState()
+    }
+
+    public func stateEvent(roomID: String, key: StateKey) async throws -> PDU? {
+        try await lane(roomID).stateEvent(key)
+    }
+
+    public func joinedRooms(of userID: String) async throws -> [String] {
+        try await database.rooms(of: userID, membership: "join")
+    }
+
+    public func joinedMembers(roomID: String) async throws -> [String] {
+        guard let room = try await database.room(roomID) else { throw MatrixError.notFound("Unknown room") }
+        return try await database.members(of: room, membership: "join")
+    }
+
+    /// An event by ID as a member may see it.
+    public func event(_ eventID: String, in roomID: String) async throws -> PDU {
+        guard let room = try await database.room(roomID), let version = RoomVersion.named(room.version),
+              let stored = try await database.event(eventID), stored.roomNID == room.nid, stored.rejectedReason == nil
+        else { throw MatrixError.notFound("Event not found") }
+        return try stored.pdu(version: version)
+    }
+
+    /// The room a local alias points to.
+    public func resolveAlias(_ alias: String) async throws -> String? {
+        try await database.roomID(forAlias: alias)
+    }
+}
+
+/// The lanes of the rooms in use, created on demand.
+actor RoomLanes {
+    private var lanes: [String: RoomLane] = [:]
+
+    func existing(_ roomID: String) -> RoomLane? { lanes[roomID] }
+
+    func lane(_ roomID: String, make: () -> RoomLane) -> RoomLane {
+        if let lane = lanes[roomID] { return lane }
+        let lane = make()
+        lanes[roomID] = lane
+        return lane
+    }
+
+    func insert(_ lane: RoomLane, for roomID: String) { lanes[roomID] = lane }
+}
+
+extension Rooms {
+    /// Sends a message-like event once per (user, device, transaction ID): a retried request
+    /// gets the first event's ID back instead of a duplicate.
+    public func sendIdempotent(roomID: String, requester: Requester, txnID: String, type: String, content: JSONObject) async throws -> String {
+        if let existing = try await database.eventForTransaction(userID: requester.userID, deviceID: requester.deviceID, txnID: txnID) {
+            return existing
+        }
+        try await requireJoined(requester.userID, roomID)
+        let pdu = try await send(roomID: roomID, sender: requester.userID, type: type, stateKey: nil, content: content)
+        try await database.recordTransaction(userID: requester.userID, deviceID: requester.deviceID, txnID: txnID,
+                                             eventID: pdu.eventID, now: clock.nowMillis())
+        return pdu.eventID
+    }
+
+    /// State may be sent by joined members; a member event about oneself is a membership change
+    /// that the auth rules judge on their own.
+    public func requireJoinedOrMembershipChange(_ userID: String, _ roomID: String, type: String) async throws {
+        guard try await database.room(roomID) != nil else { throw MatrixError.notFound("Unknown room \(roomID)") }
+        if type == "m.room.member" { return }
+        try await requireJoined(userID, roomID)
+    }
+}
+
+extension Rooms {
+    /// Throws `M_FORBIDDEN` unless the user could send this state event now (the auth rules
+    /// decide, so power levels are read in exactly one place).
+    func requirePower(_ userID: String, _ roomID: String, toSendState type: String) async throws {
+        let lane = try await lane(roomID)
+        let content = try await lane.stateEvent(StateKey(type, ""))?.content ?? [:]
+        try await lane.check(EventBuilder.Draft(type: type, stateKey: "", sender: userID, content: content, redacts: nil))
+    }
+}

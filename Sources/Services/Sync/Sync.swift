@@ -1,0 +1,189 @@
+import MatrixProtocol
+import Store
+
+/// `/sync`: what changed for a user since a token — timeline events by stream position, plus
+/// account data, receipts and typing — and a long-poll on the notifier when nothing has.
+public final class Sync: Sendable {
+    public struct Request: Sendable {
+        public var userID: String
+        public var since: SyncToken?
+        public var timeoutMs: Int64 = 0
+        public var fullState = false
+        public var filter = SyncFilter()
+
+        public init(userID: String) { self.userID = userID }
+    }
+
+    let database: Database
+    let notifier: Notifier
+    let clock: Clock
+    let typing: Typing
+
+    init(database: Database, notifier: Notifier, clock: Clock, typing: Typing) {
+        self.database = database
+        self.notifier = notifier
+        self.clock = clock
+        self.typing = typing
+    }
+
+    /// The state keys an invite's stripped state carries besides member events (spec "Stripped state").
+    static let strippedStateKeys: [StateKey] = [
+        .create, .joinRules, StateKey("m.room.name", ""), StateKey("m.room.avatar", ""),
+        StateKey("m.room.canonical_alias", ""), StateKey("m.room.encryption", ""), StateKey("m.room.topic", ""),
+    ]
+
+    public func sync(_ request: Request) async throws -> JSONObject {
+        let deadline = clock.nowMillis() + max(0, request.timeoutMs)
+        while true {
+            let upTo = await notifier.current
+            let response = try await compute(request, upTo: upTo)
+            let remaining = deadline - clock.nowMillis()
+            if request.since == nil || request.fullState || Self.hasContent(response) || remaining <= 0 {
+                return response
+            }
+            // Nothing for this user yet: park until a stream moves (maybe for someone else).
+            await notifier.wait(after: upTo, timeoutMs: remaining)
+            if await !notifier.current.isAhead(of: upTo) { return try await compute(request, upTo: upTo) }
+        }
+    }
+
+    static func hasContent(_ response: JSONObject) -> Bool {
+        let rooms = response["rooms"]?.objectValue ?? [:]
+        return rooms.contains { !($0.value.objectValue?.isEmpty ?? true) }
+            || !(response["account_data"]?["events"]?.arrayValue?.isEmpty ?? true)
+    }
+
+    private func compute(_ request: Request, upTo: SyncToken) async throws -> JSONObject {
+        let since = request.since
+        var join = JSONObject(), invite = JSONObject(), leave = JSONObject()
+        let accountData = try await database.accountDataChanges(userID: request.userID, after: since?.accountData ?? 0,
+                                                                upTo: upTo.accountData)
+        for (room, membership, memberStream) in try await database.memberships(of: request.userID) {
+            guard request.filter.includesRoom(room.roomID), let version = RoomVersion.named(room.version) else { continue }
+            let changedInWindow = since.map { memberStream > $0.events && memberStream <= upTo.events } ?? true
+            switch membership {
+            case "join":
+                let fresh = since == nil || request.fullState || changedInWindow
+                let roomData = accountData.filter { $0.roomID == room.roomID }
+                if let body = try await joinedRoom(room, version: version, since: fresh ? nil : since, upTo: upTo,
+                                                   filter: request.filter, always: fresh, accountData: roomData) {
+                    join[room.roomID] = .object(body)
+                }
+            case "invite" where changedInWindow:
+                invite[room.roomID] = ["invite_state": ["events": .array(
+                    try await strippedState(room, version: version, upTo: upTo.events, invitee: request.userID))]]
+            case "leave", "ban":
+                guard since != nil ? changedInWindow : request.filter.includeLeave else { continue }
+                var until = upTo
+                until.events = min(upTo.events, memberStream)
+                if var body = try await joinedRoom(room, version: version, since: since, upTo: until,
+                                                   filter: request.filter, always: true, accountData: []) {
+                    body["ephemeral"] = nil
+                    leave[room.roomID] = .object(body)
+                }
+            default:
+                continue
+            }
+        }
+        let global = accountData.filter { $0.roomID == nil }
+        return [
+            "next_batch": .string(upTo.description),
+            "rooms": ["join": .object(join), "invite": .object(invite), "leave": .object(leave)],
+            "account_data": ["events": .array(global.compactMap(Self.accountDataEvent))],
+            "presence": ["events": []],
+            "to_device": ["events": []],
+            "device_lists": ["changed": [], "left": []],
+            "device_one_time_keys_count": .object([:]),
+        ]
+    }
+
+    static func accountDataEvent(_ item: (roomID: String?, type: String, content: [UInt8])) -> JSONValue? {
+        guard let content = try? JSONParser.parseObject(item.content) else { return nil }
+        return ["type": .string(item.type), "content": .object(content)]
+    }
+
+    /// A room's timeline since `since` (all of it when nil) and the state the client needs to
+    /// apply it — the full state before the timeline, or for a gappy incremental sync the changes
+    /// between `since` and the timeline's start — with its ephemeral events and account data.
+    private func joinedRoom(_ room: RoomRecord, version: RoomVersion, since: SyncToken?, upTo: SyncToken, filter: SyncFilter,
+                            always: Bool, accountData: [(roomID: String?, type: String, content: [UInt8])]) async throws -> JSONObject? {
+        let limit = filter.timelineLimit
+        let newest = try await database.timelineBackwards(room, upTo: upTo.events, after: since?.events ?? 0, limit: limit + 1)
+        let ephemeral = try await ephemeralEvents(room.roomID, since: since, upTo: upTo)
+        if newest.isEmpty && ephemeral.isEmpty && accountData.isEmpty && !always { return nil }
+        let limited = newest.count > limit
+        let timeline = Array(newest.prefix(limit).reversed())
+        var stateMap: StateMap
+        if let first = timeline.first {
+            stateMap = try await database.stateBefore(eventID: first.eventID) ?? [:]
+        } else {
+            stateMap = try await database.state(of: room, atStream: upTo.events)
+        }
+        if let since {
+            if limited {
+                let before = try await database.state(of: room, atStream: since.events)
+                stateMap = stateMap.filter { before[$0.key] != $0.value }
+            } else {
+                stateMap = [:]  // every change is in the timeline
+            }
+        }
+        let stateEvents = try await database.events(Array(stateMap.values)).compactMap { try? $0.clientPDU(version: version) }
+        let timelinePDUs = timeline.compactMap { try? $0.clientPDU(version: version) }
+        let prevBatch = SyncToken.timeline(max(0, (timeline.first?.streamOrdering ?? upTo.events) - 1))
+        return [
+            "timeline": [
+                "events": .array(timelinePDUs.filter { filter.includesTimelineEvent(type: $0.type) }
+                    .map { .object(ClientEvent.format($0, includeRoomID: false)) }),
+                "limited": .bool(limited),
+                "prev_batch": .string(prevBatch),
+            ],
+            "state": ["events": .array(stateEvents.sorted { $0.eventID < $1.eventID }.map { .object(ClientEvent.format($0, includeRoomID: false)) })],
+            "ephemeral": ["events": .array(ephemeral)],
+            "account_data": ["events": .array(accountData.compactMap(Self.accountDataEvent))],
+            "unread_notifications": ["highlight_count": 0, "notification_count": 0],
+        ]
+    }
+
+    /// `m.typing` when the room's typing changed since the token (or on an initial sync), and
+    /// `m.receipt` with the receipts that changed.
+    private func ephemeralEvents(_ roomID: String, since: SyncToken?, upTo: SyncToken) async throws -> [JSONValue] {
+        var events: [JSONValue] = []
+        let (users, serial) = await typing.typing(in: roomID)
+        if since.map({ serial > $0.typing && serial <= upTo.typing }) ?? !users.isEmpty {
+            events.append(["type": "m.typing", "content": ["user_ids": JSONValue(users)]])
+        }
+        let receipts = try await database.receipts(roomID: roomID, after: since?.receipts ?? 0, upTo: upTo.receipts)
+        if !receipts.isEmpty {
+            var content = JSONObject()
+            for r in receipts {
+                var byEvent = content[r.eventID]?.objectValue ?? [:]
+                var byType = byEvent[r.type]?.objectValue ?? [:]
+                var entry: JSONObject = ["ts": .int(r.ts)]
+                if let thread = r.threadID { entry["thread_id"] = .string(thread) }
+                byType[r.userID] = .object(entry)
+                byEvent[r.type] = .object(byType)
+                content[r.eventID] = .object(byEvent)
+            }
+            events.append(["type": "m.receipt", "content": .object(content)])
+        }
+        return events
+    }
+
+    /// The stripped state of an invite: the room's descriptive state, the invite itself and the
+    /// inviter's membership — no other members.
+    private func strippedState(_ room: RoomRecord, version: RoomVersion, upTo: Int64, invitee: String) async throws -> [JSONValue] {
+        let state = try await database.state(of: room, atStream: upTo)
+        var ids = Self.strippedStateKeys.compactMap { state[$0] }
+        guard let inviteID = state[.member(invitee)], let invite = try await database.event(inviteID)?.pdu(version: version) else {
+            return []
+        }
+        ids.append(inviteID)
+        if let inviter = state[.member(invite.sender)], invite.sender != invitee { ids.append(inviter) }
+        let events = try await database.events(ids).compactMap { try? $0.pdu(version: version) }
+        return events.map { pdu in
+            var o: JSONObject = ["type": .string(pdu.type), "sender": .string(pdu.sender), "content": .object(pdu.content)]
+            o["state_key"] = .string(pdu.stateKey ?? "")
+            return .object(o)
+        }
+    }
+}

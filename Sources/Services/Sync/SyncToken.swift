@@ -1,0 +1,61 @@
+import MatrixProtocol
+
+/// A position in the server's streams, as clients carry it in `since`, `next_batch`,
+/// `prev_batch`, `from` and `to`: `s<events>_<account data>_<receipts>_<typing>`. A token with
+/// fewer fields (as `/messages` hands out) leaves the others at 0.
+public struct SyncToken: Sendable, Equatable, CustomStringConvertible {
+    public enum Stream: Sendable { case events, accountData, receipts, typing }
+
+    public var events: Int64
+    public var accountData: Int64 = 0
+    public var receipts: Int64 = 0
+    public var typing: Int64 = 0
+
+    public init(events: Int64, accountData: Int64 = 0, receipts: Int64 = 0, typing: Int64 = 0) {
+        self.events = events
+        self.accountData = accountData
+        self.receipts = receipts
+        self.typing = typing
+    }
+
+    public init(_ text: String) throws(MatrixError) {
+        let parts = text.dropFirst().split(separator: "_", omittingEmptySubsequences: false)
+        let numbers = parts.map { Int64($0) }
+        guard text.hasPrefix("s"), (1...4).contains(parts.count), numbers.allSatisfy({ $0 != nil && $0! >= 0 }) else {
+            throw MatrixError.invalidParam("Invalid stream token '\(text)'")
+        }
+        events = numbers[0]!
+        if numbers.count > 1 { accountData = numbers[1]! }
+        if numbers.count > 2 { receipts = numbers[2]! }
+        if numbers.count > 3 { typing = numbers[3]! }
+    }
+
+    public var description: String { "s\(events)_\(accountData)_\(receipts)_\(typing)" }
+
+    /// The token of a position in the room timeline only (`prev_batch`, `/messages`).
+    public static func timeline(_ position: Int64) -> String { "s\(position)" }
+
+    public subscript(stream: Stream) -> Int64 {
+        get {
+            switch stream {
+            case .events: events
+            case .accountData: accountData
+            case .receipts: receipts
+            case .typing: typing
+            }
+        }
+        set {
+            switch stream {
+            case .events: events = newValue
+            case .accountData: accountData = newValue
+            case .receipts: receipts = newValue
+            case .typing: typing = newValue
+            }
+        }
+    }
+
+    /// True when any stream is past `other`'s position.
+    public func isAhead(of other: SyncToken) -> Bool {
+        events > other.events || accountData > other.accountData || receipts > other.receipts || typing > other.typing
+    }
+}

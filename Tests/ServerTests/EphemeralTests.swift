@@ -1,0 +1,110 @@
+import Foundation
+import Hummingbird
+import HummingbirdTesting
+import MatrixProtocol
+import Testing
+
+private let base = "/_matrix/client/v3"
+
+@Suite struct AccountDataTests {
+    @Test func globalAndRoomAccountDataInSync() async throws {
+        let hs = try await TestHomeserver.make(configure: openRegistration)
+        try await hs.test { client in
+            let alice = try await registerUser(client, "alice"), bob = try await registerUser(client, "bob")
+            let me = "\(base)/user/\(enc("@alice:localhost"))"
+            var r = try await client.call(.put, "\(me)/account_data/org.example.settings", token: alice.token, body: ["theme": "dark"])
+            #expect(r.status == .ok)
+            r = try await client.call(.get, "\(me)/account_data/org.example.settings", token: alice.token)
+            #expect(r.json == ["theme": "dark"])
+            r = try await client.call(.get, "\(me)/account_data/org.example.none", token: alice.token)
+            #expect(r.status == .notFound)
+            r = try await client.call(.get, "\(me)/account_data/org.example.settings", token: bob.token)
+            #expect(r.status == .forbidden)
+            r = try await client.call(.put, "\(me)/account_data/m.push_rules", token: alice.token, body: [:])
+            #expect(r.status == .methodNotAllowed)
+
+            var sync = try await client.call(.get, "\(base)/sync", token: alice.token)
+            #expect(sync.json["account_data"]?["events"]?.arrayValue?.contains { $0["type"] == "org.example.settings" } == true)
+            let next = try #require(sync.json["next_batch"]?.stringValue)
+            let roomID = try await createRoom(client, token: alice.token)
+            sync = try await client.call(.get, "\(base)/sync?since=\(next)", token: alice.token)
+            let afterRoom = try #require(sync.json["next_batch"]?.stringValue)
+            r = try await client.call(.put, "\(me)/rooms/\(enc(roomID))/account_data/org.example.tag", token: alice.token, body: ["x": 1])
+            #expect(r.status == .ok)
+            sync = try await client.call(.get, "\(base)/sync?since=\(afterRoom)&timeout=5000", token: alice.token)
+            let roomData = sync.json["rooms"]?["join"]?[roomID]?["account_data"]?["events"]?.arrayValue
+            #expect(roomData?.first?["type"] == "org.example.tag" && roomData?.first?["content"]?["x"] == 1)
+            #expect(sync.json["account_data"]?["events"]?.arrayValue?.isEmpty == true)
+            r = try await client.call(.put, "\(me)/rooms/\(enc("!not:localhost"))/account_data/x", token: alice.token, body: [:])
+            #expect(r.status == .forbidden)
+        }
+        try await hs.close()
+    }
+
+    @Test func typingAndReceipts() async throws {
+        let hs = try await TestHomeserver.make(configure: openRegistration)
+        try await hs.test { client in
+            let alice = try await registerUser(client, "alice"), bob = try await registerUser(client, "bob")
+            let roomID = try await createRoom(client, token: alice.token, ["preset": "public_chat"])
+            _ = try await client.call(.post, "\(base)/join/\(enc(roomID))", token: bob.token, body: [:])
+            let next = try #require(try await client.call(.get, "\(base)/sync", token: bob.token).json["next_batch"]?.stringValue)
+            var r = try await client.call(.put, "\(base)/rooms/\(enc(roomID))/typing/\(enc("@alice:localhost"))", token: alice.token,
+                                          body: ["typing": true, "timeout": 10000])
+            #expect(r.status == .ok)
+            var sync = try await client.call(.get, "\(base)/sync?since=\(next)&timeout=5000", token: bob.token)
+            let ephemeral = sync.json["rooms"]?["join"]?[roomID]?["ephemeral"]?["events"]?.arrayValue ?? []
+            #expect(ephemeral.first { $0["type"] == "m.typing" }?["content"]?["user_ids"] == ["@alice:localhost"])
+            let afterTyping = try #require(sync.json["next_batch"]?.stringValue)
+            r = try await client.call(.put, "\(base)/rooms/\(enc(roomID))/typing/\(enc("@bob:localhost"))", token: alice.token, body: ["typing": true])
+            #expect(r.status == .forbidden)
+            r = try await client.call(.put, "\(base)/rooms/\(enc(roomID))/typing/\(enc("@alice:localhost"))", token: alice.token, body: [:])
+            #expect(r.json["errcode"] == "M_MISSING_PARAM")
+
+            let message = try await client.call(.put, "\(base)/rooms/\(enc(roomID))/send/m.room.message/t1", token: alice.token,
+                                                body: ["msgtype": "m.text", "body": "read me"])
+            let eventID = try #require(message.json["event_id"]?.stringValue)
+            r = try await client.call(.post, "\(base)/rooms/\(enc(roomID))/receipt/m.read/\(enc(eventID))", token: bob.token, body: [:])
+            #expect(r.status == .ok)
+            sync = try await client.call(.get, "\(base)/sync?since=\(afterTyping)", token: alice.token)
+            let receipts = sync.json["rooms"]?["join"]?[roomID]?["ephemeral"]?["events"]?.arrayValue?.first { $0["type"] == "m.receipt" }
+            #expect(receipts?["content"]?[eventID]?["m.read"]?["@bob:localhost"]?["ts"] != nil)
+            r = try await client.call(.post, "\(base)/rooms/\(enc(roomID))/receipt/m.bogus/\(enc(eventID))", token: bob.token, body: [:])
+            #expect(r.json["errcode"] == "M_INVALID_PARAM")
+            r = try await client.call(.post, "\(base)/rooms/\(enc(roomID))/receipt/m.read/\(enc("$unknown"))", token: bob.token, body: [:])
+            #expect(r.status == .notFound)
+            r = try await client.call(.post, "\(base)/rooms/\(enc(roomID))/read_markers", token: bob.token, body: ["m.fully_read": .string(eventID)])
+            #expect(r.status == .ok)
+            r = try await client.call(.get, "\(base)/user/\(enc("@bob:localhost"))/rooms/\(enc(roomID))/account_data/m.fully_read", token: bob.token)
+            #expect(r.json["event_id"] == .string(eventID))
+        }
+        try await hs.close()
+    }
+}
+
+@Suite struct TagTests {
+    @Test func tagsRoundTripAndSync() async throws {
+        let hs = try await TestHomeserver.make(configure: openRegistration)
+        try await hs.test { client in
+            let alice = try await registerUser(client, "alice"), bob = try await registerUser(client, "bob")
+            let roomID = try await createRoom(client, token: alice.token)
+            let tags = "/_matrix/client/v3/user/\(enc("@alice:localhost"))/rooms/\(enc(roomID))/tags"
+            var r = try await client.call(.put, "\(tags)/u.work", token: alice.token, body: ["order": 0.5])
+            #expect(r.status == .ok)
+            r = try await client.call(.put, "\(tags)/m.favourite", token: alice.token, body: [:])
+            r = try await client.call(.get, tags, token: alice.token)
+            #expect(r.json["tags"]?.objectValue?.keys == ["m.favourite", "u.work"])
+            #expect(r.json["tags"]?["u.work"]?["order"] == 0.5)
+            r = try await client.call(.delete, "\(tags)/u.work", token: alice.token)
+            r = try await client.call(.get, tags, token: alice.token)
+            #expect(r.json["tags"]?.objectValue?.keys == ["m.favourite"])
+            r = try await client.call(.put, "\(tags)/u.x", token: alice.token, body: ["order": "high"])
+            #expect(r.json["errcode"] == "M_BAD_JSON")
+            r = try await client.call(.get, tags, token: bob.token)
+            #expect(r.status == .forbidden)
+            let sync = try await client.call(.get, "/_matrix/client/v3/sync", token: alice.token)
+            let data = sync.json["rooms"]?["join"]?[roomID]?["account_data"]?["events"]?.arrayValue
+            #expect(data?.first { $0["type"] == "m.tag" }?["content"]?["tags"]?["m.favourite"] != nil)
+        }
+        try await hs.close()
+    }
+}

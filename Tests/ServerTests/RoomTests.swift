@@ -1,0 +1,223 @@
+import ApusConfig
+import Foundation
+import Hummingbird
+import HummingbirdTesting
+import MatrixProtocol
+import Services
+import Testing
+
+private let base = "/_matrix/client/v3"
+
+/// Percent-encodes an ID for a path segment.
+func enc(_ id: String) -> String {
+    id.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? id
+}
+
+func createRoom(_ client: some TestClientProtocol, token: String, _ body: JSONObject = [:]) async throws -> String {
+    let r = try await client.call(.post, "\(base)/createRoom", token: token, body: body)
+    #expect(r.status == .ok, "createRoom: \(r.json)")
+    return r.json["room_id"]?.stringValue ?? ""
+}
+
+@Suite struct RoomCreationTests {
+    @Test func privateRoomHasTheSpecState() async throws {
+        let hs = try await TestHomeserver.make(configure: openRegistration)
+        try await hs.test { client in
+            let alice = try await registerUser(client, "alice")
+            let roomID = try await createRoom(client, token: alice.token, ["name": "Lounge", "topic": "chat", "room_alias_name": "lounge"])
+            #expect(roomID.hasPrefix("!") && roomID.hasSuffix(":localhost"))
+            var content: [String: JSONValue] = [:]
+            let r = try await client.execute(uri: "\(base)/rooms/\(enc(roomID))/state", method: .get,
+                                             headers: [.authorization: "Bearer \(alice.token)"]) { response in
+                try JSONParser.parse(Array(response.body.readableBytesView))
+            }
+            for event in r.arrayValue ?? [] {
+                content["\(event["type"]?.stringValue ?? "")|\(event["state_key"]?.stringValue ?? "")"] = event["content"]
+            }
+            #expect(content["m.room.create|"]?["room_version"] == .string(RoomVersion.defaultForNewRooms))
+            #expect(content["m.room.member|@alice:localhost"]?["membership"] == "join")
+            #expect(content["m.room.power_levels|"]?["users"]?["@alice:localhost"] == 100)
+            #expect(content["m.room.join_rules|"]?["join_rule"] == "invite")
+            #expect(content["m.room.history_visibility|"]?["history_visibility"] == "shared")
+            #expect(content["m.room.guest_access|"]?["guest_access"] == "can_join")
+            #expect(content["m.room.name|"]?["name"] == "Lounge")
+            #expect(content["m.room.topic|"]?["topic"] == "chat")
+            #expect(content["m.room.canonical_alias|"]?["alias"] == "#lounge:localhost")
+            let name = try await client.call(.get, "\(base)/rooms/\(enc(roomID))/state/m.room.name", token: alice.token)
+            #expect(name.json == ["name": "Lounge"])
+            let missing = try await client.call(.get, "\(base)/rooms/\(enc(roomID))/state/m.room.avatar", token: alice.token)
+            #expect(missing.status == .notFound && missing.json["errcode"] == "M_NOT_FOUND")
+            let joined = try await client.call(.get, "\(base)/joined_rooms", token: alice.token)
+            #expect(joined.json["joined_rooms"] == JSONValue([roomID]))
+        }
+        try await hs.close()
+    }
+
+    @Test(arguments: RoomVersion.all.map(\.id))
+    func everyRoomVersionCanBeCreated(_ version: String) async throws {
+        let hs = try await TestHomeserver.make(configure: openRegistration)
+        try await hs.test { client in
+            let alice = try await registerUser(client, "alice")
+            let roomID = try await createRoom(client, token: alice.token, ["room_version": .string(version), "preset": "public_chat", "name": "v"])
+            #expect(version == "12" ? !roomID.contains(":") : roomID.hasSuffix(":localhost"))
+            let bob = try await registerUser(client, "bob")
+            let join = try await client.call(.post, "\(base)/join/\(enc(roomID))", token: bob.token, body: [:])
+            #expect(join.status == .ok && join.json["room_id"] == .string(roomID), "\(join.json)")
+            let send = try await client.call(.put, "\(base)/rooms/\(enc(roomID))/send/m.room.message/t1", token: bob.token,
+                                             body: ["msgtype": "m.text", "body": "hello"])
+            #expect(send.status == .ok, "\(send.json)")
+        }
+        try await hs.close()
+    }
+
+    @Test func creationErrors() async throws {
+        let hs = try await TestHomeserver.make(configure: openRegistration)
+        try await hs.test { client in
+            let alice = try await registerUser(client, "alice")
+            var r = try await client.call(.post, "\(base)/createRoom", body: [:])
+            #expect(r.status == .unauthorized && r.json["errcode"] == "M_MISSING_TOKEN")
+            r = try await client.call(.post, "\(base)/createRoom", token: alice.token, body: ["room_version": "99"])
+            #expect(r.status == .badRequest && r.json["errcode"] == "M_UNSUPPORTED_ROOM_VERSION")
+            r = try await client.call(.post, "\(base)/createRoom", token: alice.token, body: ["preset": "party"])
+            #expect(r.status == .badRequest && r.json["errcode"] == "M_INVALID_PARAM")
+            r = try await client.call(.post, "\(base)/createRoom", token: alice.token, body: ["invite": ["not-a-user"]])
+            #expect(r.json["errcode"] == "M_INVALID_PARAM")
+            r = try await client.call(.post, "\(base)/createRoom", token: alice.token, body: ["name": 5])
+            #expect(r.json["errcode"] == "M_BAD_JSON")
+            r = try await client.call(.post, "\(base)/createRoom", token: alice.token, body: ["room_alias_name": "has space"])
+            #expect(r.json["errcode"] == "M_INVALID_PARAM")
+            _ = try await createRoom(client, token: alice.token, ["room_alias_name": "taken"])
+            r = try await client.call(.post, "\(base)/createRoom", token: alice.token, body: ["room_alias_name": "taken"])
+            #expect(r.status == .badRequest && r.json["errcode"] == "M_ROOM_IN_USE")
+            r = try await client.call(.post, "\(base)/createRoom", token: alice.token, body: [
+                "initial_state": [["type": "m.room.create", "content": [:]]]])
+            #expect(r.json["errcode"] == "M_INVALID_PARAM")
+            // An override that leaves the creator unable to send the preset's state: nothing is created.
+            let before = try await client.call(.get, "\(base)/joined_rooms", token: alice.token).json["joined_rooms"]?.arrayValue?.count
+            r = try await client.call(.post, "\(base)/createRoom", token: alice.token, body: [
+                "power_level_content_override": ["users": ["@alice:localhost": 0], "state_default": 50]])
+            #expect(r.status == .badRequest && r.json["errcode"] == "M_INVALID_ROOM_STATE", "\(r.json)")
+            let after = try await client.call(.get, "\(base)/joined_rooms", token: alice.token).json["joined_rooms"]?.arrayValue?.count
+            #expect(before == after)
+        }
+        try await hs.close()
+    }
+}
+
+@Suite struct MembershipTests {
+    @Test func publicRoomJoinByAliasAndID() async throws {
+        let hs = try await TestHomeserver.make(configure: openRegistration)
+        try await hs.test { client in
+            let alice = try await registerUser(client, "alice"), bob = try await registerUser(client, "bob"), carol = try await registerUser(client, "carol")
+            let roomID = try await createRoom(client, token: alice.token, ["preset": "public_chat", "room_alias_name": "town"])
+            var r = try await client.call(.post, "\(base)/join/\(enc("#town:localhost"))", token: bob.token, body: [:])
+            #expect(r.status == .ok && r.json["room_id"] == .string(roomID))
+            r = try await client.call(.post, "\(base)/rooms/\(enc(roomID))/join", token: carol.token, body: [:])
+            #expect(r.status == .ok)
+            r = try await client.call(.get, "\(base)/rooms/\(enc(roomID))/joined_members", token: bob.token)
+            #expect(r.json["joined"]?.objectValue?.keys.sorted() == ["@alice:localhost", "@bob:localhost", "@carol:localhost"])
+            r = try await client.call(.get, "\(base)/rooms/\(enc(roomID))/members?membership=join", token: bob.token)
+            #expect(r.json["chunk"]?.arrayValue?.count == 3)
+            r = try await client.call(.post, "\(base)/join/\(enc("#nowhere:localhost"))", token: bob.token, body: [:])
+            #expect(r.status == .notFound && r.json["errcode"] == "M_NOT_FOUND")
+            r = try await client.call(.post, "\(base)/join/\(enc("!unknown:localhost"))", token: bob.token, body: [:])
+            #expect(r.status == .notFound)
+            r = try await client.call(.post, "\(base)/join/garbage", token: bob.token, body: [:])
+            #expect(r.json["errcode"] == "M_INVALID_PARAM")
+            // Leave, then the room's state is no longer readable.
+            r = try await client.call(.post, "\(base)/rooms/\(enc(roomID))/leave", token: carol.token, body: [:])
+            #expect(r.status == .ok)
+            r = try await client.call(.get, "\(base)/rooms/\(enc(roomID))/state", token: carol.token)
+            #expect(r.status == .forbidden)
+            r = try await client.call(.post, "\(base)/rooms/\(enc(roomID))/leave", token: carol.token, body: [:])
+            #expect(r.status == .forbidden, "leaving twice: \(r.json)")
+        }
+        try await hs.close()
+    }
+
+    @Test func privateRoomInviteKickBan() async throws {
+        let hs = try await TestHomeserver.make(configure: openRegistration)
+        try await hs.test { client in
+            let alice = try await registerUser(client, "alice"), bob = try await registerUser(client, "bob")
+            let roomID = try await createRoom(client, token: alice.token)
+            let room = "\(base)/rooms/\(enc(roomID))"
+            var r = try await client.call(.post, "\(room)/join", token: bob.token, body: [:])
+            #expect(r.status == .forbidden && r.json["errcode"] == "M_FORBIDDEN")
+            r = try await client.call(.post, "\(room)/invite", token: bob.token, body: ["user_id": "@bob:localhost"])
+            #expect(r.status == .forbidden)  // bob is not in the room
+            r = try await client.call(.post, "\(room)/invite", token: alice.token, body: [:])
+            #expect(r.json["errcode"] == "M_MISSING_PARAM")
+            r = try await client.call(.post, "\(room)/invite", token: alice.token, body: ["user_id": "@bob:remote.example"])
+            #expect(r.status == .badRequest)
+            r = try await client.call(.post, "\(room)/invite", token: alice.token, body: ["user_id": "@bob:localhost"])
+            #expect(r.status == .ok)
+            r = try await client.call(.post, "\(room)/join", token: bob.token, body: [:])
+            #expect(r.status == .ok)
+            r = try await client.call(.post, "\(room)/invite", token: alice.token, body: ["user_id": "@bob:localhost"])
+            #expect(r.status == .forbidden)  // already joined
+            // Bob (PL 0) cannot kick Alice (PL 100).
+            r = try await client.call(.post, "\(room)/kick", token: bob.token, body: ["user_id": "@alice:localhost"])
+            #expect(r.status == .forbidden)
+            r = try await client.call(.post, "\(room)/kick", token: alice.token, body: ["user_id": "@bob:localhost", "reason": "bye"])
+            #expect(r.status == .ok)
+            r = try await client.call(.post, "\(room)/kick", token: alice.token, body: ["user_id": "@bob:localhost"])
+            #expect(r.status == .forbidden)  // not in the room any more
+            r = try await client.call(.post, "\(room)/ban", token: alice.token, body: ["user_id": "@bob:localhost"])
+            #expect(r.status == .ok)
+            r = try await client.call(.post, "\(room)/invite", token: alice.token, body: ["user_id": "@bob:localhost"])
+            #expect(r.status == .forbidden)  // banned users cannot be invited
+            r = try await client.call(.post, "\(room)/unban", token: alice.token, body: ["user_id": "@carol:localhost"])
+            #expect(r.status == .forbidden)
+            r = try await client.call(.post, "\(room)/unban", token: alice.token, body: ["user_id": "@bob:localhost"])
+            #expect(r.status == .ok)
+            r = try await client.call(.get, "\(room)/members", token: alice.token)
+            let bobEvent = r.json["chunk"]?.arrayValue?.first { $0["state_key"] == "@bob:localhost" }
+            #expect(bobEvent?["content"]?["membership"] == "leave")
+        }
+        try await hs.close()
+    }
+}
+
+@Suite struct RoomEventTests {
+    @Test func sendIsIdempotentPerDevice() async throws {
+        let hs = try await TestHomeserver.make(configure: openRegistration)
+        try await hs.test { client in
+            let alice = try await registerUser(client, "alice"), bob = try await registerUser(client, "bob")
+            let roomID = try await createRoom(client, token: alice.token)
+            let room = "\(base)/rooms/\(enc(roomID))"
+            let first = try await client.call(.put, "\(room)/send/m.room.message/txn1", token: alice.token, body: ["msgtype": "m.text", "body": "a"])
+            let again = try await client.call(.put, "\(room)/send/m.room.message/txn1", token: alice.token, body: ["msgtype": "m.text", "body": "a"])
+            #expect(first.status == .ok && first.json["event_id"] == again.json["event_id"])
+            let other = try await client.call(.put, "\(room)/send/m.room.message/txn2", token: alice.token, body: ["msgtype": "m.text", "body": "a"])
+            #expect(other.json["event_id"] != first.json["event_id"])
+            let event = try await client.call(.get, "\(room)/event/\(enc(first.json["event_id"]?.stringValue ?? ""))", token: alice.token)
+            #expect(event.status == .ok && event.json["content"]?["body"] == "a" && event.json["sender"] == "@alice:localhost")
+            let unknown = try await client.call(.get, "\(room)/event/\(enc("$nope"))", token: alice.token)
+            #expect(unknown.status == .notFound)
+            let outsider = try await client.call(.put, "\(room)/send/m.room.message/txn3", token: bob.token, body: ["body": "x"])
+            #expect(outsider.status == .forbidden)
+            let bad = try await client.call(.put, "\(room)/send/m.room.message/txn4", token: alice.token, rawBody: "[1]")
+            #expect(bad.json["errcode"] == "M_BAD_JSON")
+        }
+        try await hs.close()
+    }
+
+    @Test func stateEventsNeedPower() async throws {
+        let hs = try await TestHomeserver.make(configure: openRegistration)
+        try await hs.test { client in
+            let alice = try await registerUser(client, "alice"), bob = try await registerUser(client, "bob")
+            let roomID = try await createRoom(client, token: alice.token, ["preset": "public_chat"])
+            let room = "\(base)/rooms/\(enc(roomID))"
+            _ = try await client.call(.post, "\(room)/join", token: bob.token, body: [:])
+            var r = try await client.call(.put, "\(room)/state/m.room.name", token: bob.token, body: ["name": "mine"])
+            #expect(r.status == .forbidden && r.json["errcode"] == "M_FORBIDDEN")
+            r = try await client.call(.put, "\(room)/state/m.room.name/", token: alice.token, body: ["name": "ours"])
+            #expect(r.status == .ok && r.json["event_id"] != nil)
+            r = try await client.call(.get, "\(room)/state/m.room.name?format=event", token: bob.token)
+            #expect(r.json["content"]?["name"] == "ours" && r.json["sender"] == "@alice:localhost")
+            r = try await client.call(.put, "\(room)/state/org.example.custom/@bob:localhost", token: alice.token, body: ["x": 1])
+            #expect(r.status == .forbidden)  // a state key that is a user ID belongs to that user
+        }
+        try await hs.close()
+    }
+}

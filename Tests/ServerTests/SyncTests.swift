@@ -1,0 +1,171 @@
+import ApusConfig
+import Foundation
+import Hummingbird
+import HummingbirdTesting
+import MatrixProtocol
+import Services
+import Testing
+
+private let base = "/_matrix/client/v3"
+
+@Suite struct SyncTests {
+    func send(_ client: some TestClientProtocol, _ token: String, _ roomID: String, _ body: String) async throws -> String {
+        let r = try await client.call(.put, "\(base)/rooms/\(enc(roomID))/send/m.room.message/\(UUID())", token: token,
+                                      body: ["msgtype": "m.text", "body": .string(body)])
+        #expect(r.status == .ok)
+        return r.json["event_id"]?.stringValue ?? ""
+    }
+
+    @Test func initialAndIncremental() async throws {
+        let hs = try await TestHomeserver.make(configure: openRegistration)
+        try await hs.test { client in
+            let alice = try await registerUser(client, "alice")
+            let roomID = try await createRoom(client, token: alice.token, ["name": "R"])
+            let first = try await send(client, alice.token, roomID, "one")
+            var r = try await client.call(.get, "\(base)/sync", token: alice.token)
+            #expect(r.status == .ok)
+            let room = r.json["rooms"]?["join"]?[roomID]
+            let timeline = room?["timeline"]?["events"]?.arrayValue ?? []
+            #expect(timeline.last?["event_id"] == .string(first))
+            #expect(timeline.last?["room_id"] == nil)  // sync events omit room_id
+            let stateTypes = Set((room?["state"]?["events"]?.arrayValue ?? []).compactMap { $0["type"]?.stringValue })
+            let timelineTypes = Set(timeline.compactMap { $0["type"]?.stringValue })
+            #expect(stateTypes.union(timelineTypes).isSuperset(of: ["m.room.create", "m.room.member", "m.room.power_levels", "m.room.name"]))
+            let next = try #require(r.json["next_batch"]?.stringValue)
+
+            // Nothing new: an empty incremental sync comes back at once with timeout=0.
+            r = try await client.call(.get, "\(base)/sync?since=\(next)&timeout=0", token: alice.token)
+            #expect(r.json["rooms"]?["join"]?.objectValue?.isEmpty == true)
+            #expect(r.json["next_batch"] == .string(next))
+
+            let second = try await send(client, alice.token, roomID, "two")
+            r = try await client.call(.get, "\(base)/sync?since=\(next)", token: alice.token)
+            let incremental = r.json["rooms"]?["join"]?[roomID]
+            #expect(incremental?["timeline"]?["events"]?.arrayValue?.map { $0["event_id"] } == [.string(second)])
+            #expect(incremental?["timeline"]?["limited"] == false)
+            #expect(incremental?["state"]?["events"]?.arrayValue?.isEmpty == true)
+
+            r = try await client.call(.get, "\(base)/sync?since=garbage", token: alice.token)
+            #expect(r.status == .badRequest && r.json["errcode"] == "M_INVALID_PARAM")
+            r = try await client.call(.get, "\(base)/sync?timeout=-5", token: alice.token)
+            #expect(r.json["errcode"] == "M_INVALID_PARAM")
+            r = try await client.call(.get, "\(base)/sync")
+            #expect(r.status == .unauthorized)
+        }
+        try await hs.close()
+    }
+
+    @Test func limitedTimelineAndGappyState() async throws {
+        let hs = try await TestHomeserver.make(configure: openRegistration)
+        try await hs.test { client in
+            let alice = try await registerUser(client, "alice")
+            let roomID = try await createRoom(client, token: alice.token)
+            let next = try #require(try await client.call(.get, "\(base)/sync", token: alice.token).json["next_batch"]?.stringValue)
+            let rename = try await client.call(.put, "\(base)/rooms/\(enc(roomID))/state/m.room.name", token: alice.token, body: ["name": "New"])
+            for i in 0..<3 { _ = try await send(client, alice.token, roomID, "m\(i)") }
+            let filter = #"{"room":{"timeline":{"limit":2}}}"#.addingPercentEncoding(withAllowedCharacters: .alphanumerics)!
+            let r = try await client.call(.get, "\(base)/sync?since=\(next)&filter=\(filter)", token: alice.token)
+            let room = r.json["rooms"]?["join"]?[roomID]
+            #expect(room?["timeline"]?["limited"] == true)
+            #expect(room?["timeline"]?["events"]?.arrayValue?.count == 2)
+            // The rename fell in the gap: it is in the state section.
+            #expect(room?["state"]?["events"]?.arrayValue?.contains { $0["event_id"] == rename.json["event_id"] } == true)
+            #expect(room?["timeline"]?["prev_batch"]?.stringValue?.hasPrefix("s") == true)
+        }
+        try await hs.close()
+    }
+
+    @Test func longPollWakesOnNewEvent() async throws {
+        let hs = try await TestHomeserver.make(configure: openRegistration)
+        try await hs.test { client in
+            let alice = try await registerUser(client, "alice")
+            let roomID = try await createRoom(client, token: alice.token)
+            let next = try #require(try await client.call(.get, "\(base)/sync", token: alice.token).json["next_batch"]?.stringValue)
+            let started = ContinuousClock.now
+            async let polled = client.call(.get, "\(base)/sync?since=\(next)&timeout=20000", token: alice.token)
+            try await Task.sleep(for: .milliseconds(200))
+            let eventID = try await send(client, alice.token, roomID, "wake up")
+            let r = try await polled
+            #expect(ContinuousClock.now - started < .seconds(10))
+            #expect(r.json["rooms"]?["join"]?[roomID]?["timeline"]?["events"]?.arrayValue?.last?["event_id"] == .string(eventID))
+        }
+        try await hs.close()
+    }
+
+    @Test func invitesAndLeaves() async throws {
+        let hs = try await TestHomeserver.make(configure: openRegistration)
+        try await hs.test { client in
+            let alice = try await registerUser(client, "alice"), bob = try await registerUser(client, "bob"), carol = try await registerUser(client, "carol")
+            let roomID = try await createRoom(client, token: alice.token, ["name": "Secret", "invite": ["@bob:localhost", "@carol:localhost"]])
+            let r = try await client.call(.get, "\(base)/sync", token: bob.token)
+            let invite = r.json["rooms"]?["invite"]?[roomID]?["invite_state"]?["events"]?.arrayValue ?? []
+            let types = invite.map { "\($0["type"]?.stringValue ?? "")|\($0["state_key"]?.stringValue ?? "")" }
+            #expect(types.contains("m.room.create|") && types.contains("m.room.name|") && types.contains("m.room.member|@bob:localhost"))
+            #expect(!types.contains("m.room.member|@carol:localhost"))  // other invitees are not revealed
+            #expect(r.json["rooms"]?["join"]?[roomID] == nil)
+            let next = try #require(r.json["next_batch"]?.stringValue)
+            _ = try await client.call(.post, "\(base)/rooms/\(enc(roomID))/leave", token: bob.token, body: [:])  // reject
+            let after = try await client.call(.get, "\(base)/sync?since=\(next)", token: bob.token)
+            #expect(after.json["rooms"]?["leave"]?[roomID] != nil)
+            #expect(after.json["rooms"]?["invite"]?[roomID] == nil)
+            _ = carol
+        }
+        try await hs.close()
+    }
+
+    @Test func messagesPagination() async throws {
+        let hs = try await TestHomeserver.make(configure: openRegistration)
+        try await hs.test { client in
+            let alice = try await registerUser(client, "alice"), bob = try await registerUser(client, "bob")
+            let roomID = try await createRoom(client, token: alice.token)
+            var sent: [String] = []
+            for i in 0..<5 { sent.append(try await send(client, alice.token, roomID, "m\(i)")) }
+            let room = "\(base)/rooms/\(enc(roomID))"
+            var r = try await client.call(.get, "\(room)/messages?dir=b&limit=2", token: alice.token)
+            #expect(r.json["chunk"]?.arrayValue?.map { $0["event_id"] } == [.string(sent[4]), .string(sent[3])])
+            let end = try #require(r.json["end"]?.stringValue)
+            r = try await client.call(.get, "\(room)/messages?dir=b&limit=2&from=\(end)", token: alice.token)
+            #expect(r.json["chunk"]?.arrayValue?.map { $0["event_id"] } == [.string(sent[2]), .string(sent[1])])
+            let back = try #require(r.json["end"]?.stringValue)
+            r = try await client.call(.get, "\(room)/messages?dir=f&limit=3&from=\(back)", token: alice.token)
+            #expect(r.json["chunk"]?.arrayValue?.map { $0["event_id"] } == [.string(sent[1]), .string(sent[2]), .string(sent[3])])
+            r = try await client.call(.get, "\(room)/messages?dir=b&limit=100&filter=%7B%22types%22%3A%5B%22m.room.create%22%5D%7D", token: alice.token)
+            #expect(r.status == .ok)
+            r = try await client.call(.get, "\(room)/messages?limit=2", token: alice.token)
+            #expect(r.status == .badRequest && r.json["errcode"] == "M_MISSING_PARAM")
+            r = try await client.call(.get, "\(room)/messages?dir=x", token: alice.token)
+            #expect(r.json["errcode"] == "M_INVALID_PARAM")
+            r = try await client.call(.get, "\(room)/messages?dir=b&from=zzz", token: alice.token)
+            #expect(r.json["errcode"] == "M_INVALID_PARAM")
+            r = try await client.call(.get, "\(room)/messages?dir=b", token: bob.token)
+            #expect(r.status == .forbidden)
+        }
+        try await hs.close()
+    }
+
+    @Test func filters() async throws {
+        let hs = try await TestHomeserver.make(configure: openRegistration)
+        try await hs.test { client in
+            let alice = try await registerUser(client, "alice"), bob = try await registerUser(client, "bob")
+            var r = try await client.call(.post, "\(base)/user/\(enc("@alice:localhost"))/filter", token: alice.token,
+                                          body: ["room": ["timeline": ["limit": 1]]])
+            let id = try #require(r.json["filter_id"]?.stringValue)
+            r = try await client.call(.get, "\(base)/user/\(enc("@alice:localhost"))/filter/\(id)", token: alice.token)
+            #expect(r.json["room"]?["timeline"]?["limit"] == 1)
+            r = try await client.call(.get, "\(base)/user/\(enc("@alice:localhost"))/filter/\(id)", token: bob.token)
+            #expect(r.status == .forbidden)
+            r = try await client.call(.get, "\(base)/user/\(enc("@alice:localhost"))/filter/999", token: alice.token)
+            #expect(r.status == .notFound)
+            r = try await client.call(.post, "\(base)/user/\(enc("@alice:localhost"))/filter", token: alice.token,
+                                      body: ["room": ["timeline": ["limit": "ten"]]])
+            #expect(r.json["errcode"] == "M_BAD_JSON")
+            let roomID = try await createRoom(client, token: alice.token)
+            r = try await client.call(.get, "\(base)/sync?filter=\(id)", token: alice.token)
+            #expect(r.json["rooms"]?["join"]?[roomID]?["timeline"]?["events"]?.arrayValue?.count == 1)
+            #expect(r.json["rooms"]?["join"]?[roomID]?["timeline"]?["limited"] == true)
+            r = try await client.call(.get, "\(base)/sync?filter=12345", token: alice.token)
+            #expect(r.json["errcode"] == "M_INVALID_PARAM")
+        }
+        try await hs.close()
+    }
+}
