@@ -16,6 +16,14 @@ enum RoomEvents {
                                                             type: type, content: content)
             return .json(["event_id": .string(eventID)])
         }
+        routes.client(.put, "/rooms/:roomID/redact/:eventID/:txnId") { request, context in
+            let requester = try await hs.requester(request)
+            let body = try await request.jsonObject(context: context)
+            let eventID = try await hs.rooms.redact(roomID: try context.pathParameter("roomID"), eventID: try context.pathParameter("eventID"),
+                                                    requester: requester, txnID: try context.pathParameter("txnId"),
+                                                    reason: try body.optionalString("reason"))
+            return .json(["event_id": .string(eventID)])
+        }
         let putState: RouteTable.Handler = { request, context in
             let requester = try await hs.requester(request)
             let roomID = try context.pathParameter("roomID")

@@ -42,7 +42,8 @@ public struct StoredEvent: Sendable {
         var object = try JSONParser.parseObject(json)
         if let redactedBy {
             object = Redaction.redact(object, rules: version.redactionRules)
-            object["unsigned"] = ["redacted_by": .string(redactedBy)]
+            // Clients look for `redacted_because`; the redaction's ID is what it needs to show.
+            object["unsigned"] = ["redacted_because": ["event_id": .string(redactedBy), "type": "m.room.redaction"]]
         }
         return try PDU(json: object, version: version, eventID: eventID)
     }
@@ -337,6 +338,17 @@ extension Database {
                        (SELECT COUNT(*) FROM room_memberships m WHERE m.room_nid = r.room_nid AND m.membership = 'join') AS joined
                 FROM rooms r WHERE r.published = 1 ORDER BY joined DESC, r.room_id
                 """).map { (RoomRecord(nid: $0["room_nid"], roomID: $0["room_id"], version: $0["room_version"]), $0["joined"]) }
+        }
+    }
+}
+
+extension Database {
+    /// Marks an event redacted by a redaction event (served redacted from then on; the original
+    /// JSON stays, so hashes and signatures still check for federation).
+    public func markRedacted(_ eventID: String, by redactionID: String) async throws {
+        try await writer.write { db in
+            try db.execute(sql: "UPDATE events SET redacted_by = ? WHERE event_id = ? AND redacted_by IS NULL",
+                           arguments: [redactionID, eventID])
         }
     }
 }

@@ -221,3 +221,39 @@ func createRoom(_ client: some TestClientProtocol, token: String, _ body: JSONOb
         try await hs.close()
     }
 }
+
+@Suite struct RedactionTests {
+    @Test(arguments: ["10", "11"])
+    func redactOwnAndOthers(_ version: String) async throws {
+        let hs = try await TestHomeserver.make(configure: openRegistration)
+        try await hs.test { client in
+            let alice = try await registerUser(client, "alice"), bob = try await registerUser(client, "bob")
+            let roomID = try await createRoom(client, token: alice.token, ["preset": "public_chat", "room_version": .string(version)])
+            let room = "/_matrix/client/v3/rooms/\(enc(roomID))"
+            _ = try await client.call(.post, "\(room)/join", token: bob.token, body: [:])
+            let mine = try await client.call(.put, "\(room)/send/m.room.message/a1", token: alice.token, body: ["msgtype": "m.text", "body": "oops"])
+            let theirs = try await client.call(.put, "\(room)/send/m.room.message/b1", token: bob.token, body: ["msgtype": "m.text", "body": "spam"])
+            let mineID = try #require(mine.json["event_id"]?.stringValue), theirsID = try #require(theirs.json["event_id"]?.stringValue)
+            var r = try await client.call(.put, "\(room)/redact/\(enc(mineID))/r1", token: bob.token, body: [:])
+            #expect(r.status == .forbidden)
+            r = try await client.call(.put, "\(room)/redact/\(enc(theirsID))/r2", token: bob.token, body: ["reason": "mine"])
+            #expect(r.status == .ok)
+            let redaction = try #require(r.json["event_id"]?.stringValue)
+            let again = try await client.call(.put, "\(room)/redact/\(enc(theirsID))/r2", token: bob.token, body: ["reason": "mine"])
+            #expect(again.json["event_id"] == .string(redaction))  // idempotent per transaction ID
+            r = try await client.call(.put, "\(room)/redact/\(enc(mineID))/r3", token: alice.token, body: [:])
+            #expect(r.status == .ok)
+            r = try await client.call(.get, "\(room)/event/\(enc(theirsID))", token: alice.token)
+            #expect(r.json["content"] == .object([:]))
+            #expect(r.json["unsigned"]?["redacted_because"]?["event_id"] == .string(redaction))
+            r = try await client.call(.get, "\(room)/event/\(enc(redaction))", token: alice.token)
+            #expect(r.json["type"] == "m.room.redaction" && r.json["redacts"] == .string(theirsID))
+            let messages = try await client.call(.get, "\(room)/messages?dir=b&limit=10", token: alice.token)
+            let served = messages.json["chunk"]?.arrayValue?.first { $0["event_id"] == .string(mineID) }
+            #expect(served?["content"] == .object([:]))
+            r = try await client.call(.put, "\(room)/redact/\(enc("$unknown"))/r4", token: alice.token, body: [:])
+            #expect(r.status == .notFound)
+        }
+        try await hs.close()
+    }
+}

@@ -75,12 +75,12 @@ public final class Rooms: Sendable {
         return try await database.members(of: room, membership: "join")
     }
 
-    /// An event by ID as a member may see it.
+    /// An event by ID as a member may see it (redacted if it was).
     public func event(_ eventID: String, in roomID: String) async throws -> PDU {
         guard let room = try await database.room(roomID), let version = RoomVersion.named(room.version),
               let stored = try await database.event(eventID), stored.roomNID == room.nid, stored.rejectedReason == nil
         else { throw MatrixError.notFound("Event not found") }
-        return try stored.pdu(version: version)
+        return try stored.clientPDU(version: version)
     }
 
     /// The room a local alias points to.

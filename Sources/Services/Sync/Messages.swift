@@ -31,7 +31,7 @@ extension Sync {
             events = try await database.timelineForwards(room, from: start, upTo: ceiling, limit: limit)
             end = events.last.flatMap(\.streamOrdering)
         }
-        let pdus = events.compactMap { try? $0.pdu(version: version) }.filter { filter.includesTimelineEvent(type: $0.type) }
+        let pdus = events.compactMap { try? $0.clientPDU(version: version) }.filter { filter.includesTimelineEvent(type: $0.type) }
         var body: JSONObject = [
             "chunk": .array(pdus.map { .object(ClientEvent.format($0)) }),
             "start": .string(SyncToken.timeline(start)),
