@@ -27,3 +27,20 @@ public enum SHA256 {
         precondition(ok == 1 && length == 32, "EVP_Digest(SHA-256) failed")
     }
 }
+
+/// SHA-1, for room version 1's state resolution, which orders events by `sha1(event_id)`.
+/// Not for security.
+public enum SHA1 {
+    nonisolated(unsafe) private static let digest: OpaquePointer? = EVP_sha1()
+
+    public static func hash<Bytes: Collection<UInt8>>(_ data: Bytes) -> [UInt8] {
+        let bytes = Array(data)
+        var out = [UInt8](repeating: 0, count: 20)
+        var length: UInt32 = 0
+        let ok = out.withUnsafeMutableBufferPointer { md in
+            bytes.withUnsafeBufferPointer { EVP_Digest($0.baseAddress, $0.count, md.baseAddress, &length, digest, nil) }
+        }
+        precondition(ok == 1 && length == 20, "EVP_Digest(SHA-1) failed")
+        return out
+    }
+}
