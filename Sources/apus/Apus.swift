@@ -12,7 +12,7 @@ struct Apus: AsyncParsableCommand {
             Write a commented config file with `apus generate-config` and edit it.
             """,
         version: "apus \(Homeserver.version)",
-        subcommands: [Serve.self, GenerateConfig.self, CheckConfig.self, GenerateKey.self],
+        subcommands: [Serve.self, GenerateConfig.self, CheckConfig.self, GenerateKey.self, StateCommand.self],
         defaultSubcommand: Serve.self
     )
 }
