@@ -26,6 +26,10 @@ let benchmarks: [Benchmark] = [
         name: "canonical-hash",
         summary: "canonical JSON encode + SHA-256 of a ~1 KB event, and parsing it, on one core",
         run: CanonicalHashBenchmark.run),
+    Benchmark(
+        name: "state-res",
+        summary: "state resolution of two conflicting forks of rooms with 1k/10k/100k members",
+        run: StateResBenchmark.run),
 ]
 
 @MainActor func usage() -> String {
