@@ -24,7 +24,7 @@ extension AuthRules {
         // 1.3: a room version this server knows.
         if let value = event.content["room_version"] {
             guard let id = value.stringValue, RoomVersion.named(id) != nil else {
-                throw AuthFailure("content.room_version \(value) is not a known room version")
+                throw AuthFailure("content.room_version \(value.encodedString()) is not a known room version")
             }
         }
         // 1.4 (v1–v10): the creator is named in the content.
@@ -35,7 +35,7 @@ extension AuthRules {
         if version.hashedRoomIDs, let extra = event.content["additional_creators"] {
             guard let list = extra.arrayValue else { throw AuthFailure("content.additional_creators is not an array") }
             for item in list where item.stringValue.flatMap({ try? UserID($0) }) == nil {
-                throw AuthFailure("content.additional_creators holds \(item), which is not a valid user ID")
+                throw AuthFailure("content.additional_creators holds \(item.encodedString()), which is not a valid user ID")
             }
         }
         // 1.5: allow.

@@ -15,7 +15,7 @@ extension AuthRules {
         case "knock" where version.knocking: try checkKnock(event, target: target, version: version, state: state)
         default:
             // 5.8: unknown (and `knock` before v7).
-            throw AuthFailure("membership \(membership) is unknown in room version \(version)")
+            throw AuthFailure("membership \(membership.encodedString()) is unknown in room version \(version)")
         }
     }
 

@@ -71,14 +71,14 @@ extension AuthRules {
             ? "an integer, integer string or number" : "an integer or integer string"
         for key in powerLevelScalarKeys {
             if let v = content[key], PowerLevels.parse(v, version: version) == nil {
-                throw AuthFailure("power levels \(key) is \(v), not \(kind)")
+                throw AuthFailure("power levels \(key) is \(v.encodedString()), not \(kind)")
             }
         }
         for key in ["events", "notifications"] {
             guard let v = content[key] else { continue }
             guard let object = v.objectValue else { throw AuthFailure("power levels \(key) is not an object") }
             for (name, value) in object where PowerLevels.parse(value, version: version) == nil {
-                throw AuthFailure("power levels \(key).\(name) is \(value), not \(kind)")
+                throw AuthFailure("power levels \(key).\(name) is \(value.encodedString()), not \(kind)")
             }
         }
         if let users = content["users"] {
@@ -86,7 +86,7 @@ extension AuthRules {
             for (user, value) in object {
                 guard (try? UserID(user)) != nil else { throw AuthFailure("power levels users has \(user), which is not a valid user ID") }
                 guard PowerLevels.parse(value, version: version) != nil else {
-                    throw AuthFailure("power levels users.\(user) is \(value), not \(kind)")
+                    throw AuthFailure("power levels users.\(user) is \(value.encodedString()), not \(kind)")
                 }
             }
         }

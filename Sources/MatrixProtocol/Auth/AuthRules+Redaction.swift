@@ -6,7 +6,7 @@ extension AuthRules {
         // The m.room.redaction schema requires `redacts` in v1–v10, an event ID (`$…`); the
         // rule's second branch compares its server, so an event without one is malformed here.
         guard let target = event.redacts, (try? EventID(target)) != nil else {
-            throw AuthFailure("m.room.redaction needs redacts to be an event ID, not \(event.redacts ?? "absent")")
+            throw AuthFailure("m.room.redaction needs redacts to be an event ID, " + (event.redacts.map { "not \($0)" } ?? "and has none"))
         }
         // 11.1
         if levels.canRedact(event.sender) { return }

@@ -1,9 +1,11 @@
 /// The authorisation rules of every room version (spec `content/rooms/v*.md` and the
 /// `fragments/v*-auth-rules.md` they include).
 ///
-/// Rule numbers in comments are v12's. v1–v5 number the rules the same from rule 3 on (their
-/// rule 2 is the auth events rule, and the aliases rule 4 stands where v12 has none); v6–v11,
-/// which dropped the aliases rule, number rules 4–10 one lower (member rules are 4.x there).
+/// Rule numbers in comments are v12's, sub-rules included. Versions before 12 lack its rule 2
+/// (room ID from the create event), so their auth events and `m.federate` rules are 2 and 3;
+/// v1–v5 then have the aliases rule as 4 and share v12's numbers from rule 5 on; v6–v11, without
+/// the aliases rule, number the rest one lower (member rules are 4.x there). Member sub-rules
+/// before v8 lack 5.2 (the authorising server's signature), so v1's join rules are 5.2.x.
 public enum AuthRules {
     /// Checks `event` against the rules of `version`.
     ///
