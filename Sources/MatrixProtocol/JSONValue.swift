@@ -69,3 +69,8 @@ extension JSONValue {
     public init(_ value: String) { self = .string(value) }
     public init(_ values: [String]) { self = .array(values.map { .string($0) }) }
 }
+
+extension JSONValue: CustomStringConvertible {
+    /// The compact JSON text, so interpolating a value in a message reads as JSON.
+    public var description: String { encodedString() }
+}

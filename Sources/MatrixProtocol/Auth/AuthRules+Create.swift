@@ -32,7 +32,7 @@ extension AuthRules {
             throw AuthFailure("the m.room.create event has no content.creator")
         }
         // 1.4 (v12): additional creators are valid user IDs.
-        if version.hashedRoomIDs, let extra = event.content["additional_creators"] {
+        if version.infiniteCreatorPower, let extra = event.content["additional_creators"] {
             guard let list = extra.arrayValue else { throw AuthFailure("content.additional_creators is not an array") }
             for item in list where item.stringValue.flatMap({ try? UserID($0) }) == nil {
                 throw AuthFailure("content.additional_creators holds \(item.encodedString()), which is not a valid user ID")

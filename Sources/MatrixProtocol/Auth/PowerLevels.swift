@@ -39,7 +39,7 @@ public struct PowerLevels: Sendable {
             return create.content["creator"]?.stringValue.map { [$0] } ?? []
         }
         var creators: Set<String> = [create.sender]
-        if version.hashedRoomIDs {
+        if version.infiniteCreatorPower {
             for user in create.content["additional_creators"]?.arrayValue ?? [] {
                 if let u = user.stringValue { creators.insert(u) }
             }
@@ -48,7 +48,7 @@ public struct PowerLevels: Sendable {
     }
 
     /// Whether creators have infinite power: v12 (the version that also hashes room IDs).
-    var creatorsHaveInfinitePower: Bool { version.hashedRoomIDs }
+    var creatorsHaveInfinitePower: Bool { version.infiniteCreatorPower }
 
     func value(_ key: String, default fallback: Int64) -> Int64 {
         content[key].flatMap { Self.parse($0, version: version) } ?? fallback

@@ -49,6 +49,8 @@ public struct RoomVersion: Sendable, Hashable, CustomStringConvertible {
     /// Room ID derived from the create event, which has no `room_id`; creators have infinite
     /// power; the create event is never listed in `auth_events`; `additional_creators` (v12).
     public let hashedRoomIDs: Bool
+    /// Room creators (create sender and `additional_creators`) have infinite power (v12).
+    public let infiniteCreatorPower: Bool
 
     public var description: String { id }
 
@@ -80,7 +82,8 @@ public struct RoomVersion: Sendable, Hashable, CustomStringConvertible {
             integerPowerLevels: v >= 10,
             floatPowerLevels: v <= 5,
             creatorIsSender: v >= 11,
-            hashedRoomIDs: v >= 12
+            hashedRoomIDs: v >= 12,
+            infiniteCreatorPower: v >= 12
         )
     }
 }
