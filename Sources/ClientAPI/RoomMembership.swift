@@ -37,6 +37,18 @@ enum RoomMembership {
                                      by: requester.userID, reason: try body.optionalString("reason"))
             return .json([:])
         }
+        routes.client(.post, "/knock/:roomIdOrAlias") { request, context in
+            let requester = try await hs.requester(request)
+            let body = try await request.jsonObject(context: context)
+            let roomID = try await hs.rooms.knock(try context.pathParameter("roomIdOrAlias"), user: requester.userID,
+                                                  reason: try body.optionalString("reason"))
+            return .json(["room_id": .string(roomID)])
+        }
+        routes.client(.post, "/rooms/:roomID/forget") { request, context in
+            let requester = try await hs.requester(request)
+            try await hs.rooms.forget(try context.pathParameter("roomID"), user: requester.userID)
+            return .json([:])
+        }
         routes.client(.get, "/joined_rooms") { request, _ in
             let requester = try await hs.requester(request)
             return .json(["joined_rooms": JSONValue(try await hs.rooms.joinedRooms(of: requester.userID))])

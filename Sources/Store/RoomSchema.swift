@@ -42,6 +42,11 @@ enum RoomSchema {
                 PRIMARY KEY (room_id, receipt_type, user_id, thread_id)
             ) WITHOUT ROWID;
             CREATE INDEX receipts_stream ON receipts(room_id, stream_id);
+            CREATE TABLE forgotten_rooms (
+                user_id TEXT NOT NULL,
+                room_id TEXT NOT NULL,
+                PRIMARY KEY (user_id, room_id)
+            ) WITHOUT ROWID;
             CREATE TABLE filters (
                 user_id TEXT NOT NULL,
                 filter_id INTEGER NOT NULL,

@@ -352,3 +352,22 @@ extension Database {
         }
     }
 }
+
+extension Database {
+    public func forgetRoom(_ roomID: String, userID: String) async throws {
+        try await writer.write { db in
+            try db.execute(sql: "INSERT OR IGNORE INTO forgotten_rooms (user_id, room_id) VALUES (?, ?)", arguments: [userID, roomID])
+        }
+    }
+
+    /// Rejoining clears a forget.
+    public func unforgetRoom(_ roomID: String, userID: String) async throws {
+        try await writer.write { db in
+            try db.execute(sql: "DELETE FROM forgotten_rooms WHERE user_id = ? AND room_id = ?", arguments: [userID, roomID])
+        }
+    }
+
+    public func forgottenRooms(of userID: String) async throws -> Set<String> {
+        try await read { db in Set(try String.fetchAll(db, sql: "SELECT room_id FROM forgotten_rooms WHERE user_id = ?", arguments: [userID])) }
+    }
+}

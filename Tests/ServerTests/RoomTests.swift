@@ -257,3 +257,55 @@ func createRoom(_ client: some TestClientProtocol, token: String, _ body: JSONOb
         try await hs.close()
     }
 }
+
+@Suite struct KnockAndForgetTests {
+    @Test func knockThenInvite() async throws {
+        let hs = try await TestHomeserver.make(configure: openRegistration)
+        try await hs.test { client in
+            let alice = try await registerUser(client, "alice"), bob = try await registerUser(client, "bob")
+            let roomID = try await createRoom(client, token: alice.token, ["room_version": "10", "initial_state": [
+                ["type": "m.room.join_rules", "state_key": "", "content": ["join_rule": "knock"]]]])
+            let next = try #require(try await client.call(.get, "/_matrix/client/v3/sync", token: bob.token).json["next_batch"]?.stringValue)
+            var r = try await client.call(.post, "/_matrix/client/v3/knock/\(enc(roomID))", token: bob.token, body: ["reason": "let me in"])
+            #expect(r.status == .ok && r.json["room_id"] == .string(roomID))
+            let sync = try await client.call(.get, "/_matrix/client/v3/sync?since=\(next)", token: bob.token)
+            let knockState = sync.json["rooms"]?["knock"]?[roomID]?["knock_state"]?["events"]?.arrayValue ?? []
+            #expect(knockState.contains { $0["type"] == "m.room.member" && $0["content"]?["membership"] == "knock" })
+            r = try await client.call(.post, "/_matrix/client/v3/rooms/\(enc(roomID))/invite", token: alice.token, body: ["user_id": "@bob:localhost"])
+            #expect(r.status == .ok)
+            r = try await client.call(.post, "/_matrix/client/v3/join/\(enc(roomID))", token: bob.token, body: [:])
+            #expect(r.status == .ok)
+            // A public room refuses knocks; v6 rooms know no knocking.
+            let open = try await createRoom(client, token: alice.token, ["preset": "public_chat"])
+            r = try await client.call(.post, "/_matrix/client/v3/knock/\(enc(open))", token: bob.token, body: [:])
+            #expect(r.status == .forbidden)
+            let old = try await createRoom(client, token: alice.token, ["room_version": "6"])
+            r = try await client.call(.post, "/_matrix/client/v3/knock/\(enc(old))", token: bob.token, body: [:])
+            #expect(r.status == .forbidden)
+            r = try await client.call(.post, "/_matrix/client/v3/knock/\(enc("#missing:localhost"))", token: bob.token, body: [:])
+            #expect(r.status == .notFound)
+        }
+        try await hs.close()
+    }
+
+    @Test func forget() async throws {
+        let hs = try await TestHomeserver.make(configure: openRegistration)
+        try await hs.test { client in
+            let alice = try await registerUser(client, "alice"), bob = try await registerUser(client, "bob")
+            let roomID = try await createRoom(client, token: alice.token, ["preset": "public_chat"])
+            _ = try await client.call(.post, "/_matrix/client/v3/join/\(enc(roomID))", token: bob.token, body: [:])
+            var r = try await client.call(.post, "/_matrix/client/v3/rooms/\(enc(roomID))/forget", token: bob.token, body: [:])
+            #expect(r.status == .badRequest)  // still joined
+            _ = try await client.call(.post, "/_matrix/client/v3/rooms/\(enc(roomID))/leave", token: bob.token, body: [:])
+            r = try await client.call(.get, "/_matrix/client/v3/sync?filter=%7B%22room%22%3A%7B%22include_leave%22%3Atrue%7D%7D", token: bob.token)
+            #expect(r.json["rooms"]?["leave"]?[roomID] != nil)
+            r = try await client.call(.post, "/_matrix/client/v3/rooms/\(enc(roomID))/forget", token: bob.token, body: [:])
+            #expect(r.status == .ok)
+            r = try await client.call(.get, "/_matrix/client/v3/sync?filter=%7B%22room%22%3A%7B%22include_leave%22%3Atrue%7D%7D", token: bob.token)
+            #expect(r.json["rooms"]?["leave"]?[roomID] == nil)
+            r = try await client.call(.post, "/_matrix/client/v3/rooms/\(enc("!nope:localhost"))/forget", token: bob.token, body: [:])
+            #expect(r.status == .notFound)
+        }
+        try await hs.close()
+    }
+}

@@ -4,6 +4,35 @@ import Store
 extension Rooms {
     /// Joins a local room by ID or alias. Remote rooms need federation (not built yet).
     public func join(_ idOrAlias: String, user: String, reason: String? = nil) async throws -> String {
+        let roomID = try await resolveRoom(idOrAlias)
+        if try await membership(of: user, in: roomID) == "join" { return roomID }
+        var content = Profiles.memberContent("join", profile: try await database.profile(of: user))
+        if let reason { content["reason"] = .string(reason) }
+        _ = try await send(roomID: roomID, sender: user, type: "m.room.member", stateKey: user, content: content)
+        try await database.unforgetRoom(roomID, userID: user)
+        return roomID
+    }
+
+    /// Knocks on a local room (v7+, join rule `knock` or `knock_restricted`; the auth rules decide).
+    public func knock(_ idOrAlias: String, user: String, reason: String? = nil) async throws -> String {
+        let roomID = try await resolveRoom(idOrAlias)
+        var content = Profiles.memberContent("knock", profile: try await database.profile(of: user))
+        if let reason { content["reason"] = .string(reason) }
+        _ = try await send(roomID: roomID, sender: user, type: "m.room.member", stateKey: user, content: content)
+        return roomID
+    }
+
+    /// Forgets a room the user is no longer in: it leaves their sync and room lists.
+    public func forget(_ roomID: String, user: String) async throws {
+        try await requireRoom(roomID)
+        if let m = try await membership(of: user, in: roomID), m == "join" || m == "invite" || m == "knock" {
+            throw MatrixError("M_UNKNOWN", "Leave the room before forgetting it", status: 400)
+        }
+        try await database.forgetRoom(roomID, userID: user)
+    }
+
+    /// A room ID from an ID or a local alias, for a room this server knows.
+    func resolveRoom(_ idOrAlias: String) async throws -> String {
         let roomID: String
         if idOrAlias.hasPrefix("#") {
             guard (try? RoomAlias(idOrAlias)) != nil else { throw MatrixError.invalidParam("Invalid room alias") }
@@ -16,10 +45,6 @@ extension Rooms {
         guard try await database.room(roomID) != nil else {
             throw MatrixError.notFound("Room \(roomID) is not known to this server")
         }
-        if try await membership(of: user, in: roomID) == "join" { return roomID }
-        var content = Profiles.memberContent("join", profile: try await database.profile(of: user))
-        if let reason { content["reason"] = .string(reason) }
-        _ = try await send(roomID: roomID, sender: user, type: "m.room.member", stateKey: user, content: content)
         return roomID
     }
 

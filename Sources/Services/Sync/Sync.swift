@@ -55,7 +55,8 @@ public final class Sync: Sendable {
 
     private func compute(_ request: Request, upTo: SyncToken) async throws -> JSONObject {
         let since = request.since
-        var join = JSONObject(), invite = JSONObject(), leave = JSONObject()
+        var join = JSONObject(), invite = JSONObject(), leave = JSONObject(), knock = JSONObject()
+        let forgotten = try await database.forgottenRooms(of: request.userID)
         let accountData = try await database.accountDataChanges(userID: request.userID, after: since?.accountData ?? 0,
                                                                 upTo: upTo.accountData)
         for (room, membership, memberStream) in try await database.memberships(of: request.userID) {
@@ -72,7 +73,11 @@ public final class Sync: Sendable {
             case "invite" where changedInWindow:
                 invite[room.roomID] = ["invite_state": ["events": .array(
                     try await strippedState(room, version: version, upTo: upTo.events, invitee: request.userID))]]
+            case "knock" where changedInWindow:
+                knock[room.roomID] = ["knock_state": ["events": .array(
+                    try await strippedState(room, version: version, upTo: upTo.events, invitee: request.userID))]]
             case "leave", "ban":
+                guard !forgotten.contains(room.roomID) else { continue }
                 guard since != nil ? changedInWindow : request.filter.includeLeave else { continue }
                 var until = upTo
                 until.events = min(upTo.events, memberStream)
@@ -88,7 +93,7 @@ public final class Sync: Sendable {
         let global = accountData.filter { $0.roomID == nil }
         return [
             "next_batch": .string(upTo.description),
-            "rooms": ["join": .object(join), "invite": .object(invite), "leave": .object(leave)],
+            "rooms": ["join": .object(join), "invite": .object(invite), "leave": .object(leave), "knock": .object(knock)],
             "account_data": ["events": .array(global.compactMap(Self.accountDataEvent))],
             "presence": ["events": []],
             "to_device": ["events": []],
