@@ -18,5 +18,6 @@ public enum ClientAPI {
         ProfileEndpoints.register(on: routes, homeserver: homeserver)
         Directory.register(on: routes, homeserver: homeserver)
         AccountDataEndpoints.register(on: routes, homeserver: homeserver)
+        PresenceEndpoints.register(on: routes, homeserver: homeserver)
     }
 }

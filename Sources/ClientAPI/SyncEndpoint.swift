@@ -22,9 +22,9 @@ enum SyncEndpoint {
                 guard full == "true" || full == "false" else { throw MatrixError.invalidParam("full_state must be true or false") }
                 sync.fullState = full == "true"
             }
-            if let presence = query.get("set_presence"), !["online", "offline", "unavailable"].contains(presence) {
-                throw MatrixError.invalidParam("Unknown set_presence '\(presence)'")
-            }
+            let presence = query.get("set_presence") ?? "online"
+            guard let state = Presence.State(rawValue: presence) else { throw MatrixError.invalidParam("Unknown set_presence '\(presence)'") }
+            await hs.presence.set(requester.userID, state: state, statusMessage: nil, keepMessage: true)
             if let filter = query.get("filter") { sync.filter = try await loadFilter(filter, userID: requester.userID, hs: hs) }
             return .json(try await hs.sync.sync(sync))
         }
@@ -53,6 +53,16 @@ enum SyncEndpoint {
                 from: try query.get("from").map { text throws(MatrixError) in try SyncToken(text) },
                 to: try query.get("to").map { text throws(MatrixError) in try SyncToken(text) },
                 direction: direction, limit: limit, filter: filter))
+        }
+        routes.client(.get, "/rooms/:roomID/context/:eventID") { request, context in
+            let requester = try await hs.requester(request)
+            var limit = 10
+            if let l = request.uri.queryParameters.get("limit") {
+                guard let n = Int(l), n >= 0 else { throw MatrixError.invalidParam("limit must be a non-negative integer") }
+                limit = n
+            }
+            return .json(try await hs.sync.context(roomID: try context.pathParameter("roomID"), eventID: try context.pathParameter("eventID"),
+                                                   userID: requester.userID, limit: limit))
         }
         routes.client(.post, "/user/:userID/filter") { request, context in
             let requester = try await hs.requester(request)

@@ -22,6 +22,7 @@ public final class Homeserver: Sendable {
     public let typing: Typing
     public let profiles: Profiles
     public let accountData: AccountData
+    public let presence: Presence
 
     public var serverName: ServerName { config.serverName }
 
@@ -48,5 +49,6 @@ public final class Homeserver: Sendable {
         sync = Sync(database: database, notifier: notifier, clock: clock, typing: typing)
         profiles = Profiles(database: database, rooms: rooms, serverName: config.serverName)
         accountData = AccountData(database: database, notifier: notifier, rooms: rooms, clock: clock)
+        presence = Presence(clock: clock)
     }
 }

@@ -108,3 +108,62 @@ private let base = "/_matrix/client/v3"
         try await hs.close()
     }
 }
+
+@Suite struct PresenceAndContextTests {
+    @Test func presence() async throws {
+        let hs = try await TestHomeserver.make(configure: openRegistration)
+        try await hs.test { client in
+            let alice = try await registerUser(client, "alice"), bob = try await registerUser(client, "bob"), carol = try await registerUser(client, "carol")
+            let roomID = try await createRoom(client, token: alice.token, ["preset": "public_chat"])
+            _ = try await client.call(.post, "/_matrix/client/v3/join/\(enc(roomID))", token: bob.token, body: [:])
+            let me = "/_matrix/client/v3/presence/\(enc("@alice:localhost"))/status"
+            var r = try await client.call(.put, me, token: alice.token, body: ["presence": "unavailable", "status_msg": "lunch"])
+            #expect(r.status == .ok)
+            r = try await client.call(.get, me, token: bob.token)
+            #expect(r.json["presence"] == "unavailable" && r.json["status_msg"] == "lunch" && r.json["last_active_ago"] != nil)
+            r = try await client.call(.get, me, token: carol.token)
+            #expect(r.status == .forbidden)  // shares no room
+            r = try await client.call(.put, me, token: bob.token, body: ["presence": "online"])
+            #expect(r.status == .forbidden)
+            r = try await client.call(.put, me, token: alice.token, body: ["presence": "dancing"])
+            #expect(r.json["errcode"] == "M_INVALID_PARAM")
+            r = try await client.call(.put, me, token: alice.token, body: [:])
+            #expect(r.json["errcode"] == "M_MISSING_PARAM")
+            _ = try await client.call(.get, "/_matrix/client/v3/sync?set_presence=online", token: alice.token)
+            r = try await client.call(.get, me, token: alice.token)
+            #expect(r.json["presence"] == "online" && r.json["status_msg"] == "lunch" && r.json["currently_active"] == true)
+            r = try await client.call(.get, "/_matrix/client/v3/sync?set_presence=asleep", token: alice.token)
+            #expect(r.json["errcode"] == "M_INVALID_PARAM")
+        }
+        try await hs.close()
+    }
+
+    @Test func context() async throws {
+        let hs = try await TestHomeserver.make(configure: openRegistration)
+        try await hs.test { client in
+            let alice = try await registerUser(client, "alice"), bob = try await registerUser(client, "bob")
+            let roomID = try await createRoom(client, token: alice.token)
+            var ids: [String] = []
+            for i in 0..<5 {
+                let r = try await client.call(.put, "/_matrix/client/v3/rooms/\(enc(roomID))/send/m.room.message/c\(i)", token: alice.token,
+                                              body: ["msgtype": "m.text", "body": .string("m\(i)")])
+                ids.append(r.json["event_id"]?.stringValue ?? "")
+            }
+            let base = "/_matrix/client/v3/rooms/\(enc(roomID))/context"
+            var r = try await client.call(.get, "\(base)/\(enc(ids[2]))?limit=4", token: alice.token)
+            #expect(r.status == .ok)
+            #expect(r.json["event"]?["event_id"] == .string(ids[2]))
+            #expect(r.json["events_before"]?.arrayValue?.map { $0["event_id"] } == [.string(ids[1]), .string(ids[0])])
+            #expect(r.json["events_after"]?.arrayValue?.map { $0["event_id"] } == [.string(ids[3]), .string(ids[4])])
+            #expect(r.json["state"]?.arrayValue?.contains { $0["type"] == "m.room.create" } == true)
+            #expect(r.json["start"]?.stringValue?.hasPrefix("s") == true && r.json["end"] != nil)
+            r = try await client.call(.get, "\(base)/\(enc("$missing"))", token: alice.token)
+            #expect(r.status == .notFound)
+            r = try await client.call(.get, "\(base)/\(enc(ids[2]))", token: bob.token)
+            #expect(r.status == .forbidden)
+            r = try await client.call(.get, "\(base)/\(enc(ids[2]))?limit=x", token: alice.token)
+            #expect(r.json["errcode"] == "M_INVALID_PARAM")
+        }
+        try await hs.close()
+    }
+}

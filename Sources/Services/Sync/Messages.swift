@@ -40,3 +40,38 @@ extension Sync {
         return body
     }
 }
+
+extension Sync {
+    /// `GET /rooms/{roomId}/context/{eventId}`: events around one event, and the state at the
+    /// last event returned.
+    public func context(roomID: String, eventID: String, userID: String, limit: Int) async throws -> JSONObject {
+        guard let room = try await database.room(roomID), let version = RoomVersion.named(room.version),
+              let membership = try await database.memberships(of: userID).first(where: { $0.room.nid == room.nid }),
+              ["join", "leave", "ban"].contains(membership.membership) else {
+            throw MatrixError.forbidden("You are not a member of room \(roomID)")
+        }
+        guard let stored = try await database.event(eventID), stored.roomNID == room.nid, let position = stored.streamOrdering,
+              stored.rejectedReason == nil else { throw MatrixError.notFound("Event not found") }
+        let visibleUpTo = membership.membership == "join" ? await notifier.current.events : membership.stream
+        guard position <= visibleUpTo else { throw MatrixError.notFound("Event not found") }
+        let limit = max(0, min(limit, 100))
+        let beforeCount = limit / 2
+        let before = beforeCount == 0 ? [] : try await database.timelineBackwards(room, upTo: position - 1, limit: beforeCount)
+        let afterLimit = limit - beforeCount
+        let after = afterLimit == 0 ? [] : try await database.timelineForwards(room, from: position, upTo: visibleUpTo, limit: afterLimit)
+        let last = after.last ?? stored
+        let state = try await database.stateAfter(eventID: last.eventID) ?? [:]
+        let stateEvents = try await database.events(Array(state.values)).compactMap { try? $0.clientPDU(version: version) }
+        func format(_ events: [StoredEvent]) -> JSONValue {
+            .array(events.compactMap { try? $0.clientPDU(version: version) }.map { .object(ClientEvent.format($0)) })
+        }
+        return [
+            "event": .object(ClientEvent.format(try stored.clientPDU(version: version))),
+            "events_before": format(before),
+            "events_after": format(after),
+            "start": .string(SyncToken.timeline((before.last?.streamOrdering ?? position) - 1)),
+            "end": .string(SyncToken.timeline(last.streamOrdering ?? position)),
+            "state": .array(stateEvents.sorted { $0.eventID < $1.eventID }.map { .object(ClientEvent.format($0)) }),
+        ]
+    }
+}
