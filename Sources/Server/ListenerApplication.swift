@@ -45,6 +45,9 @@ public enum ListenerApplication {
         router.add(middleware: MatrixCORSMiddleware(allowedOrigins: config.http.corsAllowedOrigins))
         router.add(middleware: GzipMiddleware())
         router.add(middleware: MatrixErrorMiddleware(routes: routes.index))
+        if config.rateLimits.enabled {
+            router.add(middleware: RateLimitMiddleware(limiter: RateLimiter(perSecond: config.rateLimits.perSecond, burst: config.rateLimits.burst)))
+        }
         router.add(middleware: BodyLimitMiddleware(limit: config.http.maxRequestBodySize))
         routes.install(on: router)
         return router

@@ -182,3 +182,46 @@ func probeRoutes(_ routes: RouteTable) {
         #expect(index.allowedMethods(for: "/files").isEmpty)
     }
 }
+
+@Suite struct RateLimitTests {
+    @Test func writesOverTheBurstAre429() async throws {
+        let hs = try await TestHomeserver.make {
+            $0.rateLimits.perSecond = 0.5
+            $0.rateLimits.burst = 2
+        }
+        try await hs.test(extraRoutes: probeRoutes) { client in
+            var statuses: [HTTPResponse.Status] = []
+            var retry: JSONValue?
+            var header: String?
+            for _ in 0..<3 {
+                try await client.execute(uri: "/_test/echo", method: .post, headers: [.authorization: "Bearer same"],
+                                         body: ByteBuffer(string: "{}")) { response in
+                    statuses.append(response.status)
+                    if response.status == .tooManyRequests {
+                        retry = response.json["retry_after_ms"]
+                        header = response.headers[.retryAfter]
+                        #expect(response.json["errcode"] == "M_LIMIT_EXCEEDED")
+                    }
+                }
+            }
+            #expect(statuses == [.ok, .ok, .tooManyRequests])
+            #expect((retry?.intValue ?? 0) > 0 && header != nil)
+            // Another requester has its own bucket, and reads are not limited.
+            try await client.execute(uri: "/_test/echo", method: .post, headers: [.authorization: "Bearer other"],
+                                     body: ByteBuffer(string: "{}")) { #expect($0.status == .ok) }
+            for _ in 0..<5 {
+                try await client.execute(uri: "/_test/small", method: .get, headers: [.authorization: "Bearer same"]) { #expect($0.status == .ok) }
+            }
+        }
+        try await hs.close()
+    }
+
+    @Test func bucketsRefill() {
+        let clock = TestClock()
+        let limiter = RateLimiter(perSecond: 2, burst: 1) { Double(clock.now) / 1000 }
+        #expect(limiter.take("k") == nil)
+        #expect(limiter.take("k") == 500)
+        clock.now += 500
+        #expect(limiter.take("k") == nil)
+    }
+}
