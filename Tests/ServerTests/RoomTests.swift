@@ -309,3 +309,37 @@ func createRoom(_ client: some TestClientProtocol, token: String, _ body: JSONOb
         try await hs.close()
     }
 }
+
+@Suite struct ConcurrencyTests {
+    /// Joins and sends racing in one room all land, on one line of history (no forks).
+    @Test func concurrentJoinsAndSendsInOneRoom() async throws {
+        let hs = try await TestHomeserver.make(configure: openRegistration)
+        try await hs.test { client in
+            let alice = try await registerUser(client, "alice")
+            let roomID = try await createRoom(client, token: alice.token, ["preset": "public_chat"])
+            var tokens: [String] = []
+            for i in 0..<12 { tokens.append(try await registerUser(client, "u\(i)").token) }
+            try await withThrowingTaskGroup(of: HTTPResponse.Status.self) { group in
+                for token in tokens {
+                    group.addTask { try await client.call(.post, "/_matrix/client/v3/join/\(enc(roomID))", token: token, body: [:]).status }
+                }
+                for try await status in group { #expect(status == .ok) }
+            }
+            try await withThrowingTaskGroup(of: HTTPResponse.Status.self) { group in
+                for (i, token) in tokens.enumerated() {
+                    group.addTask {
+                        try await client.call(.put, "/_matrix/client/v3/rooms/\(enc(roomID))/send/m.room.message/c\(i)", token: token,
+                                              body: ["msgtype": "m.text", "body": "hi"]).status
+                    }
+                }
+                for try await status in group { #expect(status == .ok) }
+            }
+            let members = try await client.call(.get, "/_matrix/client/v3/rooms/\(enc(roomID))/joined_members", token: alice.token)
+            #expect(members.json["joined"]?.objectValue?.count == 13)
+        }
+        let roomID = try #require(try await hs.homeserver.database.rooms(of: "@alice:localhost", membership: "join").first)
+        let room = try #require(try await hs.homeserver.database.room(roomID))
+        #expect(try await hs.homeserver.database.forwardExtremities(of: room).count == 1)
+        try await hs.close()
+    }
+}

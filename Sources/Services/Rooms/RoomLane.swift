@@ -15,6 +15,29 @@ actor RoomLane {
     /// Current state events by key, loaded on first use and kept in step with each append.
     private var state: [StateKey: PDU]?
     private var extremities: [(eventID: String, depth: Int64)] = []
+    /// Actor methods interleave at every `await`; the lane must not (an event built while the
+    /// previous one is being stored would miss it), so each operation holds this turn.
+    private var busy = false
+    private var waiting: [CheckedContinuation<Void, Never>] = []
+
+    private func acquire() async {
+        if busy {
+            await withCheckedContinuation { waiting.append($0) }  // ownership is handed over
+        } else {
+            busy = true
+        }
+    }
+
+    private func release() {
+        if waiting.isEmpty { busy = false } else { waiting.removeFirst().resume() }
+    }
+
+    /// Runs `body` alone on the lane.
+    private func exclusively<T>(_ body: () async throws -> T) async rethrows -> T {
+        await acquire()
+        defer { release() }
+        return try await body()
+    }
 
     init(room: RoomRecord, version: RoomVersion, database: Database, builder: EventBuilder, clock: Clock,
          onAppend: @escaping @Sendable (Int64) -> Void) {
@@ -43,16 +66,20 @@ actor RoomLane {
 
     /// The current state event for a key.
     func stateEvent(_ key: StateKey) async throws -> PDU? {
-        try await loadState()[key]
+        try await exclusively { try await loadState()[key] }
     }
 
     func currentState() async throws -> [StateKey: PDU] {
-        try await loadState()
+        try await exclusively { try await loadState() }
     }
 
     /// Creates, authorises and persists one event; `M_FORBIDDEN` with the auth rules' reason
     /// when they reject it.
     func send(_ draft: EventBuilder.Draft) async throws -> PDU {
+        try await exclusively { try await sendAlone(draft) }
+    }
+
+    private func sendAlone(_ draft: EventBuilder.Draft) async throws -> PDU {
         var current = try await loadState()
         var heads = extremities
         let pdu = try Self.buildAuthorised(draft, roomID: room.roomID, version: version, builder: builder, state: &current,
@@ -66,6 +93,8 @@ actor RoomLane {
 
     /// Builds and checks an event without storing it: would the auth rules let it through now?
     func check(_ draft: EventBuilder.Draft) async throws {
+        await acquire()
+        defer { release() }
         var current = try await loadState()
         var heads = extremities
         _ = try Self.buildAuthorised(draft, roomID: room.roomID, version: version, builder: builder, state: &current,
