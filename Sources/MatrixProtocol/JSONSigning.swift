@@ -14,11 +14,15 @@ public enum JSONSigning {
 
     /// Adds `signatures.<entity>.<keyID>`, keeping other signatures already present.
     public static func sign(_ object: JSONObject, entity: String, key: SigningKey) throws(CanonicalJSONError) -> JSONObject {
-        let signature = key.keyPair.sign(try signingBytes(object))
+        adding(key.keyPair.sign(try signingBytes(object)), by: entity, keyID: key.keyID, to: object)
+    }
+
+    /// `object` with one more signature under `signatures.<entity>.<keyID>`.
+    static func adding(_ signature: [UInt8], by entity: String, keyID: String, to object: JSONObject) -> JSONObject {
         var result = object
         var signatures = object["signatures"]?.objectValue ?? JSONObject()
         var mine = signatures[entity]?.objectValue ?? JSONObject()
-        mine[key.keyID] = .string(Base64.encode(signature))
+        mine[keyID] = .string(Base64.encode(signature))
         signatures[entity] = .object(mine)
         result["signatures"] = .object(signatures)
         return result

@@ -1,5 +1,3 @@
-import Sodium
-
 /// Signing events as a server, and verifying a server's signature on an event: the signature
 /// covers the *redacted* event (spec "Signing events"), so it survives redaction.
 public enum EventSigning {
@@ -10,13 +8,7 @@ public enum EventSigning {
         copy["signatures"] = nil
         copy["unsigned"] = nil
         let signature = key.keyPair.sign(try EventHashing.canonical(copy, version: version))
-        var out = event
-        var signatures = event["signatures"]?.objectValue ?? JSONObject()
-        var mine = signatures[serverName]?.objectValue ?? JSONObject()
-        mine[key.keyID] = .string(Base64.encode(signature))
-        signatures[serverName] = .object(mine)
-        out["signatures"] = .object(signatures)
-        return out
+        return JSONSigning.adding(signature, by: serverName, keyID: key.keyID, to: event)
     }
 
     /// Verifies `serverName`'s signature with `keyID` over the redacted event.
