@@ -28,9 +28,9 @@ public final class Homeserver: Sendable {
 
     /// Records the current signing key in the store (expiring any previous one) so
     /// `old_verify_keys` stays complete across key changes.
-    /// `passwordCost` is for tests, where the interactive argon2id cost would dominate run time.
+    /// `passwordCost` is for tests, where the argon2id cost would dominate run time.
     public init(config: ApusConfiguration, signingKey: SigningKey, database: Database,
-                clock: Clock = .system, logger: Logger, passwordCost: PasswordHash.Cost = .interactive) async throws {
+                clock: Clock = .system, logger: Logger, passwordCost: PasswordHash.Cost = .standard) async throws {
         self.config = config
         self.signingKey = signingKey
         self.database = database

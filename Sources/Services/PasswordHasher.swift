@@ -1,11 +1,12 @@
 import Dispatch
 import Sodium
 
-/// argon2id off the cooperative thread pool: a hash takes tens of milliseconds of CPU and
-/// 64 MiB, which must not stall the threads serving other requests.
+/// argon2id off the cooperative thread pool: a hash takes milliseconds of CPU and 19 MiB, which
+/// must not stall the threads serving other requests. One hash at a time, so concurrent logins
+/// queue instead of multiplying the memory.
 public struct PasswordHasher: Sendable {
     public let cost: PasswordHash.Cost
-    private static let queue = DispatchQueue(label: "apus.password-hashing", attributes: .concurrent)
+    private static let queue = DispatchQueue(label: "apus.password-hashing")
 
     public init(cost: PasswordHash.Cost) { self.cost = cost }
 

@@ -2,7 +2,8 @@ import CSodium
 
 /// argon2id password hashing in libsodium's self-describing string format (`$argon2id$...`).
 public enum PasswordHash {
-    /// Cost presets: `interactive` for logins, `testing` to keep test suites fast.
+    /// Cost presets: `standard` for accounts (Apus's default), libsodium's `interactive` and
+    /// `moderate`, and `testing` to keep test suites fast.
     public struct Cost: Sendable {
         public let opsLimit: UInt64
         public let memLimit: Int
@@ -12,6 +13,9 @@ public enum PasswordHash {
         public static let moderate = Cost(
             opsLimit: UInt64(crypto_pwhash_opslimit_moderate()),
             memLimit: Int(crypto_pwhash_memlimit_moderate()))
+        /// OWASP's argon2id minimum (m = 19 MiB, t = 2): a third of `interactive`'s memory, so
+        /// a burst of logins on a small box stays within its RAM budget.
+        public static let standard = Cost(opsLimit: 2, memLimit: 19 * 1024 * 1024)
         public static let testing = Cost(opsLimit: 1, memLimit: 8192)
 
         public init(opsLimit: UInt64, memLimit: Int) {
@@ -20,7 +24,7 @@ public enum PasswordHash {
         }
     }
 
-    public static func hash(_ password: String, cost: Cost = .interactive) throws(SodiumError) -> String {
+    public static func hash(_ password: String, cost: Cost = .standard) throws(SodiumError) -> String {
         Sodium.ensureInitialized()
         var out = [CChar](repeating: 0, count: Int(crypto_pwhash_strbytes()))
         let length = UInt64(password.utf8.count)
