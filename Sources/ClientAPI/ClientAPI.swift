@@ -19,5 +19,6 @@ public enum ClientAPI {
         Directory.register(on: routes, homeserver: homeserver)
         AccountDataEndpoints.register(on: routes, homeserver: homeserver)
         PresenceEndpoints.register(on: routes, homeserver: homeserver)
+        RelationsEndpoints.register(on: routes, homeserver: homeserver)
     }
 }

@@ -86,6 +86,13 @@ enum RoomSchema {
                 PRIMARY KEY (event_nid, prev_event_id)
             ) WITHOUT ROWID;
             CREATE INDEX event_edges_prev ON event_edges(prev_event_id);
+            -- `content.m.relates_to` of each event, for /relations and /threads.
+            CREATE TABLE event_relations (
+                event_nid INTEGER PRIMARY KEY REFERENCES events(event_nid),
+                relates_to_id TEXT NOT NULL,
+                rel_type TEXT NOT NULL
+            );
+            CREATE INDEX event_relations_target ON event_relations(relates_to_id, rel_type);
             CREATE TABLE event_auth (
                 event_nid INTEGER NOT NULL REFERENCES events(event_nid),
                 auth_event_id TEXT NOT NULL,

@@ -132,6 +132,11 @@ extension Database {
         for auth in pdu.authEvents {
             try db.execute(sql: "INSERT OR IGNORE INTO event_auth (event_nid, auth_event_id) VALUES (?, ?)", arguments: [nid, auth])
         }
+        if let relation = pdu.content["m.relates_to"]?.objectValue, let target = relation["event_id"]?.stringValue,
+           let relType = relation["rel_type"]?.stringValue {
+            try db.execute(sql: "INSERT INTO event_relations (event_nid, relates_to_id, rel_type) VALUES (?, ?, ?)",
+                           arguments: [nid, target, relType])
+        }
         try db.execute(sql: "INSERT INTO forward_extremities (room_nid, event_nid) VALUES (?, ?)", arguments: [room.nid, nid])
         return stream
     }

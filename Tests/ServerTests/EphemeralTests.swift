@@ -167,3 +167,64 @@ private let base = "/_matrix/client/v3"
         try await hs.close()
     }
 }
+
+@Suite struct RelationsTests {
+    @Test func relationsAndThreads() async throws {
+        let hs = try await TestHomeserver.make(configure: openRegistration)
+        try await hs.test { client in
+            let alice = try await registerUser(client, "alice"), bob = try await registerUser(client, "bob"), carol = try await registerUser(client, "carol")
+            let roomID = try await createRoom(client, token: alice.token, ["preset": "public_chat"])
+            _ = try await client.call(.post, "/_matrix/client/v3/join/\(enc(roomID))", token: bob.token, body: [:])
+            let room = "/_matrix/client/v3/rooms/\(enc(roomID))"
+            func send(_ token: String, _ txn: String, _ content: JSONObject, type: String = "m.room.message") async throws -> String {
+                let r = try await client.call(.put, "\(room)/send/\(type)/\(txn)", token: token, body: content)
+                #expect(r.status == .ok)
+                return r.json["event_id"]?.stringValue ?? ""
+            }
+            let root = try await send(alice.token, "r", ["msgtype": "m.text", "body": "root"])
+            let reply1 = try await send(bob.token, "t1", ["msgtype": "m.text", "body": "one",
+                                                          "m.relates_to": ["rel_type": "m.thread", "event_id": .string(root)]])
+            let reply2 = try await send(alice.token, "t2", ["msgtype": "m.text", "body": "two",
+                                                            "m.relates_to": ["rel_type": "m.thread", "event_id": .string(root)]])
+            let reaction = try await send(bob.token, "x", ["m.relates_to": ["rel_type": "m.annotation", "event_id": .string(root), "key": "👍"]],
+                                          type: "m.reaction")
+            let edit = try await send(alice.token, "e", ["msgtype": "m.text", "body": "* edited",
+                                                         "m.relates_to": ["rel_type": "m.replace", "event_id": .string(reply2)]])
+            let rel = "/_matrix/client/v1/rooms/\(enc(roomID))/relations/\(enc(root))"
+            var r = try await client.call(.get, rel, token: alice.token)
+            #expect(r.json["chunk"]?.arrayValue?.map { $0["event_id"] } == [.string(reaction), .string(reply2), .string(reply1)])
+            r = try await client.call(.get, "\(rel)/m.thread", token: alice.token)
+            #expect(r.json["chunk"]?.arrayValue?.map { $0["event_id"] } == [.string(reply2), .string(reply1)])
+            r = try await client.call(.get, "\(rel)/m.annotation/m.reaction", token: alice.token)
+            #expect(r.json["chunk"]?.arrayValue?.map { $0["event_id"] } == [.string(reaction)])
+            r = try await client.call(.get, "\(rel)?limit=1&dir=f", token: alice.token)
+            #expect(r.json["chunk"]?.arrayValue?.map { $0["event_id"] } == [.string(reply1)])
+            let next = try #require(r.json["next_batch"]?.stringValue)
+            r = try await client.call(.get, "\(rel)?limit=5&dir=f&from=\(next)", token: alice.token)
+            #expect(r.json["chunk"]?.arrayValue?.first?["event_id"] == .string(reply2))
+            r = try await client.call(.get, "\(rel)?recurse=true", token: alice.token)
+            #expect(r.json["chunk"]?.arrayValue?.contains { $0["event_id"] == .string(edit) } == true)
+            #expect(r.json["recursion_depth"] == 2)
+            r = try await client.call(.get, rel, token: carol.token)
+            #expect(r.status == .forbidden)
+            r = try await client.call(.get, "/_matrix/client/v1/rooms/\(enc(roomID))/relations/\(enc("$nope"))", token: alice.token)
+            #expect(r.status == .notFound)
+            r = try await client.call(.get, "\(rel)?dir=sideways", token: alice.token)
+            #expect(r.json["errcode"] == "M_INVALID_PARAM")
+
+            let threads = "/_matrix/client/v1/rooms/\(enc(roomID))/threads"
+            r = try await client.call(.get, threads, token: bob.token)
+            let thread = r.json["chunk"]?.arrayValue?.first
+            #expect(thread?["event_id"] == .string(root))
+            #expect(thread?["unsigned"]?["m.relations"]?["m.thread"]?["count"] == 2)
+            #expect(thread?["unsigned"]?["m.relations"]?["m.thread"]?["latest_event"]?["event_id"] == .string(reply2))
+            #expect(thread?["unsigned"]?["m.relations"]?["m.thread"]?["current_user_participated"] == true)
+            _ = try await client.call(.post, "/_matrix/client/v3/join/\(enc(roomID))", token: carol.token, body: [:])
+            r = try await client.call(.get, "\(threads)?include=participated", token: carol.token)
+            #expect(r.json["chunk"]?.arrayValue?.isEmpty == true)
+            r = try await client.call(.get, "\(threads)?include=some", token: carol.token)
+            #expect(r.json["errcode"] == "M_INVALID_PARAM")
+        }
+        try await hs.close()
+    }
+}

@@ -1,0 +1,104 @@
+import MatrixProtocol
+import Store
+
+extension Sync {
+    /// `GET /rooms/{roomId}/relations/{eventId}[/{relType}[/{eventType}]]` (spec "Relationships").
+    /// Pages by stream tokens; `recurse` follows relations of relations up to three levels.
+    public func relations(roomID: String, eventID: String, userID: String, relType: String?, eventType: String?,
+                          from: SyncToken?, to: SyncToken?, direction: Direction, limit: Int, recurse: Bool) async throws -> JSONObject {
+        let (room, version, visibleUpTo) = try await visibleRoom(roomID, userID: userID)
+        guard let target = try await database.event(eventID), target.roomNID == room.nid else {
+            throw MatrixError.notFound("Event not found")
+        }
+        let limit = max(1, min(limit, 100))
+        let backwards = direction == .backwards
+        var low = backwards ? (to?.events ?? 0) : (from?.events ?? 0)
+        var high = backwards ? (from.map { $0.events + 1 } ?? visibleUpTo + 1) : (to.map { $0.events + 1 } ?? visibleUpTo + 1)
+        low = max(0, low)
+        high = min(high, visibleUpTo + 1)
+        var events: [StoredEvent]
+        var depth = 0  // the deepest level at which relations were found
+        if recurse {
+            var found: [StoredEvent] = []
+            var parents = [eventID]
+            var level = 0
+            while !parents.isEmpty && level < 3 {
+                level += 1
+                var next: [String] = []
+                for parent in parents {
+                    let children = try await database.relations(to: parent, room: room, relType: level == 1 ? relType : nil,
+                                                                eventType: nil, after: low, before: high, backwards: backwards, limit: 1000)
+                    found += children
+                    next += children.map(\.eventID)
+                }
+                if !next.isEmpty { depth = level }
+                parents = next
+            }
+            if let eventType { found = found.filter { (try? $0.pdu(version: version).type) == eventType } }
+            found.sort { backwards ? ($0.streamOrdering ?? 0) > ($1.streamOrdering ?? 0) : ($0.streamOrdering ?? 0) < ($1.streamOrdering ?? 0) }
+            events = Array(found.prefix(limit + 1))
+        } else {
+            events = try await database.relations(to: eventID, room: room, relType: relType, eventType: eventType,
+                                                  after: low, before: high, backwards: backwards, limit: limit + 1)
+        }
+        let more = events.count > limit
+        events = Array(events.prefix(limit))
+        var body: JSONObject = [
+            "chunk": .array(events.compactMap { try? $0.clientPDU(version: version) }.map { .object(ClientEvent.format($0)) }),
+        ]
+        if more, let last = events.last?.streamOrdering {
+            body["next_batch"] = .string(SyncToken.timeline(backwards ? last - 1 : last))
+        }
+        if recurse { body["recursion_depth"] = .int(Int64(depth)) }
+        return body
+    }
+
+    /// `GET /rooms/{roomId}/threads`: thread roots by latest activity, each with its summary.
+    public func threads(roomID: String, userID: String, participatedOnly: Bool, from: SyncToken?, limit: Int) async throws -> JSONObject {
+        let (room, version, visibleUpTo) = try await visibleRoom(roomID, userID: userID)
+        let limit = max(1, min(limit, 100))
+        let before = min(from.map { $0.events + 1 } ?? visibleUpTo + 1, visibleUpTo + 1)
+        let roots = try await database.threadRoots(room: room, participant: participatedOnly ? userID : nil, before: before, limit: limit + 1)
+        var chunk: [JSONValue] = []
+        for (rootID, _) in roots.prefix(limit) {
+            guard let root = try await database.event(rootID), let pdu = try? root.clientPDU(version: version) else { continue }
+            var formatted = ClientEvent.format(pdu)
+            formatted["unsigned"] = .object(try await threadSummary(rootID, room: room, version: version, userID: userID, upTo: visibleUpTo,
+                                                                      unsigned: formatted["unsigned"]?.objectValue ?? [:]))
+            chunk.append(.object(formatted))
+        }
+        var body: JSONObject = ["chunk": .array(chunk)]
+        if roots.count > limit, let last = roots.prefix(limit).last { body["next_batch"] = .string(SyncToken.timeline(last.latest - 1)) }
+        return body
+    }
+
+    /// `unsigned.m.relations.m.thread`: the latest reply, the count, and whether the user took part.
+    func threadSummary(_ rootID: String, room: RoomRecord, version: RoomVersion, userID: String, upTo: Int64,
+                       unsigned: JSONObject) async throws -> JSONObject {
+        let replies = try await database.relations(to: rootID, room: room, relType: "m.thread", eventType: nil, after: 0,
+                                                   before: upTo + 1, backwards: true, limit: 10_000)
+        var out = unsigned
+        guard let latest = replies.first, let latestPDU = try? latest.clientPDU(version: version) else { return out }
+        let rootSender = try await database.event(rootID)?.pdu(version: version).sender
+        let participated = try rootSender == userID || replies.contains { try $0.pdu(version: version).sender == userID }
+        var relations = out["m.relations"]?.objectValue ?? [:]
+        relations["m.thread"] = [
+            "latest_event": .object(ClientEvent.format(latestPDU)),
+            "count": .int(Int64(replies.count)),
+            "current_user_participated": .bool(participated),
+        ]
+        out["m.relations"] = .object(relations)
+        return out
+    }
+
+    /// The room, its version, and how far the user may see (all while joined, up to leaving after).
+    func visibleRoom(_ roomID: String, userID: String) async throws -> (RoomRecord, RoomVersion, Int64) {
+        guard let room = try await database.room(roomID), let version = RoomVersion.named(room.version),
+              let membership = try await database.memberships(of: userID).first(where: { $0.room.nid == room.nid }),
+              ["join", "leave", "ban"].contains(membership.membership) else {
+            throw MatrixError.forbidden("You are not a member of room \(roomID)")
+        }
+        let upTo = membership.membership == "join" ? await notifier.current.events : membership.stream
+        return (room, version, upTo)
+    }
+}
