@@ -24,6 +24,13 @@ enum RoomEvents {
                                                     reason: try body.optionalString("reason"))
             return .json(["event_id": .string(eventID)])
         }
+        routes.client(.post, "/rooms/:roomID/upgrade") { request, context in
+            let requester = try await hs.requester(request)
+            let body = try await request.jsonObject(context: context)
+            let newRoom = try await hs.rooms.upgrade(roomID: try context.pathParameter("roomID"), to: try body.requiredString("new_version"),
+                                                     by: requester, additionalCreators: try body.optionalStringArray("additional_creators") ?? [])
+            return .json(["replacement_room": .string(newRoom)])
+        }
         let putState: RouteTable.Handler = { request, context in
             let requester = try await hs.requester(request)
             let roomID = try context.pathParameter("roomID")

@@ -343,3 +343,41 @@ func createRoom(_ client: some TestClientProtocol, token: String, _ body: JSONOb
         try await hs.close()
     }
 }
+
+@Suite struct UpgradeTests {
+    @Test(arguments: ["11", "12"])
+    func upgradeCarriesStateAndTombstonesTheOldRoom(_ target: String) async throws {
+        let hs = try await TestHomeserver.make(configure: openRegistration)
+        try await hs.test { client in
+            let alice = try await registerUser(client, "alice"), bob = try await registerUser(client, "bob")
+            let roomID = try await createRoom(client, token: alice.token, ["preset": "public_chat", "room_version": "10", "name": "Old",
+                                                                           "topic": "t", "room_alias_name": "hall", "visibility": "public"])
+            _ = try await client.call(.post, "/_matrix/client/v3/join/\(enc(roomID))", token: bob.token, body: [:])
+            var r = try await client.call(.post, "/_matrix/client/v3/rooms/\(enc(roomID))/upgrade", token: bob.token, body: ["new_version": .string(target)])
+            #expect(r.status == .forbidden)
+            r = try await client.call(.post, "/_matrix/client/v3/rooms/\(enc(roomID))/upgrade", token: alice.token, body: ["new_version": "99"])
+            #expect(r.json["errcode"] == "M_UNSUPPORTED_ROOM_VERSION")
+            r = try await client.call(.post, "/_matrix/client/v3/rooms/\(enc(roomID))/upgrade", token: alice.token, body: [:])
+            #expect(r.json["errcode"] == "M_MISSING_PARAM")
+            r = try await client.call(.post, "/_matrix/client/v3/rooms/\(enc(roomID))/upgrade", token: alice.token, body: ["new_version": .string(target)])
+            #expect(r.status == .ok)
+            let newRoom = try #require(r.json["replacement_room"]?.stringValue)
+            let old = "/_matrix/client/v3/rooms/\(enc(roomID))", new = "/_matrix/client/v3/rooms/\(enc(newRoom))"
+            r = try await client.call(.get, "\(old)/state/m.room.tombstone", token: alice.token)
+            #expect(r.json["replacement_room"] == .string(newRoom))
+            r = try await client.call(.get, "\(new)/state/m.room.name", token: alice.token)
+            #expect(r.json["name"] == "Old")
+            r = try await client.call(.get, "\(new)/state/m.room.create", token: alice.token)
+            #expect(r.json["predecessor"]?["room_id"] == .string(roomID) && r.json["room_version"] == .string(target))
+            r = try await client.call(.get, "/_matrix/client/v3/directory/room/\(enc("#hall:localhost"))")
+            #expect(r.json["room_id"] == .string(newRoom))
+            r = try await client.call(.put, "\(old)/send/m.room.message/late", token: bob.token, body: ["body": "anyone?"])
+            #expect(r.status == .forbidden)  // the old room is for moderators now
+            r = try await client.call(.post, "/_matrix/client/v3/join/\(enc(newRoom))", token: bob.token, body: [:])
+            #expect(r.status == .ok)
+            r = try await client.call(.get, "/_matrix/client/v3/publicRooms")
+            #expect(r.json["chunk"]?.arrayValue?.map { $0["room_id"] } == [.string(newRoom)])
+        }
+        try await hs.close()
+    }
+}
