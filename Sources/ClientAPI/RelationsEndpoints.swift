@@ -31,6 +31,16 @@ enum RelationsEndpoints {
         routes.get(base, relations)
         routes.get(base + "/:relType", relations)
         routes.get(base + "/:relType/:eventType", relations)
+        routes.get("/_matrix/client/v1/rooms/:roomID/timestamp_to_event") { request, context in
+            let requester = try await hs.requester(request)
+            let query = request.uri.queryParameters
+            guard let tsText = query.get("ts") else { throw MatrixError.missingParam("Missing 'ts'") }
+            guard let ts = Int64(tsText) else { throw MatrixError.invalidParam("ts must be an integer") }
+            guard let dirText = query.get("dir") else { throw MatrixError.missingParam("Missing 'dir'") }
+            guard let direction = Sync.Direction(rawValue: dirText) else { throw MatrixError.invalidParam("dir must be 'b' or 'f'") }
+            return .json(try await hs.sync.eventNear(timestamp: ts, roomID: try context.pathParameter("roomID"),
+                                                     userID: requester.userID, direction: direction))
+        }
         routes.get("/_matrix/client/v1/rooms/:roomID/threads") { request, context in
             let requester = try await hs.requester(request)
             let query = request.uri.queryParameters

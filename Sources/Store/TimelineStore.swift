@@ -90,3 +90,17 @@ extension Database {
         return map
     }
 }
+
+extension Database {
+    /// The room's timeline event closest to `ts` in a direction: the first at or after it
+    /// (forwards) or the last at or before it (backwards), no later than `upTo`.
+    public func event(closestTo ts: Int64, in room: RoomRecord, forwards: Bool, upTo: Int64) async throws -> StoredEvent? {
+        try await read { db in
+            try Row.fetchOne(db, sql: """
+                SELECT * FROM events WHERE room_nid = ? AND stream_ordering <= ? AND rejected_reason IS NULL AND soft_failed = 0
+                  AND origin_server_ts \(forwards ? ">=" : "<=") ?
+                ORDER BY origin_server_ts \(forwards ? "ASC" : "DESC"), stream_ordering \(forwards ? "ASC" : "DESC") LIMIT 1
+                """, arguments: [room.nid, upTo, ts]).map(StoredEvent.init)
+        }
+    }
+}

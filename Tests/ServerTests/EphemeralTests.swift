@@ -228,3 +228,32 @@ private let base = "/_matrix/client/v3"
         try await hs.close()
     }
 }
+
+@Suite struct TimestampTests {
+    @Test func timestampToEvent() async throws {
+        let clock = TestClock()
+        let hs = try await TestHomeserver.make(configure: openRegistration, clock: clock.clock)
+        try await hs.test { client in
+            let alice = try await registerUser(client, "alice"), bob = try await registerUser(client, "bob")
+            let roomID = try await createRoom(client, token: alice.token)
+            clock.now += 1000
+            let first = try await client.call(.put, "/_matrix/client/v3/rooms/\(enc(roomID))/send/m.room.message/a", token: alice.token, body: ["body": "a"])
+            clock.now += 1000
+            let second = try await client.call(.put, "/_matrix/client/v3/rooms/\(enc(roomID))/send/m.room.message/b", token: alice.token, body: ["body": "b"])
+            let base = "/_matrix/client/v1/rooms/\(enc(roomID))/timestamp_to_event"
+            var r = try await client.call(.get, "\(base)?ts=\(TestHomeserver.now + 1500)&dir=f", token: alice.token)
+            #expect(r.json["event_id"] == second.json["event_id"] && r.json["origin_server_ts"] == .int(TestHomeserver.now + 2000))
+            r = try await client.call(.get, "\(base)?ts=\(TestHomeserver.now + 1500)&dir=b", token: alice.token)
+            #expect(r.json["event_id"] == first.json["event_id"])
+            r = try await client.call(.get, "\(base)?ts=\(TestHomeserver.now + 99999)&dir=f", token: alice.token)
+            #expect(r.status == .notFound)
+            r = try await client.call(.get, "\(base)?ts=abc&dir=f", token: alice.token)
+            #expect(r.json["errcode"] == "M_INVALID_PARAM")
+            r = try await client.call(.get, "\(base)?ts=1", token: alice.token)
+            #expect(r.json["errcode"] == "M_MISSING_PARAM")
+            r = try await client.call(.get, "\(base)?ts=1&dir=f", token: bob.token)
+            #expect(r.status == .forbidden)
+        }
+        try await hs.close()
+    }
+}

@@ -75,3 +75,15 @@ extension Sync {
         ]
     }
 }
+
+extension Sync {
+    /// `GET /v1/rooms/{roomId}/timestamp_to_event`: the event nearest a time, in a direction.
+    public func eventNear(timestamp: Int64, roomID: String, userID: String, direction: Direction) async throws -> JSONObject {
+        let (room, version, upTo) = try await visibleRoom(roomID, userID: userID)
+        guard let stored = try await database.event(closestTo: timestamp, in: room, forwards: direction == .forwards, upTo: upTo),
+              let pdu = try? stored.pdu(version: version) else {
+            throw MatrixError.notFound("No event found \(direction == .forwards ? "after" : "before") \(timestamp)")
+        }
+        return ["event_id": .string(pdu.eventID), "origin_server_ts": .int(pdu.originServerTS)]
+    }
+}
