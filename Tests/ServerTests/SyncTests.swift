@@ -169,3 +169,40 @@ private let base = "/_matrix/client/v3"
         try await hs.close()
     }
 }
+
+@Suite struct LazyLoadingTests {
+    @Test func lazyLoadMembersSendsOnlyRelevantMembers() async throws {
+        let hs = try await TestHomeserver.make(configure: openRegistration)
+        try await hs.test { client in
+            let alice = try await registerUser(client, "alice")
+            let roomID = try await createRoom(client, token: alice.token, ["preset": "public_chat"])
+            var tokens: [String] = []
+            for name in ["bob", "carol", "dan"] {
+                let user = try await registerUser(client, name)
+                tokens.append(user.token)
+                _ = try await client.call(.post, "/_matrix/client/v3/join/\(enc(roomID))", token: user.token, body: [:])
+            }
+            for i in 0..<3 {
+                _ = try await client.call(.put, "/_matrix/client/v3/rooms/\(enc(roomID))/send/m.room.message/l\(i)", token: tokens[0],
+                                          body: ["msgtype": "m.text", "body": "from bob"])
+            }
+            func members(_ response: (status: HTTPResponse.Status, json: JSONObject)) -> Set<String> {
+                let state = response.json["rooms"]?["join"]?[roomID]?["state"]?["events"]?.arrayValue ?? []
+                return Set(state.filter { $0["type"] == "m.room.member" }.compactMap { $0["state_key"]?.stringValue })
+            }
+            let lazy = #"{"room":{"timeline":{"limit":2},"state":{"lazy_load_members":true}}}"#.addingPercentEncoding(withAllowedCharacters: .alphanumerics)!
+            let plain = #"{"room":{"timeline":{"limit":2}}}"#.addingPercentEncoding(withAllowedCharacters: .alphanumerics)!
+            var r = try await client.call(.get, "/_matrix/client/v3/sync?filter=\(lazy)", token: alice.token)
+            #expect(members(r) == ["@alice:localhost", "@bob:localhost"])
+            let next = try #require(r.json["next_batch"]?.stringValue)
+            r = try await client.call(.get, "/_matrix/client/v3/sync?filter=\(plain)", token: alice.token)
+            #expect(members(r) == ["@alice:localhost", "@bob:localhost", "@carol:localhost", "@dan:localhost"])
+            // Incremental: carol speaks; her member event comes along although it is not new.
+            _ = try await client.call(.put, "/_matrix/client/v3/rooms/\(enc(roomID))/send/m.room.message/c", token: tokens[1],
+                                      body: ["msgtype": "m.text", "body": "from carol"])
+            r = try await client.call(.get, "/_matrix/client/v3/sync?since=\(next)&filter=\(lazy)", token: alice.token)
+            #expect(members(r).contains("@carol:localhost") && !members(r).contains("@dan:localhost"))
+        }
+        try await hs.close()
+    }
+}

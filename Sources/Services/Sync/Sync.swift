@@ -67,7 +67,7 @@ public final class Sync: Sendable {
                 let fresh = since == nil || request.fullState || changedInWindow
                 let roomData = accountData.filter { $0.roomID == room.roomID }
                 if let body = try await joinedRoom(room, version: version, since: fresh ? nil : since, upTo: upTo,
-                                                   filter: request.filter, always: fresh, accountData: roomData) {
+                                                   filter: request.filter, always: fresh, accountData: roomData, userID: request.userID) {
                     join[room.roomID] = .object(body)
                 }
             case "invite" where changedInWindow:
@@ -82,7 +82,7 @@ public final class Sync: Sendable {
                 var until = upTo
                 until.events = min(upTo.events, memberStream)
                 if var body = try await joinedRoom(room, version: version, since: since, upTo: until,
-                                                   filter: request.filter, always: true, accountData: []) {
+                                                   filter: request.filter, always: true, accountData: [], userID: request.userID) {
                     body["ephemeral"] = nil
                     leave[room.roomID] = .object(body)
                 }
@@ -111,7 +111,8 @@ public final class Sync: Sendable {
     /// apply it — the full state before the timeline, or for a gappy incremental sync the changes
     /// between `since` and the timeline's start — with its ephemeral events and account data.
     private func joinedRoom(_ room: RoomRecord, version: RoomVersion, since: SyncToken?, upTo: SyncToken, filter: SyncFilter,
-                            always: Bool, accountData: [(roomID: String?, type: String, content: [UInt8])]) async throws -> JSONObject? {
+                            always: Bool, accountData: [(roomID: String?, type: String, content: [UInt8])],
+                            userID: String) async throws -> JSONObject? {
         let limit = filter.timelineLimit
         let newest = try await database.timelineBackwards(room, upTo: upTo.events, after: since?.events ?? 0, limit: limit + 1)
         let ephemeral = try await ephemeralEvents(room.roomID, since: since, upTo: upTo)
@@ -124,12 +125,22 @@ public final class Sync: Sendable {
         } else {
             stateMap = try await database.state(of: room, atStream: upTo.events)
         }
+        let fullStateBefore = stateMap
         if let since {
             if limited {
                 let before = try await database.state(of: room, atStream: since.events)
                 stateMap = stateMap.filter { before[$0.key] != $0.value }
             } else {
                 stateMap = [:]  // every change is in the timeline
+            }
+        }
+        if filter.lazyLoadMembers {
+            // Only the members whose events the client is shown (and the user's own), but those
+            // always, even on an incremental sync, since the client may never have seen them.
+            let senders = Set(try timeline.map { try $0.pdu(version: version).sender } + [userID])
+            stateMap = stateMap.filter { $0.key.type != "m.room.member" || senders.contains($0.key.stateKey) }
+            for sender in senders {
+                if let id = fullStateBefore[.member(sender)], !timeline.contains(where: { $0.eventID == id }) { stateMap[.member(sender)] = id }
             }
         }
         let stateEvents = try await database.events(Array(stateMap.values)).compactMap { try? $0.clientPDU(version: version) }

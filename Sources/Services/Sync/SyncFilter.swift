@@ -9,6 +9,8 @@ public struct SyncFilter: Sendable {
     public var timelineTypes: [String]?
     public var timelineNotTypes: [String] = []
     public var includeLeave = false
+    /// `room.state.lazy_load_members`: member events only for the senders the client sees.
+    public var lazyLoadMembers = false
 
     public init() {}
 
@@ -18,6 +20,7 @@ public struct SyncFilter: Sendable {
         if let r = room["rooms"] { rooms = Set(try Self.strings(r, "room.rooms")) }
         if let r = room["not_rooms"] { notRooms = Set(try Self.strings(r, "room.not_rooms")) }
         includeLeave = room["include_leave"]?.boolValue ?? false
+        lazyLoadMembers = room["state"]?["lazy_load_members"]?.boolValue ?? false
         if let timeline = room["timeline"]?.objectValue {
             if let limit = timeline["limit"] {
                 guard let n = limit.intValue, n >= 1 else { throw MatrixError.badJSON("room.timeline.limit must be a positive integer") }
