@@ -3,7 +3,9 @@
 
 Starts Apus with open registration on a free port, then runs the shared matrix-nio scenario
 (`../shared/peers/nio_smoke.py --no-e2ee`: register, login, create a room with an invite,
-join through sync, send, receive) against it. Ends with the line `N passed, N failed`.
+join through sync, send, receive) and the matrix-commander CLI scenario
+(`../shared/peers/mc_smoke.sh`: password login, join, send, tail) against it. Ends with the line
+`N passed, N failed`.
 """
 import argparse
 import os
@@ -72,6 +74,15 @@ resources = ["client"]
         print(out.stdout, end="")
         check("matrix-nio scenario (register, login, create+invite, join, send, sync)",
               out.returncode == 0 and "NIO SMOKE PASSED" in out.stdout, out.stderr[-3000:])
+        # mc_smoke.sh runs the CLI from $PEERS_DIR/venv-clients: point that at this venv.
+        peers_dir = os.path.join(work, "peers")
+        os.makedirs(peers_dir)
+        os.symlink(os.path.dirname(os.path.dirname(sys.executable)), os.path.join(peers_dir, "venv-clients"))
+        out = subprocess.run(["bash", os.path.join(args.peers, "mc_smoke.sh"), base], capture_output=True, text=True,
+                             timeout=300, env=dict(os.environ, PEERS_DIR=peers_dir))
+        print(out.stdout[-1500:], end="")
+        check("matrix-commander scenario (login, join, send, tail)",
+              out.returncode == 0 and "MC SMOKE PASSED" in out.stdout, (out.stdout + out.stderr)[-3000:])
     finally:
         server.send_signal(signal.SIGTERM)
         try:
