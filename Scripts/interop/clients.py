@@ -8,7 +8,10 @@ join through sync, send, receive) and the matrix-commander CLI scenario
 `N passed, N failed`.
 """
 import argparse
+import json
 import os
+import threading
+import urllib.parse
 import shutil
 import signal
 import socket
@@ -43,6 +46,44 @@ def wait_up(url, timeout=30):
     return False
 
 
+def call(base, method, path, token=None, body=None):
+    req = urllib.request.Request(base + path, method=method, data=json.dumps(body or {}).encode() if method != "GET" else None,
+                                 headers={"Authorization": f"Bearer {token}"} if token else {})
+    try:
+        with urllib.request.urlopen(req, timeout=10) as r:
+            return r.status, json.loads(r.read() or b"{}")
+    except urllib.error.HTTPError as e:
+        return e.code, json.loads(e.read() or b"{}")
+
+
+def durability(apus, config, base, log):
+    """kill -9 in the middle of concurrent sends: every send answered 200 is there after a restart."""
+    status, reg = call(base, "POST", "/_matrix/client/v3/register",
+                       body={"username": "durable", "password": "pw", "auth": {"type": "m.login.dummy"}})
+    token = reg.get("access_token")
+    status, room = call(base, "POST", "/_matrix/client/v3/createRoom", token, {})
+    room_id = room.get("room_id", "")
+    acknowledged, stop = [], threading.Event()
+
+    def sender(n):
+        i = 0
+        while not stop.is_set():
+            i += 1
+            try:
+                code, body = call(base, "PUT", f"/_matrix/client/v3/rooms/{urllib.parse.quote(room_id, safe='')}"
+                                  f"/send/m.room.message/w{n}-{i}", token, {"msgtype": "m.text", "body": f"{n}/{i}"})
+            except Exception:  # noqa: BLE001 -- the server died under us: unacknowledged
+                return
+            if code == 200:
+                acknowledged.append(body["event_id"])
+
+    threads = [threading.Thread(target=sender, args=(n,)) for n in range(4)]
+    for t in threads:
+        t.start()
+    time.sleep(1.5)
+    return threads, stop, acknowledged, token, room_id
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--apus", required=True)
@@ -58,6 +99,9 @@ public_baseurl = "http://127.0.0.1:{port}/"
 
 [registration]
 enabled = true
+
+[rate_limits]
+enabled = false
 
 [[listeners]]
 bind = "127.0.0.1"
@@ -83,6 +127,20 @@ resources = ["client"]
         print(out.stdout[-1500:], end="")
         check("matrix-commander scenario (login, join, send, tail)",
               out.returncode == 0 and "MC SMOKE PASSED" in out.stdout, (out.stdout + out.stderr)[-3000:])
+        # Durability: kill -9 during concurrent sends, restart, look for every acknowledged event.
+        threads, stop, acknowledged, token, room_id = durability(args.apus, config, base, log)
+        server.kill()
+        server.wait()
+        stop.set()
+        for t in threads:
+            t.join()
+        server = subprocess.Popen([os.path.abspath(args.apus), "serve", "--config", config], stdout=log, stderr=subprocess.STDOUT)
+        wait_up(f"{base}/_matrix/client/versions")
+        missing = [e for e in acknowledged
+                   if call(base, "GET", f"/_matrix/client/v3/rooms/{urllib.parse.quote(room_id, safe='')}"
+                                        f"/event/{urllib.parse.quote(e, safe='')}", token)[0] != 200]
+        check(f"kill -9 during {len(acknowledged)} acknowledged sends loses none", len(acknowledged) > 20 and not missing,
+              f"{len(missing)} of {len(acknowledged)} missing")
     finally:
         server.send_signal(signal.SIGTERM)
         try:
