@@ -69,7 +69,11 @@ enum RoomEvents {
             let requester = try await hs.requester(request)
             let roomID = try context.pathParameter("roomID")
             try await hs.rooms.requireJoined(requester.userID, roomID)
-            return .json(ClientEvent.format(try await hs.rooms.event(try context.pathParameter("eventID"), in: roomID)))
+            let eventID = try context.pathParameter("eventID")
+            guard try await hs.sync.canSee(eventID: eventID, roomID: roomID, userID: requester.userID) else {
+                throw MatrixError.notFound("Event not found")
+            }
+            return .json(ClientEvent.format(try await hs.rooms.event(eventID, in: roomID)))
         }
         routes.client(.get, "/rooms/:roomID/joined_members") { request, context in
             let requester = try await hs.requester(request)

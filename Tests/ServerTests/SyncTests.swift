@@ -206,3 +206,33 @@ private let base = "/_matrix/client/v3"
         try await hs.close()
     }
 }
+
+@Suite struct HistoryVisibilityTests {
+    @Test(arguments: [("joined", false), ("shared", true), ("invited", false), ("world_readable", true)])
+    func newMembersSeeHistoryByVisibility(_ visibility: String, seesOldMessage: Bool) async throws {
+        let hs = try await TestHomeserver.make(configure: openRegistration)
+        try await hs.test { client in
+            let alice = try await registerUser(client, "alice"), bob = try await registerUser(client, "bob")
+            let roomID = try await createRoom(client, token: alice.token, ["preset": "public_chat", "initial_state": [
+                ["type": "m.room.history_visibility", "content": ["history_visibility": .string(visibility)]]]])
+            let room = "/_matrix/client/v3/rooms/\(enc(roomID))"
+            let old = try await client.call(.put, "\(room)/send/m.room.message/old", token: alice.token, body: ["body": "before bob"])
+            let oldID = try #require(old.json["event_id"]?.stringValue)
+            _ = try await client.call(.post, "\(room)/invite", token: alice.token, body: ["user_id": "@bob:localhost"])
+            let invited = try await client.call(.put, "\(room)/send/m.room.message/inv", token: alice.token, body: ["body": "while invited"])
+            _ = try await client.call(.post, "/_matrix/client/v3/join/\(enc(roomID))", token: bob.token, body: [:])
+            let new = try await client.call(.put, "\(room)/send/m.room.message/new", token: alice.token, body: ["body": "after bob"])
+            let messages = try await client.call(.get, "\(room)/messages?dir=b&limit=50", token: bob.token)
+            let seen = Set((messages.json["chunk"]?.arrayValue ?? []).compactMap { $0["event_id"]?.stringValue })
+            #expect(seen.contains(oldID) == seesOldMessage, "\(visibility): old message")
+            #expect(seen.contains(try #require(new.json["event_id"]?.stringValue)), "\(visibility): new message")
+            #expect(seen.contains(try #require(invited.json["event_id"]?.stringValue)) == (visibility != "joined"), "\(visibility): while invited")
+            let event = try await client.call(.get, "\(room)/event/\(enc(oldID))", token: bob.token)
+            #expect((event.status == .ok) == seesOldMessage)
+            let sync = try await client.call(.get, "/_matrix/client/v3/sync", token: bob.token)
+            let timeline = Set((sync.json["rooms"]?["join"]?[roomID]?["timeline"]?["events"]?.arrayValue ?? []).compactMap { $0["event_id"]?.stringValue })
+            #expect(!timeline.contains(oldID) || seesOldMessage, "\(visibility): sync")
+        }
+        try await hs.close()
+    }
+}

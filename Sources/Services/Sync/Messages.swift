@@ -31,7 +31,8 @@ extension Sync {
             events = try await database.timelineForwards(room, from: start, upTo: ceiling, limit: limit)
             end = events.last.flatMap(\.streamOrdering)
         }
-        let pdus = events.compactMap { try? $0.clientPDU(version: version) }.filter { filter.includesTimelineEvent(type: $0.type) }
+        let pdus = try await visible(events, in: room, to: userID).compactMap { try? $0.clientPDU(version: version) }
+            .filter { filter.includesTimelineEvent(type: $0.type) }
         var body: JSONObject = [
             "chunk": .array(pdus.map { .object(ClientEvent.format($0)) }),
             "start": .string(SyncToken.timeline(start)),
@@ -53,7 +54,9 @@ extension Sync {
         guard let stored = try await database.event(eventID), stored.roomNID == room.nid, let position = stored.streamOrdering,
               stored.rejectedReason == nil else { throw MatrixError.notFound("Event not found") }
         let visibleUpTo = membership.membership == "join" ? await notifier.current.events : membership.stream
-        guard position <= visibleUpTo else { throw MatrixError.notFound("Event not found") }
+        guard position <= visibleUpTo, try await !visible([stored], in: room, to: userID).isEmpty else {
+            throw MatrixError.notFound("Event not found")
+        }
         let limit = max(0, min(limit, 100))
         let beforeCount = limit / 2
         let before = beforeCount == 0 ? [] : try await database.timelineBackwards(room, upTo: position - 1, limit: beforeCount)
@@ -62,13 +65,14 @@ extension Sync {
         let last = after.last ?? stored
         let state = try await database.stateAfter(eventID: last.eventID) ?? [:]
         let stateEvents = try await database.events(Array(state.values)).compactMap { try? $0.clientPDU(version: version) }
+        let shownBefore = try await visible(before, in: room, to: userID), shownAfter = try await visible(after, in: room, to: userID)
         func format(_ events: [StoredEvent]) -> JSONValue {
             .array(events.compactMap { try? $0.clientPDU(version: version) }.map { .object(ClientEvent.format($0)) })
         }
         return [
             "event": .object(ClientEvent.format(try stored.clientPDU(version: version))),
-            "events_before": format(before),
-            "events_after": format(after),
+            "events_before": format(shownBefore),
+            "events_after": format(shownAfter),
             "start": .string(SyncToken.timeline((before.last?.streamOrdering ?? position) - 1)),
             "end": .string(SyncToken.timeline(last.streamOrdering ?? position)),
             "state": .array(stateEvents.sorted { $0.eventID < $1.eventID }.map { .object(ClientEvent.format($0)) }),

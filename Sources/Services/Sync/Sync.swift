@@ -118,7 +118,7 @@ public final class Sync: Sendable {
         let ephemeral = try await ephemeralEvents(room.roomID, since: since, upTo: upTo)
         if newest.isEmpty && ephemeral.isEmpty && accountData.isEmpty && !always { return nil }
         let limited = newest.count > limit
-        let timeline = Array(newest.prefix(limit).reversed())
+        let timeline = try await visible(Array(newest.prefix(limit).reversed()), in: room, to: userID)
         var stateMap: StateMap
         if let first = timeline.first {
             stateMap = try await database.stateBefore(eventID: first.eventID) ?? [:]
