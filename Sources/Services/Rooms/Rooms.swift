@@ -101,8 +101,6 @@ actor RoomLanes {
         lanes[roomID] = lane
         return lane
     }
-
-    func insert(_ lane: RoomLane, for roomID: String) { lanes[roomID] = lane }
 }
 
 extension Rooms {
