@@ -95,8 +95,8 @@ enum RoomEvents {
             try await hs.rooms.requireJoined(requester.userID, roomID)
             let query = request.uri.queryParameters
             let wanted = query.get("membership"), excluded = query.get("not_membership")
-            let state = try await hs.rooms.currentState(roomID: roomID)
-            let members = state.keys.sorted().filter { $0.type == "m.room.member" }.compactMap { state[$0] }.filter { pdu in
+            let at = try query.get("at").map { text throws(MatrixError) in try SyncToken(text).events }
+            let members = try await hs.rooms.memberEvents(roomID: roomID, at: at).filter { pdu in
                 let m = pdu.content["membership"]?.stringValue
                 return (wanted == nil || m == wanted) && (excluded == nil || m != excluded)
             }

@@ -381,3 +381,25 @@ func createRoom(_ client: some TestClientProtocol, token: String, _ body: JSONOb
         try await hs.close()
     }
 }
+
+@Suite struct MembersAtTests {
+    @Test func membersAtAnEarlierToken() async throws {
+        let hs = try await TestHomeserver.make(configure: openRegistration)
+        try await hs.test { client in
+            let alice = try await registerUser(client, "alice"), bob = try await registerUser(client, "bob")
+            let roomID = try await createRoom(client, token: alice.token, ["preset": "public_chat"])
+            let before = try #require(try await client.call(.get, "/_matrix/client/v3/sync", token: alice.token).json["next_batch"]?.stringValue)
+            _ = try await client.call(.post, "/_matrix/client/v3/join/\(enc(roomID))", token: bob.token, body: [:])
+            let members = "/_matrix/client/v3/rooms/\(enc(roomID))/members"
+            var r = try await client.call(.get, members, token: alice.token)
+            #expect(r.json["chunk"]?.arrayValue?.count == 2)
+            r = try await client.call(.get, "\(members)?at=\(before)", token: alice.token)
+            #expect(r.json["chunk"]?.arrayValue?.compactMap { $0["state_key"]?.stringValue } == ["@alice:localhost"])
+            r = try await client.call(.get, "\(members)?at=nonsense", token: alice.token)
+            #expect(r.json["errcode"] == "M_INVALID_PARAM")
+            r = try await client.call(.get, "\(members)?not_membership=join", token: alice.token)
+            #expect(r.json["chunk"]?.arrayValue?.isEmpty == true)
+        }
+        try await hs.close()
+    }
+}

@@ -135,3 +135,19 @@ extension Rooms {
         try await lane.check(EventBuilder.Draft(type: type, stateKey: "", sender: userID, content: content, redacts: nil))
     }
 }
+
+extension Rooms {
+    /// The member events of a room at a stream position (`/members?at=`), or now.
+    public func memberEvents(roomID: String, at position: Int64?) async throws -> [PDU] {
+        guard let position else {
+            let state = try await currentState(roomID: roomID)
+            return state.keys.sorted().filter { $0.type == "m.room.member" }.compactMap { state[$0] }
+        }
+        guard let room = try await database.room(roomID), let version = RoomVersion.named(room.version) else {
+            throw MatrixError.notFound("Unknown room \(roomID)")
+        }
+        let state = try await database.state(of: room, atStream: position)
+        let ids = state.keys.sorted().filter { $0.type == "m.room.member" }.compactMap { state[$0] }
+        return try await database.events(ids).compactMap { try? $0.clientPDU(version: version) }
+    }
+}
