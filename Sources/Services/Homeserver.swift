@@ -46,9 +46,9 @@ public final class Homeserver: Sendable {
             receipts: try await database.currentReceiptPosition()))
         typing = Typing(clock: clock, notifier: notifier)
         rooms = Rooms(config: config, database: database, clock: clock, signingKey: signingKey, notifier: notifier)
-        sync = Sync(database: database, notifier: notifier, clock: clock, typing: typing)
+        presence = Presence(clock: clock, notifier: notifier)
+        sync = Sync(database: database, notifier: notifier, clock: clock, typing: typing, presence: presence)
         profiles = Profiles(database: database, rooms: rooms, serverName: config.serverName)
         accountData = AccountData(database: database, notifier: notifier, rooms: rooms, clock: clock)
-        presence = Presence(clock: clock)
     }
 }

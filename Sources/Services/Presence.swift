@@ -15,16 +15,37 @@ public actor Presence {
     static let activeWindow: Int64 = 5 * 60 * 1000
 
     private var entries: [String: Entry] = [:]
+    /// The presence stream: every visible change gets the next serial, so /sync can send it.
+    private var serial: Int64 = 0
+    private var changed: [String: Int64] = [:]
     private let clock: Clock
+    private let notifier: Notifier
 
-    init(clock: Clock) { self.clock = clock }
+    init(clock: Clock, notifier: Notifier) {
+        self.clock = clock
+        self.notifier = notifier
+    }
 
-    public func set(_ userID: String, state: State, statusMessage: String?, keepMessage: Bool = false) {
-        var entry = entries[userID] ?? Entry(state: state, statusMessage: nil, lastActive: clock.nowMillis())
+    public func set(_ userID: String, state: State, statusMessage: String?, keepMessage: Bool = false) async {
+        let old = entries[userID]
+        var entry = old ?? Entry(state: state, statusMessage: nil, lastActive: clock.nowMillis())
         entry.state = state
         if !keepMessage { entry.statusMessage = statusMessage }
         if state == .online { entry.lastActive = clock.nowMillis() }
         entries[userID] = entry
+        // Only a change of state or message is news; staying online is not.
+        guard old == nil || old?.state != entry.state || old?.statusMessage != entry.statusMessage else { return }
+        serial += 1
+        changed[userID] = serial
+        await notifier.advance(.presence, to: serial)
+    }
+
+    /// `m.presence` events for those of `users` whose presence changed in `(after, upTo]`.
+    public func events(for users: Set<String>, after: Int64, upTo: Int64) -> [JSONValue] {
+        users.sorted().compactMap { user in
+            guard let s = changed[user], s > after, s <= upTo else { return nil }
+            return ["type": "m.presence", "sender": .string(user), "content": .object(status(of: user))]
+        }
     }
 
     /// The presence body of `GET /presence/{userId}/status`.

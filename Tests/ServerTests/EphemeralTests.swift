@@ -257,3 +257,24 @@ private let base = "/_matrix/client/v3"
         try await hs.close()
     }
 }
+
+@Suite struct PresenceSyncTests {
+    @Test func presenceChangesReachRoomPeers() async throws {
+        let hs = try await TestHomeserver.make(configure: openRegistration)
+        try await hs.test { client in
+            let alice = try await registerUser(client, "alice"), bob = try await registerUser(client, "bob"), carol = try await registerUser(client, "carol")
+            let roomID = try await createRoom(client, token: alice.token, ["preset": "public_chat"])
+            _ = try await client.call(.post, "/_matrix/client/v3/join/\(enc(roomID))", token: bob.token, body: [:])
+            let bobNext = try #require(try await client.call(.get, "/_matrix/client/v3/sync?set_presence=offline", token: bob.token).json["next_batch"]?.stringValue)
+            let carolNext = try #require(try await client.call(.get, "/_matrix/client/v3/sync?set_presence=offline", token: carol.token).json["next_batch"]?.stringValue)
+            _ = try await client.call(.put, "/_matrix/client/v3/presence/\(enc("@alice:localhost"))/status", token: alice.token,
+                                      body: ["presence": "online", "status_msg": "here"])
+            let r = try await client.call(.get, "/_matrix/client/v3/sync?since=\(bobNext)&timeout=5000&set_presence=offline", token: bob.token)
+            let events = r.json["presence"]?["events"]?.arrayValue ?? []
+            #expect(events.contains { $0["sender"] == "@alice:localhost" && $0["content"]?["status_msg"] == "here" })
+            let c = try await client.call(.get, "/_matrix/client/v3/sync?since=\(carolNext)&set_presence=offline", token: carol.token)
+            #expect(!(c.json["presence"]?["events"]?.arrayValue ?? []).contains { $0["sender"] == "@alice:localhost" })
+        }
+        try await hs.close()
+    }
+}

@@ -18,12 +18,14 @@ public final class Sync: Sendable {
     let notifier: Notifier
     let clock: Clock
     let typing: Typing
+    let presence: Presence
 
-    init(database: Database, notifier: Notifier, clock: Clock, typing: Typing) {
+    init(database: Database, notifier: Notifier, clock: Clock, typing: Typing, presence: Presence) {
         self.database = database
         self.notifier = notifier
         self.clock = clock
         self.typing = typing
+        self.presence = presence
     }
 
     /// The state keys an invite's stripped state carries besides member events (spec "Stripped state").
@@ -51,6 +53,7 @@ public final class Sync: Sendable {
         let rooms = response["rooms"]?.objectValue ?? [:]
         return rooms.contains { !($0.value.objectValue?.isEmpty ?? true) }
             || !(response["account_data"]?["events"]?.arrayValue?.isEmpty ?? true)
+            || !(response["presence"]?["events"]?.arrayValue?.isEmpty ?? true)
     }
 
     private func compute(_ request: Request, upTo: SyncToken) async throws -> JSONObject {
@@ -91,11 +94,17 @@ public final class Sync: Sendable {
             }
         }
         let global = accountData.filter { $0.roomID == nil }
+        // Presence of the people the user shares a room with (and their own).
+        var peers: Set<String> = [request.userID]
+        for (room, membership, _) in try await database.memberships(of: request.userID) where membership == "join" {
+            peers.formUnion(try await database.members(of: room, membership: "join"))
+        }
+        let presenceEvents = await presence.events(for: peers, after: since?.presence ?? 0, upTo: upTo.presence)
         return [
             "next_batch": .string(upTo.description),
             "rooms": ["join": .object(join), "invite": .object(invite), "leave": .object(leave), "knock": .object(knock)],
             "account_data": ["events": .array(global.compactMap(Self.accountDataEvent))],
-            "presence": ["events": []],
+            "presence": ["events": .array(presenceEvents)],
             "to_device": ["events": []],
             "device_lists": ["changed": [], "left": []],
             "device_one_time_keys_count": .object([:]),

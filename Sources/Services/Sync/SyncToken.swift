@@ -1,36 +1,39 @@
 import MatrixProtocol
 
 /// A position in the server's streams, as clients carry it in `since`, `next_batch`,
-/// `prev_batch`, `from` and `to`: `s<events>_<account data>_<receipts>_<typing>`. A token with
-/// fewer fields (as `/messages` hands out) leaves the others at 0.
+/// `prev_batch`, `from` and `to`: `s<events>_<account data>_<receipts>_<typing>_<presence>`. A
+/// token with fewer fields (as `/messages` hands out) leaves the others at 0.
 public struct SyncToken: Sendable, Equatable, CustomStringConvertible {
-    public enum Stream: Sendable { case events, accountData, receipts, typing }
+    public enum Stream: Sendable { case events, accountData, receipts, typing, presence }
 
     public var events: Int64
     public var accountData: Int64 = 0
     public var receipts: Int64 = 0
     public var typing: Int64 = 0
+    public var presence: Int64 = 0
 
-    public init(events: Int64, accountData: Int64 = 0, receipts: Int64 = 0, typing: Int64 = 0) {
+    public init(events: Int64, accountData: Int64 = 0, receipts: Int64 = 0, typing: Int64 = 0, presence: Int64 = 0) {
         self.events = events
         self.accountData = accountData
         self.receipts = receipts
         self.typing = typing
+        self.presence = presence
     }
 
     public init(_ text: String) throws(MatrixError) {
         let parts = text.dropFirst().split(separator: "_", omittingEmptySubsequences: false)
         let numbers = parts.map { Int64($0) }
-        guard text.hasPrefix("s"), (1...4).contains(parts.count), numbers.allSatisfy({ $0 != nil && $0! >= 0 }) else {
+        guard text.hasPrefix("s"), (1...5).contains(parts.count), numbers.allSatisfy({ $0 != nil && $0! >= 0 }) else {
             throw MatrixError.invalidParam("Invalid stream token '\(text)'")
         }
         events = numbers[0]!
         if numbers.count > 1 { accountData = numbers[1]! }
         if numbers.count > 2 { receipts = numbers[2]! }
         if numbers.count > 3 { typing = numbers[3]! }
+        if numbers.count > 4 { presence = numbers[4]! }
     }
 
-    public var description: String { "s\(events)_\(accountData)_\(receipts)_\(typing)" }
+    public var description: String { "s\(events)_\(accountData)_\(receipts)_\(typing)_\(presence)" }
 
     /// The token of a position in the room timeline only (`prev_batch`, `/messages`).
     public static func timeline(_ position: Int64) -> String { "s\(position)" }
@@ -42,6 +45,7 @@ public struct SyncToken: Sendable, Equatable, CustomStringConvertible {
             case .accountData: accountData
             case .receipts: receipts
             case .typing: typing
+            case .presence: presence
             }
         }
         set {
@@ -50,6 +54,7 @@ public struct SyncToken: Sendable, Equatable, CustomStringConvertible {
             case .accountData: accountData = newValue
             case .receipts: receipts = newValue
             case .typing: typing = newValue
+            case .presence: presence = newValue
             }
         }
     }
@@ -57,5 +62,6 @@ public struct SyncToken: Sendable, Equatable, CustomStringConvertible {
     /// True when any stream is past `other`'s position.
     public func isAhead(of other: SyncToken) -> Bool {
         events > other.events || accountData > other.accountData || receipts > other.receipts || typing > other.typing
+            || presence > other.presence
     }
 }
