@@ -31,13 +31,15 @@ import Testing
                 events[pdu.eventID] = pdu
                 order.append(pdu)
             }
-            let lookup: StateResolution.Events = { events[$0] }
+            let resolveAllWays = { (sets: [StateMap]) throws -> StateMap in
+                try Self.resolveAllWays(sets, version: version, events: events, name: name)
+            }
             let expected = try Self.stateMap(c["expected_state"])
             let got: StateMap
             switch mode {
             case "resolve":
                 let sets = try need(c["state_sets"]?.arrayValue).map { try Self.stateMap($0) }
-                got = try StateResolution.resolve(sets, version: version, events: lookup)
+                got = try resolveAllWays(sets)
             case "dag_walk_unchecked":
                 var after: [String: StateMap] = [:]
                 for idValue in try need(c["walk_order"]?.arrayValue) {
@@ -45,7 +47,7 @@ import Testing
                     var state: StateMap = switch e.prevEvents.count {
                     case 0: [:]
                     case 1: try need(after[e.prevEvents[0]])
-                    default: try StateResolution.resolve(e.prevEvents.map { try need(after[$0]) }, version: version, events: lookup)
+                    default: try resolveAllWays(e.prevEvents.map { try need(after[$0]) })
                     }
                     if let k = e.stateKeyPair { state[k] = e.eventID }
                     after[e.eventID] = state
@@ -56,17 +58,16 @@ import Testing
                 var hasChild: Set<String> = []
                 for e in order {
                     let before = e.prevEvents.isEmpty ? [:]
-                        : try StateResolution.resolve(e.prevEvents.map { try need(after[$0]) }, version: version, events: lookup)
+                        : try resolveAllWays(e.prevEvents.map { try need(after[$0]) })
                     var with = before
                     if let k = e.stateKeyPair { with[k] = e.eventID }
-                    after[e.eventID] = e.prevEvents.isEmpty ? with : try StateResolution.resolve([before, with], version: version, events: lookup)
+                    after[e.eventID] = e.prevEvents.isEmpty ? with : try resolveAllWays([before, with])
                     hasChild.formUnion(e.prevEvents)
                 }
-                got = try StateResolution.resolve(order.filter { !hasChild.contains($0.eventID) }.map { after[$0.eventID]! },
-                                                  version: version, events: lookup)
+                got = try resolveAllWays(order.filter { !hasChild.contains($0.eventID) }.map { after[$0.eventID]! })
                 // Resolving every PDU at once, one single-event state per PDU, agrees.
                 let singles = order.compactMap { e in e.stateKeyPair.map { [$0: e.eventID] } }
-                let allAtOnce = try StateResolution.resolve(singles, version: version, events: lookup)
+                let allAtOnce = try resolveAllWays(singles)
                 #expect(allAtOnce == expected, "\(name): resolving all PDUs at once")
             default:
                 Issue.record("\(name): unknown mode \(mode)")
@@ -75,6 +76,17 @@ import Testing
             #expect(got == expected, "\(name) (\(mode), room v\(version.id)): differs at \(Set(got.keys).union(expected.keys).filter { got[$0] != expected[$0] }.sorted())")
         }
         #expect(modes == ["resolve", "dag_walk_unchecked", "pdu_batches"])
+    }
+
+    /// Resolves with the closure API, in explain mode, and with a provider of precomputed auth
+    /// chains; all three must agree.
+    static func resolveAllWays(_ sets: [StateMap], version: RoomVersion, events: [String: PDU], name: String) throws -> StateMap {
+        let plain = try StateResolution.resolve(sets, version: version) { events[$0] }
+        let explained = try StateResolution.resolveExplained(sets, version: version, events: events)
+        #expect(explained.state == plain, "\(name): explain mode differs")
+        let chained = try StateResolution.resolve(sets, version: version, events: ChainIndexedEvents(events: events, version: version))
+        #expect(chained == plain, "\(name): precomputed auth chains differ")
+        return plain
     }
 
     @Test func explainNamesTheDecidingStep() throws {
@@ -89,16 +101,19 @@ import Testing
         let sets = try need(c["state_sets"]?.arrayValue).map { try Self.stateMap($0) }
         let (_, steps) = try StateResolution.resolveExplained(sets, version: version) { events[$0] }
         let joinRules = try need(steps.first { $0.key == .joinRules })
-        #expect(joinRules.winner == nil && joinRules.candidates.count == 2 && joinRules.rejected.count == 2)
+        #expect(joinRules.winner == nil && joinRules.candidates.count == 2 && joinRules.decision == .rejectedByAuth)
+        #expect(joinRules.candidates.allSatisfy { joinRules.rejected[$0] != nil })
         let bob = try need(steps.first { $0.key == .member("@bob:example.com") })
         #expect(bob.winner == "$01-m-room-member-change-display-name-bob")
-        #expect(bob.decidedBy.contains("mainline"))
+        #expect(bob.decision == .applied(.mainlineOrdering) && bob.decidedBy.contains("mainline"))
+        #expect(steps.map(\.key) == steps.map(\.key).sorted())
     }
 
     @Test func unknownEventsAreAnError() throws {
         let version = try need(RoomVersion.named("10"))
-        #expect(throws: StateResolutionError.self) {
+        let error = #expect(throws: StateResolutionError.self) {
             try StateResolution.resolve([[.create: "$a"], [.create: "$b"]], version: version) { _ in nil }
         }
+        #expect(error?.eventID == "$a" || error?.eventID == "$b")
     }
 }

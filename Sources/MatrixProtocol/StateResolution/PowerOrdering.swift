@@ -1,79 +1,74 @@
-/// The two orderings of state resolution v2: reverse topological power ordering and mainline ordering.
+/// Power events and the reverse topological power ordering (spec `v2-state-res.md`,
+/// "Power events", "Reverse topological power ordering" and algorithm step 1).
 extension Resolver {
-    /// Kahn's algorithm over the auth edges inside `ids`, ties broken by the power comparator:
-    /// higher sender power level, then earlier origin_server_ts, then smaller event ID.
-    mutating func reverseTopologicalPowerOrder(_ ids: Set<String>) throws(StateResolutionError) -> [String] {
-        var dependencies: [String: Set<String>] = [:]
-        var dependents: [String: [String]] = [:]
-        var key: [String: (PowerLevel, Int64)] = [:]
-        for id in ids {
-            let e = try event(id)
-            let deps = Set(authEvents(of: e).filter(ids.contains))
-            dependencies[id] = deps
-            for d in deps { dependents[d, default: []].append(id) }
-            key[id] = (senderPowerLevel(e), e.originServerTS)
+    /// A state event that may take an ability away: power levels, join rules, or a kick or ban
+    /// (membership `leave` or `ban` sent by someone other than its target).
+    static func isPowerEvent(_ e: PDU) -> Bool {
+        guard let key = e.stateKey else { return false }
+        switch e.type {
+        case "m.room.power_levels", "m.room.join_rules": return key.isEmpty
+        case "m.room.member":
+            let membership = e.content["membership"]?.stringValue
+            return (membership == "leave" || membership == "ban") && key != e.sender
+        default: return false
         }
-        func before(_ a: String, _ b: String) -> Bool {
-            Self.powerOrderPrecedes((key[a]!.0, key[a]!.1, a), (key[b]!.0, key[b]!.1, b))
-        }
-        var ready = ids.filter { dependencies[$0]!.isEmpty }.sorted(by: before)
-        var order: [String] = []
-        order.reserveCapacity(ids.count)
-        while !ready.isEmpty {
-            let next = ready.removeFirst()
-            order.append(next)
-            for d in dependents[next] ?? [] {
-                dependencies[d]!.remove(next)
-                if dependencies[d]!.isEmpty {
-                    let index = ready.firstIndex { before(d, $0) } ?? ready.count
-                    ready.insert(d, at: index)
-                }
-            }
-        }
-        return order
     }
 
-    /// The power comparator: higher sender power level first, then earlier origin_server_ts,
-    /// then the smaller event ID.
-    static func powerOrderPrecedes(_ a: (PowerLevel, Int64, String), _ b: (PowerLevel, Int64, String)) -> Bool {
-        if a.0 != b.0 { return a.0 > b.0 }
-        if a.1 != b.1 { return a.1 < b.1 }
-        return a.2.utf8.lexicographicallyPrecedes(b.2.utf8)
+    /// Step 1's set X: the power events of the full conflicted set, with their auth ancestors
+    /// that are also in the full conflicted set.
+    ///
+    /// The ancestors are followed through `auth_events` edges *inside* the full conflicted set,
+    /// as Synapse and ruma do (an ancestor reached only through an event outside the set is left
+    /// to the mainline ordering); the spec's wording could also be read to include those.
+    mutating func powerEventsWithAncestors(in full: NodeSet) throws(StateResolutionError) -> [Node] {
+        var x = NodeSet()
+        var stack: [Node] = []
+        for n in full.members where Self.isPowerEvent(try graph.pdu(n)) {
+            if x.insert(n) { stack.append(n) }
+        }
+        while let n = stack.popLast() {
+            for p in try graph.parents(n) where full.contains(p) && x.insert(p) { stack.append(p) }
+        }
+        return x.members
     }
 
-    /// Mainline ordering: by the position of the closest power levels event on the resolved
-    /// power levels' mainline (events with none first), then origin_server_ts, then event ID.
-    mutating func mainlineOrder(_ ids: [String], powerLevels: String?) throws(StateResolutionError) -> [String] {
-        var mainline: [String] = []
-        var cursor = powerLevels
-        while let id = cursor, let pl = optionalEvent(id) {
-            mainline.append(id)
-            cursor = authEvents(of: pl).first { optionalEvent($0).map { $0.type == "m.room.power_levels" && $0.stateKey == "" } ?? false }
+    /// The sender's power level as the event's own auth events give it: their power levels event
+    /// (`users`, then `users_default`), or without one 100 for the room creator and 0 for others;
+    /// in v12 the creators' power is infinite. Uses the auth rules' ``PowerLevels`` so stringy and
+    /// float levels of old versions read the same here as there.
+    mutating func senderPowerLevel(of e: PDU, authEvents: [Node]) -> PowerLevel {
+        var powerLevels: PDU?
+        var create: PDU? = e.type == "m.room.create" ? e : nil
+        for a in authEvents {
+            guard let ae = graph.knownPDU(a), ae.stateKey == "" else { continue }
+            if ae.type == "m.room.power_levels", powerLevels == nil { powerLevels = ae }
+            if ae.type == "m.room.create", create == nil { create = ae }
         }
-        var depthOf: [String: Int] = [:]
-        for (i, id) in mainline.reversed().enumerated() { depthOf[id] = i + 1 }
-        var memo: [String: Int] = [:]
-        func mainlineDepth(_ start: String) -> Int {
-            var chain: [String] = []
-            var current: String? = start
-            var depth = 0
-            while let id = current {
-                if let d = depthOf[id] { depth = d; break }
-                if let d = memo[id] { depth = d; break }
-                chain.append(id)
-                guard let e = optionalEvent(id) else { break }
-                current = authEvents(of: e).first { optionalEvent($0).map { $0.type == "m.room.power_levels" && $0.stateKey == "" } ?? false }
-            }
-            for id in chain { memo[id] = depth }
-            return depth
+        return PowerLevels(event: powerLevels, create: create, version: version).userLevel(e.sender)
+    }
+
+    mutating func senderPowerLevel(_ n: Node) throws(StateResolutionError) -> PowerLevel {
+        senderPowerLevel(of: try graph.pdu(n), authEvents: try graph.parents(n))
+    }
+
+    /// The comparison of the power ordering: higher sender power level first, then earlier
+    /// `origin_server_ts`, then the smaller event ID (by code point, as UTF-8 bytes compare).
+    static func powerOrderPrecedes(_ a: (level: PowerLevel, ts: Int64, id: String), _ b: (level: PowerLevel, ts: Int64, id: String)) -> Bool {
+        if a.level != b.level { return a.level > b.level }
+        if a.ts != b.ts { return a.ts < b.ts }
+        return a.id.utf8.lexicographicallyPrecedes(b.id.utf8)
+    }
+
+    /// The reverse topological power ordering of `nodes`: auth events before the events they
+    /// authorise, ties by ``powerOrderPrecedes(_:_:)``.
+    mutating func reverseTopologicalPowerOrder(_ nodes: [Node]) throws(StateResolutionError) -> [Node] {
+        var key: [Node: (level: PowerLevel, ts: Int64, id: String)] = [:]
+        var deps: [Node: [Node]] = [:]
+        for n in nodes {
+            key[n] = (try senderPowerLevel(n), try graph.pdu(n).originServerTS, graph.id(n))
+            deps[n] = try graph.parents(n)
         }
-        var keyed: [(id: String, depth: Int, ts: Int64)] = []
-        for id in ids { keyed.append((id, mainlineDepth(id), try event(id).originServerTS)) }
-        keyed.sort { a, b in
-            if a.depth != b.depth { return a.depth < b.depth }
-            if a.ts != b.ts { return a.ts < b.ts }
-            return a.id.utf8.lexicographicallyPrecedes(b.id.utf8)
-        }
-        return keyed.map(\.id)
+        return lexicographicTopologicalSort(nodes, dependencies: { deps[$0] ?? [] },
+                                            precedes: { Self.powerOrderPrecedes(key[$0]!, key[$1]!) })
     }
 }
