@@ -44,3 +44,16 @@ extension Database {
         }
     }
 }
+
+extension Database {
+    /// Which of these events have `m.thread` replies (one query, for a page of events).
+    public func threadRoots(among eventIDs: [String]) async throws -> Set<String> {
+        guard !eventIDs.isEmpty else { return [] }
+        return try await read { db in
+            Set(try String.fetchAll(db, sql: """
+                SELECT DISTINCT relates_to_id FROM event_relations
+                WHERE rel_type = 'm.thread' AND relates_to_id IN (\(eventIDs.map { _ in "?" }.joined(separator: ",")))
+                """, arguments: StatementArguments(eventIDs)))
+        }
+    }
+}

@@ -219,6 +219,13 @@ private let base = "/_matrix/client/v3"
             #expect(thread?["unsigned"]?["m.relations"]?["m.thread"]?["count"] == 2)
             #expect(thread?["unsigned"]?["m.relations"]?["m.thread"]?["latest_event"]?["event_id"] == .string(reply2))
             #expect(thread?["unsigned"]?["m.relations"]?["m.thread"]?["current_user_participated"] == true)
+            // The root carries its thread summary in /messages and /sync too.
+            r = try await client.call(.get, "\(room)/messages?dir=b&limit=20", token: bob.token)
+            let inMessages = r.json["chunk"]?.arrayValue?.first { $0["event_id"] == .string(root) }
+            #expect(inMessages?["unsigned"]?["m.relations"]?["m.thread"]?["count"] == 2)
+            r = try await client.call(.get, "/_matrix/client/v3/sync?filter=%7B%22room%22%3A%7B%22timeline%22%3A%7B%22limit%22%3A20%7D%7D%7D", token: bob.token)
+            let inSync = r.json["rooms"]?["join"]?[roomID]?["timeline"]?["events"]?.arrayValue?.first { $0["event_id"] == .string(root) }
+            #expect(inSync?["unsigned"]?["m.relations"]?["m.thread"]?["latest_event"]?["event_id"] == .string(reply2))
             _ = try await client.call(.post, "/_matrix/client/v3/join/\(enc(roomID))", token: carol.token, body: [:])
             r = try await client.call(.get, "\(threads)?include=participated", token: carol.token)
             #expect(r.json["chunk"]?.arrayValue?.isEmpty == true)

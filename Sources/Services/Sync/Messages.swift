@@ -34,7 +34,8 @@ extension Sync {
         let pdus = try await visible(events, in: room, to: userID).compactMap { try? $0.clientPDU(version: version) }
             .filter { filter.includesTimelineEvent(type: $0.type) }
         var body: JSONObject = [
-            "chunk": .array(pdus.map { .object(ClientEvent.format($0)) }),
+            "chunk": .array(try await formatWithThreads(pdus, room: room, version: version, userID: userID, upTo: visibleUpTo,
+                                                        includeRoomID: true)),
             "start": .string(SyncToken.timeline(start)),
         ]
         if let end, !events.isEmpty { body["end"] = .string(SyncToken.timeline(end)) }

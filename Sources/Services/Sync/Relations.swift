@@ -102,3 +102,22 @@ extension Sync {
         return (room, version, upTo)
     }
 }
+
+extension Sync {
+    /// Client-format events, thread roots with their `m.thread` summary in `unsigned`.
+    func formatWithThreads(_ pdus: [PDU], room: RoomRecord, version: RoomVersion, userID: String, upTo: Int64,
+                           includeRoomID: Bool) async throws -> [JSONValue] {
+        let roots = try await database.threadRoots(among: pdus.map(\.eventID))
+        var out: [JSONValue] = []
+        out.reserveCapacity(pdus.count)
+        for pdu in pdus {
+            var formatted = ClientEvent.format(pdu, includeRoomID: includeRoomID)
+            if roots.contains(pdu.eventID) {
+                formatted["unsigned"] = .object(try await threadSummary(pdu.eventID, room: room, version: version, userID: userID, upTo: upTo,
+                                                                          unsigned: formatted["unsigned"]?.objectValue ?? [:]))
+            }
+            out.append(.object(formatted))
+        }
+        return out
+    }
+}

@@ -153,12 +153,13 @@ public final class Sync: Sendable {
             }
         }
         let stateEvents = try await database.events(Array(stateMap.values)).compactMap { try? $0.clientPDU(version: version) }
-        let timelinePDUs = timeline.compactMap { try? $0.clientPDU(version: version) }
+        let timelinePDUs = timeline.compactMap { try? $0.clientPDU(version: version) }.filter { filter.includesTimelineEvent(type: $0.type) }
+        let timelineEvents = try await formatWithThreads(timelinePDUs, room: room, version: version, userID: userID,
+                                                         upTo: upTo.events, includeRoomID: false)
         let prevBatch = SyncToken.timeline(max(0, (timeline.first?.streamOrdering ?? upTo.events) - 1))
         return [
             "timeline": [
-                "events": .array(timelinePDUs.filter { filter.includesTimelineEvent(type: $0.type) }
-                    .map { .object(ClientEvent.format($0, includeRoomID: false)) }),
+                "events": .array(timelineEvents),
                 "limited": .bool(limited),
                 "prev_batch": .string(prevBatch),
             ],
