@@ -8,15 +8,8 @@ extension Sync {
     /// Members see the room's history while joined; former members up to when they left.
     public func messages(roomID: String, userID: String, from: SyncToken?, to: SyncToken?, direction: Direction,
                          limit: Int, filter: SyncFilter) async throws -> JSONObject {
-        guard let room = try await database.room(roomID), let version = RoomVersion.named(room.version) else {
-            throw MatrixError.forbidden("You are not a member of room \(roomID)")
-        }
-        guard let membership = try await database.memberships(of: userID).first(where: { $0.room.nid == room.nid }),
-              ["join", "leave", "ban"].contains(membership.membership) else {
-            throw MatrixError.forbidden("You are not a member of room \(roomID)")
-        }
+        let (room, version, visibleUpTo) = try await visibleRoom(roomID, userID: userID)
         let current = await notifier.current.events
-        let visibleUpTo = membership.membership == "join" ? current : membership.stream
         let limit = max(1, min(limit, 1000))
         let start = from?.events ?? (direction == .backwards ? current : 0)
         let events: [StoredEvent]
@@ -47,14 +40,9 @@ extension Sync {
     /// `GET /rooms/{roomId}/context/{eventId}`: events around one event, and the state at the
     /// last event returned.
     public func context(roomID: String, eventID: String, userID: String, limit: Int) async throws -> JSONObject {
-        guard let room = try await database.room(roomID), let version = RoomVersion.named(room.version),
-              let membership = try await database.memberships(of: userID).first(where: { $0.room.nid == room.nid }),
-              ["join", "leave", "ban"].contains(membership.membership) else {
-            throw MatrixError.forbidden("You are not a member of room \(roomID)")
-        }
+        let (room, version, visibleUpTo) = try await visibleRoom(roomID, userID: userID)
         guard let stored = try await database.event(eventID), stored.roomNID == room.nid, let position = stored.streamOrdering,
               stored.rejectedReason == nil else { throw MatrixError.notFound("Event not found") }
-        let visibleUpTo = membership.membership == "join" ? await notifier.current.events : membership.stream
         guard position <= visibleUpTo, try await !visible([stored], in: room, to: userID).isEmpty else {
             throw MatrixError.notFound("Event not found")
         }
