@@ -54,8 +54,9 @@ public final class Profiles: Sendable {
     }
 
     /// Member event content carrying the profile.
-    static func memberContent(_ membership: String, profile: Profile?) -> JSONObject {
+    static func memberContent(_ membership: String, profile: Profile?, reason: String? = nil) -> JSONObject {
         var content: JSONObject = ["membership": .string(membership)]
+        if let reason { content["reason"] = .string(reason) }
         if let name = profile?.displayname { content["displayname"] = .string(name) }
         if let avatar = profile?.avatarURL { content["avatar_url"] = .string(avatar) }
         return content

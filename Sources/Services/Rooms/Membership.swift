@@ -6,8 +6,7 @@ extension Rooms {
     public func join(_ idOrAlias: String, user: String, reason: String? = nil) async throws -> String {
         let roomID = try await resolveRoom(idOrAlias)
         if try await membership(of: user, in: roomID) == "join" { return roomID }
-        var content = Profiles.memberContent("join", profile: try await database.profile(of: user))
-        if let reason { content["reason"] = .string(reason) }
+        let content = Profiles.memberContent("join", profile: try await database.profile(of: user), reason: reason)
         _ = try await send(roomID: roomID, sender: user, type: "m.room.member", stateKey: user, content: content)
         try await database.unforgetRoom(roomID, userID: user)
         return roomID
@@ -16,8 +15,7 @@ extension Rooms {
     /// Knocks on a local room (v7+, join rule `knock` or `knock_restricted`; the auth rules decide).
     public func knock(_ idOrAlias: String, user: String, reason: String? = nil) async throws -> String {
         let roomID = try await resolveRoom(idOrAlias)
-        var content = Profiles.memberContent("knock", profile: try await database.profile(of: user))
-        if let reason { content["reason"] = .string(reason) }
+        let content = Profiles.memberContent("knock", profile: try await database.profile(of: user), reason: reason)
         _ = try await send(roomID: roomID, sender: user, type: "m.room.member", stateKey: user, content: content)
         return roomID
     }
@@ -51,7 +49,7 @@ extension Rooms {
     public func leave(_ roomID: String, user: String, reason: String? = nil) async throws {
         try await requireRoom(roomID)
         _ = try await send(roomID: roomID, sender: user, type: "m.room.member", stateKey: user,
-                           content: memberContent("leave", reason: reason))
+                           content: Profiles.memberContent("leave", profile: nil, reason: reason))
     }
 
     /// Invites, kicks, bans and unbans: a member event about `target` sent by `sender`.
@@ -73,7 +71,7 @@ extension Rooms {
             break
         }
         _ = try await send(roomID: roomID, sender: sender, type: "m.room.member", stateKey: target,
-                           content: memberContent(membership, reason: reason))
+                           content: Profiles.memberContent(membership, profile: nil, reason: reason))
     }
 
     /// Unban: only a banned user can be unbanned.
@@ -83,17 +81,11 @@ extension Rooms {
             throw MatrixError.forbidden("\(target) is not banned")
         }
         _ = try await send(roomID: roomID, sender: sender, type: "m.room.member", stateKey: target,
-                           content: memberContent("leave", reason: reason))
+                           content: Profiles.memberContent("leave", profile: nil, reason: reason))
     }
 
     private func requireRoom(_ roomID: String) async throws {
         guard (try? RoomID(roomID)) != nil else { throw MatrixError.invalidParam("Invalid room ID") }
         guard try await database.room(roomID) != nil else { throw MatrixError.notFound("Unknown room \(roomID)") }
-    }
-
-    private func memberContent(_ membership: String, reason: String?) -> JSONObject {
-        var content: JSONObject = ["membership": .string(membership)]
-        if let reason { content["reason"] = .string(reason) }
-        return content
     }
 }
