@@ -10,7 +10,10 @@ enum RoomMembership {
             let requester = try await hs.requester(request)
             let body = try await request.jsonObject(context: context)
             let target = try (try? context.pathParameter("roomIdOrAlias")) ?? context.pathParameter("roomID")
-            let roomID = try await hs.rooms.join(target, user: requester.userID, reason: try body.optionalString("reason"))
+            // `server_name` is the older name of `via` (spec v1.12).
+            let query = request.uri.queryParameters
+            let via = (query.getAll("via") + query.getAll("server_name")).map { String($0) }
+            let roomID = try await hs.rooms.join(target, user: requester.userID, reason: try body.optionalString("reason"), via: via)
             return .json(["room_id": .string(roomID)])
         }
         routes.client(.post, "/join/:roomIdOrAlias", join)

@@ -23,14 +23,17 @@ public final class Homeserver: Sendable {
     public let profiles: Profiles
     public let accountData: AccountData
     public let presence: Presence
+    public let federation: Federation
 
     public var serverName: ServerName { config.serverName }
 
     /// Records the current signing key in the store (expiring any previous one) so
     /// `old_verify_keys` stays complete across key changes.
-    /// `passwordCost` is for tests, where the argon2id cost would dominate run time.
+    /// `passwordCost` is for tests, where the argon2id cost would dominate run time;
+    /// `federationTransport` reaches other servers (nil: federation off).
     public init(config: ApusConfiguration, signingKey: SigningKey, database: Database,
-                clock: Clock = .system, logger: Logger, passwordCost: PasswordHash.Cost = .standard) async throws {
+                clock: Clock = .system, logger: Logger, passwordCost: PasswordHash.Cost = .standard,
+                federationTransport: (any FederationTransport)? = nil) async throws {
         self.config = config
         self.signingKey = signingKey
         self.database = database
@@ -50,5 +53,8 @@ public final class Homeserver: Sendable {
         sync = Sync(database: database, notifier: notifier, clock: clock, typing: typing, presence: presence)
         profiles = Profiles(database: database, rooms: rooms, serverName: config.serverName)
         accountData = AccountData(database: database, notifier: notifier, rooms: rooms, clock: clock)
+        federation = Federation(config: config, signingKey: signingKey, serverKeys: serverKeys, database: database, rooms: rooms,
+                                notifier: notifier, typing: typing, clock: clock, logger: logger, transport: federationTransport)
+        rooms.federation.set(federation)
     }
 }

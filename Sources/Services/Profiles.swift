@@ -22,11 +22,15 @@ public final class Profiles: Sendable {
         self.serverName = serverName
     }
 
-    /// The profile of a local user; `M_NOT_FOUND` for unknown users (and, until federation,
-    /// for users of other servers).
+    /// The profile of a user (of another server: asked over federation); `M_NOT_FOUND` for
+    /// unknown users.
     public func profile(of userID: String) async throws -> Profile {
         guard let id = try? UserID(userID) else { throw MatrixError.invalidParam("Invalid user ID") }
-        guard id.server == serverName, let profile = try await database.profile(of: userID) else {
+        if id.server != serverName {
+            let answer = try await rooms.federation.get().queryProfile(userID: userID, field: nil)
+            return Profile(displayname: answer["displayname"]?.stringValue, avatarURL: answer["avatar_url"]?.stringValue)
+        }
+        guard let profile = try await database.profile(of: userID) else {
             throw MatrixError.notFound("Profile not found")
         }
         return profile

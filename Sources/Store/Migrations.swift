@@ -8,6 +8,7 @@ enum Migrations {
         migrator.registerMigration("0001_initial", migrate: initial)
         migrator.registerMigration("0002_accounts", migrate: accounts)
         migrator.registerMigration("0003_rooms", migrate: RoomSchema.create)
+        migrator.registerMigration("0007_federation", migrate: FederationSchema.create)
         return migrator
     }()
 

@@ -9,4 +9,6 @@ public enum StoreError: Error, Sendable, Equatable {
     case signingKeyConflict(keyID: String)
     /// A row with this key exists already (e.g. a taken user ID).
     case alreadyExists(String)
+    /// A row the operation depends on is missing (e.g. a state event not stored yet).
+    case notFound(String)
 }

@@ -20,14 +20,16 @@ struct TestHomeserver {
     static func make(configure: (inout ApusConfiguration) -> Void = { _ in },
                      signingKey: SigningKey = .generate(),
                      directory: String? = nil,
-                     clock: Clock = Clock { now }) async throws -> TestHomeserver {
+                     clock: Clock = Clock { now },
+                     federationTransport: (any FederationTransport)? = nil) async throws -> TestHomeserver {
         let dir = directory ?? FileManager.default.temporaryDirectory.appendingPathComponent("apus-test-\(UUID().uuidString)").path
         var config = ApusConfiguration.defaults(baseDirectory: dir)
         config.dataDir = dir
         configure(&config)
         let database = try Database(path: config.databasePath)
         let homeserver = try await Homeserver(config: config, signingKey: signingKey, database: database,
-                                              clock: clock, logger: Logger(label: "test"), passwordCost: .testing)
+                                              clock: clock, logger: Logger(label: "test"), passwordCost: .testing,
+                                              federationTransport: federationTransport)
         return TestHomeserver(directory: dir, homeserver: homeserver)
     }
 

@@ -49,3 +49,26 @@ struct EventBuilder: Sendable {
         return try PDU(json: json, version: version)
     }
 }
+
+extension EventBuilder {
+    /// The unsigned event another server completes and signs (`make_join`, `make_leave`,
+    /// `make_knock`): graph fields filled in, no hashes or signatures.
+    static func template(_ draft: Draft, roomID: String, version: RoomVersion, prevEvents: [(eventID: String, depth: Int64)],
+                         authEvents: [String], now: Int64, origin: String) -> JSONObject {
+        let prevs = prevEvents.sorted { $0.depth > $1.depth }.prefix(maxPrevEvents)
+        var json: JSONObject = [
+            "type": .string(draft.type), "sender": .string(draft.sender), "content": .object(draft.content),
+            "origin_server_ts": .int(now), "depth": .int(min((prevs.map(\.depth).max() ?? 0) + 1, JSONValue.maxSafeInteger)),
+            "room_id": .string(roomID), "origin": .string(origin),
+        ]
+        if let key = draft.stateKey { json["state_key"] = .string(key) }
+        if version.eventIDFormat == .serverChosen {
+            json["prev_events"] = .array(prevs.map { [.string($0.eventID), ["sha256": ""]] })
+            json["auth_events"] = .array(authEvents.map { [.string($0), ["sha256": ""]] })
+        } else {
+            json["prev_events"] = JSONValue(prevs.map(\.eventID))
+            json["auth_events"] = JSONValue(authEvents)
+        }
+        return json
+    }
+}

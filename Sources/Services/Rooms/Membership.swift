@@ -2,14 +2,54 @@ import MatrixProtocol
 import Store
 
 extension Rooms {
-    /// Joins a local room by ID or alias. Remote rooms need federation (not built yet).
-    public func join(_ idOrAlias: String, user: String, reason: String? = nil) async throws -> String {
-        let roomID = try await resolveRoom(idOrAlias)
+    /// Joins a room by ID or alias: locally when this server is in the room, else over
+    /// federation through `via`, the alias's servers, the inviter's and the room ID's server.
+    public func join(_ idOrAlias: String, user: String, reason: String? = nil, via: [String] = []) async throws -> String {
+        let (roomID, aliasServers) = try await locateRoom(idOrAlias)
         if try await membership(of: user, in: roomID) == "join" { return roomID }
         let content = Profiles.memberContent("join", profile: try await database.profile(of: user), reason: reason)
-        _ = try await send(roomID: roomID, sender: user, type: "m.room.member", stateKey: user, content: content)
-        try await database.unforgetRoom(roomID, userID: user)
+        if try await hasState(roomID) {
+            _ = try await send(roomID: roomID, sender: user, type: "m.room.member", stateKey: user, content: content)
+            try await database.unforgetRoom(roomID, userID: user)
+            return roomID
+        }
+        let servers = try await candidateServers(roomID: roomID, user: user, extra: via + aliasServers)
+        try await federation.get().joinRemote(roomID: roomID, servers: servers, userID: user, content: content)
         return roomID
+    }
+
+    /// A room ID (and for a remote alias, the servers that know the room) from an ID or alias.
+    func locateRoom(_ idOrAlias: String) async throws -> (String, [String]) {
+        guard idOrAlias.hasPrefix("#") else {
+            guard (try? RoomID(idOrAlias)) != nil else { throw MatrixError.invalidParam("Invalid room ID") }
+            return (idOrAlias, [])
+        }
+        guard let alias = try? RoomAlias(idOrAlias) else { throw MatrixError.invalidParam("Invalid room alias") }
+        if alias.server == config.serverName {
+            guard let resolved = try await resolveAlias(idOrAlias) else { throw MatrixError.notFound("Room alias \(idOrAlias) not found") }
+            return (resolved, [])
+        }
+        let answer = try await federation.get().queryDirectory(alias: idOrAlias)
+        return (answer.roomID, answer.servers)
+    }
+
+    /// Whether this server holds the room's state (is or was in it), rather than only an invite.
+    func hasState(_ roomID: String) async throws -> Bool {
+        guard let room = try await database.room(roomID) else { return false }
+        return try await database.currentState(of: room)[.create] != nil
+    }
+
+    /// Servers to try for a remote join or leave, most likely first, without duplicates.
+    func candidateServers(roomID: String, user: String, extra: [String]) async throws -> [String] {
+        var servers = extra
+        if let room = try await database.room(roomID), let event = try await database.membershipEvent(of: user, in: room),
+           let object = try? JSONParser.parseObject(event.json), let sender = object["sender"]?.stringValue,
+           let server = Federation.server(of: sender) {
+            servers.append(server)
+        }
+        if let server = Federation.server(of: roomID) { servers.append(server) }
+        var seen: Set<String> = []
+        return servers.filter { $0 != serverName && seen.insert($0).inserted }
     }
 
     /// Knocks on a local room (v7+, join rule `knock` or `knock_restricted`; the auth rules decide).
@@ -48,6 +88,11 @@ extension Rooms {
 
     public func leave(_ roomID: String, user: String, reason: String? = nil) async throws {
         try await requireRoom(roomID)
+        if try await !hasState(roomID) {
+            let servers = try await candidateServers(roomID: roomID, user: user, extra: [])
+            try await federation.get().leaveRemote(roomID: roomID, servers: servers, userID: user, reason: reason)
+            return
+        }
         _ = try await send(roomID: roomID, sender: user, type: "m.room.member", stateKey: user,
                            content: Profiles.memberContent("leave", profile: nil, reason: reason))
     }
@@ -57,11 +102,14 @@ extension Rooms {
                               reason: String? = nil) async throws {
         guard let targetID = try? UserID(target) else { throw MatrixError.invalidParam("Invalid user ID '\(target)'") }
         try await requireRoom(roomID)
-        if membership == "invite", targetID.server != config.serverName {
-            throw MatrixError("M_UNRECOGNIZED", "Inviting users of other servers needs federation, which this server does not do yet",
-                              status: 400)
-        }
         let current = try await self.membership(of: target, in: roomID)
+        if membership == "invite", targetID.server != config.serverName {
+            guard current != "join" else { throw MatrixError.forbidden("\(target) is already in the room") }
+            try await requireJoined(sender, roomID)
+            try await federation.get().inviteRemote(roomID: roomID, sender: sender, target: target,
+                                                    content: Profiles.memberContent("invite", profile: nil, reason: reason))
+            return
+        }
         switch membership {
         case "invite" where current == "join":
             throw MatrixError.forbidden("\(target) is already in the room")

@@ -8,13 +8,13 @@ import Store
 actor RoomLane {
     let room: RoomRecord
     let version: RoomVersion
-    private let database: Database
-    private let builder: EventBuilder
-    private let clock: Clock
-    private let onAppend: @Sendable (Int64) -> Void
+    let database: Database
+    let builder: EventBuilder
+    let clock: Clock
+    let onAppend: @Sendable (Int64) -> Void
     /// Current state events by key, loaded on first use and kept in step with each append.
-    private var state: [StateKey: PDU]?
-    private var extremities: [(eventID: String, depth: Int64)] = []
+    var state: [StateKey: PDU]?
+    var extremities: [(eventID: String, depth: Int64)] = []
     /// Actor methods interleave at every `await`; the lane must not (an event built while the
     /// previous one is being stored would miss it), so each operation holds this turn.
     private var busy = false
@@ -33,7 +33,7 @@ actor RoomLane {
     }
 
     /// Runs `body` alone on the lane.
-    private func exclusively<T>(_ body: () async throws -> T) async rethrows -> T {
+    func exclusively<T>(_ body: () async throws -> T) async rethrows -> T {
         await acquire()
         defer { release() }
         return try await body()
@@ -50,7 +50,7 @@ actor RoomLane {
     }
 
     /// Loads state for an existing room.
-    private func loadState() async throws -> [StateKey: PDU] {
+    func loadState() async throws -> [StateKey: PDU] {
         if let state { return state }
         let map = try await database.currentState(of: room)
         let stored = try await database.events(Array(map.values))

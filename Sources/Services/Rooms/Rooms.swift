@@ -13,6 +13,7 @@ public final class Rooms: Sendable {
     let builder: EventBuilder
     let lanes: RoomLanes
     let notifier: Notifier
+    let federation = FederationLink()
 
     init(config: ApusConfiguration, database: Database, clock: Clock, signingKey: SigningKey, notifier: Notifier) {
         self.config = config

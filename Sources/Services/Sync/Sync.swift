@@ -198,6 +198,16 @@ public final class Sync: Sendable {
     /// The stripped state of an invite: the room's descriptive state, the invite itself and the
     /// inviter's membership — no other members.
     private func strippedState(_ room: RoomRecord, version: RoomVersion, upTo: Int64, invitee: String) async throws -> [JSONValue] {
+        // An invite over federation to a room we have no state of carries its own stripped state.
+        if let stored = try await database.inviteStrippedState(room: room, userID: invitee),
+           case .array(let events)? = try? JSONParser.parse(stored) {
+            return events.compactMap { event -> JSONValue? in
+                guard let type = event["type"]?.stringValue, let sender = event["sender"]?.stringValue,
+                      let content = event["content"]?.objectValue else { return nil }
+                return ["type": .string(type), "sender": .string(sender), "content": .object(content),
+                        "state_key": .string(event["state_key"]?.stringValue ?? "")]
+            }
+        }
         let state = try await database.state(of: room, atStream: upTo)
         var ids = Self.strippedStateKeys.compactMap { state[$0] }
         guard let inviteID = state[.member(invitee)], let invite = try await database.event(inviteID)?.pdu(version: version) else {

@@ -1,0 +1,35 @@
+import MatrixProtocol
+
+extension Federation {
+    /// A received PDU as the spec's checks 1–3 leave it ("Checks performed on receipt of a PDU"):
+    /// well formed, signed by every server that must sign it, and redacted when its content hash
+    /// does not match (kept, but only as its redacted form).
+    func verified(_ json: JSONObject, version: RoomVersion) async throws -> PDU {
+        let pdu: PDU
+        do { pdu = try PDU(json: json, version: version) } catch { throw MatrixError.badJSON("Invalid PDU: \(error)") }
+        for server in AuthRules.requiredSigningServers(of: pdu, version: version) {
+            let ids = JSONSigning.keyIDs(in: json, entity: server)
+            guard !ids.isEmpty else { throw MatrixError.forbidden("Event \(pdu.eventID) is not signed by \(server)") }
+            var ok = false
+            var reason = ""
+            for id in ids {
+                do {
+                    let key = try await keys.key(server: server, keyID: id, at: pdu.originServerTS)
+                    try EventSigning.verify(json, serverName: server, keyID: id, publicKey: key, version: version)
+                    ok = true
+                    break
+                } catch {
+                    reason = "\(error)"
+                }
+            }
+            guard ok else { throw MatrixError.forbidden("Bad signature on \(pdu.eventID) by \(server): \(reason)") }
+        }
+        if !EventHashing.hasValidContentHash(json, version: version) {
+            logger.warning("content hash mismatch on \(pdu.eventID): keeping it redacted")
+            var redacted = Redaction.redact(json, rules: version.redactionRules)
+            redacted["unsigned"] = nil
+            return try PDU(json: redacted, version: version, eventID: pdu.eventID)
+        }
+        return pdu
+    }
+}

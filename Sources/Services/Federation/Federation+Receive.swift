@@ -1,0 +1,202 @@
+import MatrixProtocol
+import Store
+
+extension Federation {
+    /// Most events fetched to fill a gap before falling back to the state at the gap.
+    static let missingEventsLimit = 20
+
+    /// `PUT /send/{txnId}`: every PDU through the pipeline, each with its own result. A retried
+    /// transaction gets the first answer back.
+    public func receiveTransaction(origin: String, txnID: String, body: JSONObject) async throws -> JSONObject {
+        if let previous = try await database.receivedTransaction(origin: origin, txnID: txnID),
+           let answer = try? JSONParser.parseObject(previous) {
+            return answer
+        }
+        guard let pdus = body["pdus"]?.arrayValue, pdus.count <= 50 else {
+            throw MatrixError.badJSON("A transaction carries at most 50 PDUs in 'pdus'")
+        }
+        guard (body["edus"]?.arrayValue?.count ?? 0) <= 100 else { throw MatrixError.badJSON("A transaction carries at most 100 EDUs") }
+        var results = JSONObject()
+        for case .object(let pdu) in pdus {
+            let (eventID, error) = await receive(pdu, origin: origin)
+            guard let eventID else { continue }
+            results[eventID] = error.map { ["error": .string($0)] } ?? [:]
+        }
+        for case .object(let edu) in body["edus"]?.arrayValue ?? [] {
+            await receiveEDU(edu, origin: origin)
+        }
+        let answer: JSONObject = ["pdus": .object(results)]
+        try await database.recordReceivedTransaction(origin: origin, txnID: txnID, response: answer.encodedBytes(), now: clock.nowMillis())
+        return answer
+    }
+
+    /// One PDU of a transaction: its event ID (nil when it has none we can compute) and the error, if any.
+    func receive(_ json: JSONObject, origin: String) async -> (String?, String?) {
+        guard let roomID = json["room_id"]?.stringValue else { return (nil, nil) }
+        do {
+            guard let room = try await database.room(roomID), let version = RoomVersion.named(room.version),
+                  try await database.currentState(of: room)[.create] != nil
+            else { return (try? eventID(json, roomID: roomID), "Unknown room \(roomID)") }
+            let pdu = try await verified(json, version: version)
+            let outcome = try await process(pdu, room: room, version: version, origin: origin, fillGaps: true)
+            switch outcome {
+            case .rejected(let reason): return (pdu.eventID, "Rejected: \(reason)")
+            case .accepted, .duplicate, .softFailed: return (pdu.eventID, nil)
+            }
+        } catch {
+            return (try? eventID(json, roomID: roomID), "\(error)")
+        }
+    }
+
+    /// The ID to report a refused PDU under (reference-hash IDs, as every room version from 4 has).
+    private func eventID(_ json: JSONObject, roomID: String) throws -> String? {
+        guard let version = RoomVersion.named("10") else { return nil }
+        return try EventHashing.eventID(json, version: version)
+    }
+
+    /// Checks 4–6 of receipt: auth events known and allowing the event, prev events known (gaps
+    /// filled from `origin`), then the lane's checks against the state before and current state.
+    func process(_ pdu: PDU, room: RoomRecord, version: RoomVersion, origin: String, fillGaps: Bool) async throws -> ReceiveOutcome {
+        if let stored = try await database.event(pdu.eventID), !stored.outlier { return .duplicate }
+        if let rejection = try await checkAgainstAuthEvents(pdu, room: room, version: version, origin: origin) {
+            // Stored (as a rejected outlier) so that events built on it are rejected too.
+            try await database.storeOutliers([(pdu, pdu.json.encodedBytes(), rejection)], room: room)
+            return .rejected(rejection)
+        }
+        var prevStates: [String: StateMap] = [:]
+        var missing = try await database.missingEvents(pdu.prevEvents)
+        if !missing.isEmpty, fillGaps {
+            try await fetchMissingEvents(before: pdu, room: room, version: version, origin: origin)
+            missing = try await database.missingEvents(pdu.prevEvents)
+        }
+        // Prev events still unknown, or known only as outliers: ask for the state after them.
+        for prev in pdu.prevEvents {
+            let stored = try await database.event(prev)
+            guard stored == nil || stored!.outlier else { continue }
+            guard fillGaps else { throw MatrixError.unknown("Prev event \(prev) is unknown") }
+            prevStates[prev] = try await fetchStateAfter(prev, room: room, version: version, origin: origin)
+        }
+        let lane = try await rooms.lane(room.roomID)
+        return try await lane.receive(pdu, json: pdu.json.encodedBytes(), prevStates: prevStates)
+    }
+
+    /// The event's auth events (fetched from `origin` when unknown) and the auth rules with them
+    /// as the state. Returns the rejection reason, or nil when the event passes.
+    func checkAgainstAuthEvents(_ pdu: PDU, room: RoomRecord, version: RoomVersion, origin: String) async throws -> String? {
+        if try await !database.missingEvents(pdu.authEvents).isEmpty {
+            try await fetchAuthChain(of: pdu.eventID, room: room, version: version, origin: origin)
+        }
+        var authEvents: [PDU] = []
+        var rejected: Set<String> = []
+        for stored in try await database.events(pdu.authEvents) {
+            authEvents.append(try stored.pdu(version: version))
+            if stored.rejectedReason != nil { rejected.insert(stored.eventID) }
+        }
+        var create: PDU?
+        if version.hashedRoomIDs {
+            let createID = "$" + room.roomID.dropFirst()
+            create = try await database.event(String(createID)).map { try $0.pdu(version: version) }
+        }
+        do throws(AuthFailure) {
+            try AuthRules.check(pdu, authEvents: authEvents, create: create, version: version, rejected: rejected)
+            return nil
+        } catch {
+            return error.reason
+        }
+    }
+
+    /// `GET /event_auth`: stores the event's auth chain as outliers, each checked against its own auth events.
+    func fetchAuthChain(of eventID: String, room: RoomRecord, version: RoomVersion, origin: String) async throws {
+        guard let destination = try? ServerName(origin) else { return }
+        let answer = try await transport.json(to: destination, method: "GET",
+                                              path: "/_matrix/federation/v1/event_auth/\(pathSegment(room.roomID))/\(pathSegment(eventID))",
+                                              body: nil, signed: true)
+        try await storeChecked(answer["auth_chain"]?.arrayValue ?? [], room: room, version: version)
+    }
+
+    /// Verifies events (signatures, hashes), orders them by depth and stores each as an outlier,
+    /// rejected when its own auth events do not allow it.
+    func storeChecked(_ events: [JSONValue], room: RoomRecord, version: RoomVersion) async throws {
+        var pdus: [PDU] = []
+        for case .object(let json) in events {
+            guard json["room_id"]?.stringValue == room.roomID || (version.hashedRoomIDs && json["type"]?.stringValue == "m.room.create")
+            else { continue }
+            if let pdu = try? await verified(json, version: version) { pdus.append(pdu) }
+        }
+        pdus.sort { ($0.depth, $0.eventID) < ($1.depth, $1.eventID) }
+        let byID = Dictionary(pdus.map { ($0.eventID, $0) }, uniquingKeysWith: { a, _ in a })
+        var rejected: Set<String> = []
+        var rows: [(pdu: PDU, json: [UInt8], rejectedReason: String?)] = []
+        var known = Set(try await database.events(pdus.map(\.eventID)).map(\.eventID))
+        for pdu in pdus where !known.contains(pdu.eventID) {
+            var authEvents: [PDU] = []
+            for id in pdu.authEvents {
+                if let event = byID[id] { authEvents.append(event) }
+                else if let stored = try await database.event(id) {
+                    authEvents.append(try stored.pdu(version: version))
+                    if stored.rejectedReason != nil { rejected.insert(id) }
+                }
+            }
+            var create: PDU?
+            if version.hashedRoomIDs { create = byID["$" + room.roomID.dropFirst()] }
+            var reason: String?
+            do throws(AuthFailure) {
+                try AuthRules.check(pdu, authEvents: authEvents, create: create, version: version, rejected: rejected)
+            } catch {
+                reason = error.reason
+                rejected.insert(pdu.eventID)
+            }
+            rows.append((pdu, pdu.json.encodedBytes(), reason))
+            known.insert(pdu.eventID)
+        }
+        try await database.storeOutliers(rows, room: room)
+    }
+
+    /// `POST /get_missing_events`: the events between our extremities and `pdu`, processed oldest first.
+    func fetchMissingEvents(before pdu: PDU, room: RoomRecord, version: RoomVersion, origin: String) async throws {
+        guard let destination = try? ServerName(origin) else { return }
+        let earliest = try await database.forwardExtremities(of: room).map(\.eventID)
+        let body: JSONValue = ["earliest_events": JSONValue(earliest), "latest_events": [.string(pdu.eventID)],
+                               "limit": .int(Int64(Self.missingEventsLimit)), "min_depth": 0]
+        guard let answer = try? await transport.json(to: destination, method: "POST",
+                                                      path: "/_matrix/federation/v1/get_missing_events/\(pathSegment(room.roomID))",
+                                                      body: body, signed: true) else { return }
+        var events: [PDU] = []
+        for case .object(let json) in answer["events"]?.arrayValue ?? [] {
+            if let event = try? await verified(json, version: version), event.roomID == room.roomID { events.append(event) }
+        }
+        for event in events.sorted(by: { ($0.depth, $0.eventID) < ($1.depth, $1.eventID) }) {
+            // Events still missing their own prevs are filled from the state at those prevs.
+            _ = try? await process(event, room: room, version: version, origin: origin, fillGaps: false)
+        }
+    }
+
+    /// The state after an event we do not have in our graph: `/state` at it from `origin`
+    /// (the state before it, verified and stored as outliers), plus the event itself.
+    func fetchStateAfter(_ eventID: String, room: RoomRecord, version: RoomVersion, origin: String) async throws -> StateMap {
+        guard let destination = try? ServerName(origin) else { throw MatrixError.unknown("Bad origin \(origin)") }
+        let answer = try await transport.json(to: destination, method: "GET",
+                                              path: "/_matrix/federation/v1/state/\(pathSegment(room.roomID))?event_id=\(pathSegment(eventID))",
+                                              body: nil, signed: true)
+        var all = answer["auth_chain"]?.arrayValue ?? []
+        all += answer["pdus"]?.arrayValue ?? []
+        if try await database.event(eventID) == nil {
+            let event = try await transport.json(to: destination, method: "GET",
+                                                 path: "/_matrix/federation/v1/event/\(pathSegment(eventID))", body: nil, signed: true)
+            all += event["pdus"]?.arrayValue ?? []
+        }
+        try await storeChecked(all, room: room, version: version)
+        var state = StateMap()
+        for case .object(let json) in answer["pdus"]?.arrayValue ?? [] {
+            guard let type = json["type"]?.stringValue, let key = json["state_key"]?.stringValue,
+                  let pdu = try? PDU(json: json, version: version) else { continue }
+            state[StateKey(type, key)] = pdu.eventID
+        }
+        guard let stored = try await database.event(eventID) else { throw MatrixError.unknown("Could not fetch \(eventID)") }
+        if stored.rejectedReason == nil, let key = try stored.pdu(version: version).stateKeyPair { state[key] = eventID }
+        // Every state event must be stored to be referenced by a snapshot.
+        let missing = try await database.missingEvents(Array(state.values))
+        for id in missing { state = state.filter { $0.value != id } }
+        return state
+    }
+}

@@ -1,0 +1,138 @@
+import Logging
+import MatrixProtocol
+import Store
+
+/// Sends our events to the other servers in their rooms. The event stream is fanned out into a
+/// persistent per-destination outbox (with the fan-out position, in one transaction); one
+/// worker per destination drains it in transactions of at most 50 PDUs, retrying with
+/// exponential backoff, so nothing is lost across a restart or while a peer is down.
+public final class FederationSender: Sendable {
+    static let maxPDUsPerTransaction = 50
+
+    let serverName: String
+    let database: Database
+    let transport: any FederationTransport
+    let notifier: Notifier
+    let logger: Logger
+    let enabled: Bool
+    private let workers = SenderWorkers()
+
+    init(serverName: String, database: Database, transport: any FederationTransport, notifier: Notifier, logger: Logger, enabled: Bool) {
+        self.serverName = serverName
+        self.database = database
+        self.transport = transport
+        self.notifier = notifier
+        self.logger = logger
+        self.enabled = enabled
+    }
+
+    /// Runs the fan-out until cancelled.
+    public func run() async {
+        guard enabled else { return }
+        do {
+            for destination in try await database.outboundDestinations() { await wake(destination) }
+            var position: Int64
+            if let saved = try await database.federationPosition("outbox") { position = saved } else {
+                position = try await database.currentStreamPosition()
+            }
+            while !Task.isCancelled {
+                let batch = try await database.streamEvents(after: position, limit: 200)
+                if batch.isEmpty {
+                    var token = await notifier.current
+                    token.events = position
+                    await notifier.wait(after: token, timeoutMs: 30_000)
+                    continue
+                }
+                var entries: [(destination: String, eventNID: Int64)] = []
+                var serversByRoom: [Int64: Set<String>] = [:]
+                for event in batch {
+                    guard let object = try? JSONParser.parseObject(event.json),
+                          let sender = object["sender"]?.stringValue, Federation.server(of: sender) == serverName else { continue }
+                    if serversByRoom[event.roomNID] == nil { serversByRoom[event.roomNID] = try await database.joinedServers(roomNID: event.roomNID) }
+                    var destinations = serversByRoom[event.roomNID] ?? []
+                    // A member event about someone on another server reaches it even when they are gone (kick, ban).
+                    if object["type"]?.stringValue == "m.room.member", let target = object["state_key"]?.stringValue,
+                       let server = Federation.server(of: target), object["content"]?["membership"]?.stringValue != "invite" {
+                        destinations.insert(server)
+                    }
+                    destinations.remove(serverName)
+                    for destination in destinations.sorted() { entries.append((destination, event.nid)) }
+                }
+                position = batch.last!.stream
+                try await database.enqueueOutbound(entries, position: position)
+                for destination in Set(entries.map(\.destination)) { await wake(destination) }
+            }
+        } catch {
+            logger.error("federation sender stopped: \(error)")
+        }
+    }
+
+    private func wake(_ destination: String) async {
+        guard await workers.start(destination) else { return }
+        Task { await self.drain(destination) }
+    }
+
+    /// Sends the destination's queue until it is empty, backing off on failures.
+    private func drain(_ destination: String) async {
+        var delay: Duration = .seconds(1)
+        while !Task.isCancelled {
+            do {
+                let batch = try await database.outboundBatch(destination: destination, limit: Self.maxPDUsPerTransaction)
+                guard let last = batch.last else {
+                    if await workers.finish(destination) { return } else { continue }
+                }
+                let pdus = batch.compactMap { try? JSONParser.parseObject($0.json) }.map { pdu -> JSONValue in
+                    var wire = pdu
+                    wire["unsigned"] = nil
+                    return .object(wire)
+                }
+                guard let name = try? ServerName(destination) else {
+                    try await database.removeOutbound(destination: destination, upTo: last.seq)
+                    continue
+                }
+                let txnID = "\(last.seq)"
+                let body: JSONValue = ["origin": .string(serverName), "origin_server_ts": .int(Int64(Date.nowMillis)),
+                                       "pdus": .array(pdus), "edus": []]
+                let answer = try await transport.json(to: name, method: "PUT", path: "/_matrix/federation/v1/send/\(txnID)", body: body, signed: true)
+                for (eventID, result) in answer["pdus"]?.objectValue ?? [:] {
+                    if let error = result["error"]?.stringValue { logger.info("\(destination) refused \(eventID): \(error)") }
+                }
+                try await database.removeOutbound(destination: destination, upTo: last.seq)
+                delay = .seconds(1)
+            } catch {
+                logger.info("sending to \(destination) failed (retrying in \(delay)): \(error)")
+                try? await Task.sleep(for: delay)
+                delay = min(delay * 2, .seconds(60))
+            }
+        }
+    }
+}
+
+/// Which destinations have a worker draining their queue.
+actor SenderWorkers {
+    private var running: Set<String> = []
+    private var rewake: Set<String> = []
+
+    /// True when the caller should start a worker; otherwise the running one goes round again.
+    func start(_ destination: String) -> Bool {
+        if running.contains(destination) {
+            rewake.insert(destination)
+            return false
+        }
+        running.insert(destination)
+        return true
+    }
+
+    /// True when the worker may stop; false when new work arrived while it was finishing.
+    func finish(_ destination: String) -> Bool {
+        if rewake.remove(destination) != nil { return false }
+        running.remove(destination)
+        return true
+    }
+}
+
+import Foundation
+
+extension Date {
+    static var nowMillis: Int { Int(Date().timeIntervalSince1970 * 1000) }
+}

@@ -1,0 +1,198 @@
+import Foundation
+import GRDB
+import MatrixProtocol
+
+/// An event received over federation, checked by the PDU pipeline: the state before it in the
+/// DAG, and whether it was rejected or soft-failed.
+public struct ReceivedEvent: Sendable {
+    public var pdu: PDU
+    public var json: [UInt8]
+    /// The state before the event in the DAG (resolved over its prev events), as event IDs.
+    public var stateBefore: StateMap
+    public var rejectedReason: String?
+    public var softFailed: Bool
+
+    public init(pdu: PDU, json: [UInt8], stateBefore: StateMap, rejectedReason: String? = nil, softFailed: Bool = false) {
+        self.pdu = pdu
+        self.json = json
+        self.stateBefore = stateBefore
+        self.rejectedReason = rejectedReason
+        self.softFailed = softFailed
+    }
+
+    /// Rejected and soft-failed events are stored but not part of the timeline or the extremities.
+    var accepted: Bool { rejectedReason == nil && !softFailed }
+}
+
+extension Database {
+    /// Stores events known only by ID and content (auth chains, state from `send_join` or
+    /// `/state`): no timeline position, no effect on current state. Existing events are kept.
+    public func storeOutliers(_ events: [(pdu: PDU, json: [UInt8], rejectedReason: String?)], room: RoomRecord) async throws {
+        try await writer.write { db in
+            for event in events {
+                try Self.insertOutlier(db, pdu: event.pdu, json: event.json, rejectedReason: event.rejectedReason, room: room)
+            }
+        }
+    }
+
+    @discardableResult
+    static func insertOutlier(_ db: GRDB.Database, pdu: PDU, json: [UInt8], rejectedReason: String?, room: RoomRecord) throws -> Int64 {
+        if let nid = try Int64.fetchOne(db, sql: "SELECT event_nid FROM events WHERE event_id = ?", arguments: [pdu.eventID]) {
+            return nid
+        }
+        let keyNID = try pdu.stateKeyPair.map { try internStateKey(db, $0) }
+        try db.execute(sql: """
+            INSERT INTO events (event_id, room_nid, type, state_key_nid, sender, depth, origin_server_ts, json,
+                                outlier, rejected_reason)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, 1, ?)
+            """, arguments: [pdu.eventID, room.nid, pdu.type, keyNID, pdu.sender, pdu.depth, pdu.originServerTS,
+                             Data(json), rejectedReason])
+        let nid = db.lastInsertedRowID
+        for auth in pdu.authEvents {
+            try db.execute(sql: "INSERT OR IGNORE INTO event_auth (event_nid, auth_event_id) VALUES (?, ?)", arguments: [nid, auth])
+        }
+        return nid
+    }
+
+    /// Adds a received event to its room's graph. An accepted event gets the next stream
+    /// position and becomes a forward extremity in place of its prev events; `currentState`,
+    /// when given, is the room's new current state (the pipeline resolved it). Returns the
+    /// stream position, or nil for a rejected or soft-failed event or one already in the timeline.
+    @discardableResult
+    public func appendReceivedEvent(_ event: ReceivedEvent, room: RoomRecord, currentState: StateMap?) async throws -> Int64? {
+        try await writer.write { db in try Self.appendReceived(db, event, room: room, currentState: currentState) }
+    }
+
+    static func appendReceived(_ db: GRDB.Database, _ event: ReceivedEvent, room: RoomRecord, currentState: StateMap?) throws -> Int64? {
+        let pdu = event.pdu
+        let existing = try Row.fetchOne(db, sql: "SELECT event_nid, outlier FROM events WHERE event_id = ?", arguments: [pdu.eventID])
+        if let existing, !(existing["outlier"] as Bool) { return nil }
+        let nid = try existing?["event_nid"] ?? insertOutlier(db, pdu: pdu, json: event.json, rejectedReason: nil, room: room)
+        let current = try Int64.fetchOne(db, sql: "SELECT current_snapshot FROM rooms WHERE room_nid = ?", arguments: [room.nid])
+        let before = try snapshot(db, for: event.stateBefore, room: room.nid, base: current)
+        var stream: Int64?
+        if event.accepted {
+            stream = (try Int64.fetchOne(db, sql: "SELECT MAX(stream_ordering) FROM events") ?? 0) + 1
+        }
+        try db.execute(sql: """
+            UPDATE events SET outlier = 0, stream_ordering = ?, state_before = ?, rejected_reason = ?, soft_failed = ?
+            WHERE event_nid = ?
+            """, arguments: [stream, before, event.rejectedReason, event.softFailed, nid])
+        guard event.accepted else {
+            try db.execute(sql: "UPDATE events SET state_after = ? WHERE event_nid = ?", arguments: [current, nid])
+            return nil
+        }
+        for prev in pdu.prevEvents {
+            try db.execute(sql: "INSERT OR IGNORE INTO event_edges (event_nid, prev_event_id) VALUES (?, ?)", arguments: [nid, prev])
+            try db.execute(sql: """
+                DELETE FROM forward_extremities WHERE room_nid = ? AND event_nid = (SELECT event_nid FROM events WHERE event_id = ?)
+                """, arguments: [room.nid, prev])
+        }
+        // An event some stored event already names as prev is not an extremity (it arrived late).
+        let hasSuccessor = try Bool.fetchOne(db, sql: "SELECT 1 FROM event_edges WHERE prev_event_id = ? LIMIT 1",
+                                             arguments: [pdu.eventID]) ?? false
+        if !hasSuccessor {
+            try db.execute(sql: "INSERT OR IGNORE INTO forward_extremities (room_nid, event_nid) VALUES (?, ?)", arguments: [room.nid, nid])
+        }
+        if let relation = pdu.content["m.relates_to"]?.objectValue, let target = relation["event_id"]?.stringValue,
+           let relType = relation["rel_type"]?.stringValue {
+            try db.execute(sql: "INSERT OR IGNORE INTO event_relations (event_nid, relates_to_id, rel_type) VALUES (?, ?, ?)",
+                           arguments: [nid, target, relType])
+        }
+        var after = current
+        if let currentState {
+            after = try replaceCurrentState(db, room: room, with: currentState, currentSnapshot: current)
+        }
+        try db.execute(sql: "UPDATE events SET state_after = ? WHERE event_nid = ?", arguments: [after, nid])
+        return stream
+    }
+
+    /// Makes `state` the room's current state: the `current_state` rows, the memberships and a
+    /// new snapshot (a delta from the previous one). Returns the snapshot.
+    static func replaceCurrentState(_ db: GRDB.Database, room: RoomRecord, with state: StateMap, currentSnapshot: Int64?) throws -> Int64? {
+        let wanted = try nids(db, state)
+        var existing: [Int64: Int64] = [:]
+        for row in try Row.fetchAll(db, sql: "SELECT state_key_nid, event_nid FROM current_state WHERE room_nid = ?", arguments: [room.nid]) {
+            existing[row["state_key_nid"]] = row["event_nid"]
+        }
+        var changes: [Int64: Int64?] = [:]
+        for (key, event) in wanted where existing[key] != event { changes[key] = event }
+        for key in existing.keys where wanted[key] == nil { changes[key] = .some(nil) }
+        guard !changes.isEmpty else { return currentSnapshot }
+        for (key, event) in changes {
+            if let event {
+                try db.execute(sql: "INSERT OR REPLACE INTO current_state (room_nid, state_key_nid, event_nid) VALUES (?, ?, ?)",
+                               arguments: [room.nid, key, event])
+            } else {
+                try db.execute(sql: "DELETE FROM current_state WHERE room_nid = ? AND state_key_nid = ?", arguments: [room.nid, key])
+            }
+        }
+        for row in try Row.fetchAll(db, sql: """
+            SELECT e.event_nid, e.json, k.state_key FROM events e JOIN state_keys k ON k.state_key_nid = e.state_key_nid
+            WHERE k.type = 'm.room.member' AND e.event_nid IN (\(changes.values.compactMap { $0 }.map(String.init).joined(separator: ",")))
+            """) {
+            let json: Data = row["json"]
+            let membership = (try? JSONParser.parseObject([UInt8](json)))?["content"]?["membership"]?.stringValue ?? "leave"
+            try db.execute(sql: "INSERT OR REPLACE INTO room_memberships (room_nid, user_id, membership, event_nid) VALUES (?, ?, ?, ?)",
+                           arguments: [room.nid, row["state_key"] as String, membership, row["event_nid"] as Int64])
+            if membership != "invite" {
+                try db.execute(sql: "DELETE FROM invite_stripped_state WHERE room_nid = ? AND user_id = ?",
+                               arguments: [room.nid, row["state_key"] as String])
+            }
+        }
+        let snapshot = try addSnapshot(db, room: room.nid, parent: currentSnapshot, changes: changes)
+        try db.execute(sql: "UPDATE rooms SET current_snapshot = ? WHERE room_nid = ?", arguments: [snapshot, room.nid])
+        return snapshot
+    }
+
+    /// A snapshot holding exactly `state`, as a delta from `base` when there is one.
+    static func snapshot(_ db: GRDB.Database, for state: StateMap, room: Int64, base: Int64?) throws -> Int64? {
+        let wanted = try nids(db, state)
+        let baseEntries = try base.map { try snapshotEntries(db, $0) } ?? [:]
+        var changes: [Int64: Int64?] = [:]
+        for (key, event) in wanted where baseEntries[key] != event { changes[key] = event }
+        for key in baseEntries.keys where wanted[key] == nil { changes[key] = .some(nil) }
+        if changes.isEmpty, let base { return base }
+        if wanted.isEmpty { return nil }
+        return try addSnapshot(db, room: room, parent: base, changes: changes)
+    }
+
+    /// State-key nid → event nid for a state map; every event must be stored.
+    static func nids(_ db: GRDB.Database, _ state: StateMap) throws -> [Int64: Int64] {
+        var out: [Int64: Int64] = [:]
+        for (key, eventID) in state {
+            guard let event = try Int64.fetchOne(db, sql: "SELECT event_nid FROM events WHERE event_id = ?", arguments: [eventID]) else {
+                throw StoreError.notFound("state event \(eventID)")
+            }
+            out[try internStateKey(db, key)] = event
+        }
+        return out
+    }
+
+    /// Events whose IDs are not stored yet, among `ids`.
+    public func missingEvents(_ ids: [String]) async throws -> [String] {
+        try await read { db in
+            try ids.filter { try Int64.fetchOne(db, sql: "SELECT 1 FROM events WHERE event_id = ?", arguments: [$0]) == nil }
+        }
+    }
+
+    /// The auth chain of events (every event reachable over `auth_events`), stored ones only.
+    public func authChain(of ids: [String]) async throws -> [StoredEvent] {
+        try await read { db in
+            var seen: Set<String> = []
+            var queue = ids
+            var out: [StoredEvent] = []
+            while let id = queue.popLast() {
+                for auth in try String.fetchAll(db, sql: """
+                    SELECT a.auth_event_id FROM event_auth a JOIN events e ON e.event_nid = a.event_nid WHERE e.event_id = ?
+                    """, arguments: [id]) where seen.insert(auth).inserted {
+                    if let row = try Row.fetchOne(db, sql: "SELECT * FROM events WHERE event_id = ?", arguments: [auth]) {
+                        out.append(StoredEvent(row: row))
+                        queue.append(auth)
+                    }
+                }
+            }
+            return out
+        }
+    }
+}

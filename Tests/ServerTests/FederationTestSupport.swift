@@ -1,0 +1,115 @@
+import ApusConfig
+import Foundation
+import Hummingbird
+import HummingbirdTesting
+import Logging
+import MatrixProtocol
+import Services
+import Testing
+
+/// Federation between in-process test homeservers: requests are signed as a real server signs
+/// them and delivered to the destination's router, so the receiving side's authentication,
+/// endpoints and pipeline all run for real.
+final class LoopbackFederation: @unchecked Sendable {
+    private let lock = NSLock()
+    private var clients: [String: any TestClientProtocol] = [:]
+    private var down: Set<String> = []
+
+    func attach(_ server: String, _ client: any TestClientProtocol) { lock.withLock { clients[server] = client } }
+    func setDown(_ server: String, _ isDown: Bool) { lock.withLock { if isDown { down.insert(server) } else { down.remove(server) } } }
+
+    func client(_ server: String) -> (any TestClientProtocol)? {
+        lock.withLock { down.contains(server) ? nil : clients[server] }
+    }
+
+    /// The transport one server uses.
+    func transport(origin: String, key: SigningKey) -> any FederationTransport {
+        Transport(network: self, origin: origin, key: key)
+    }
+
+    struct Unreachable: Error {}
+
+    struct Transport: FederationTransport {
+        let network: LoopbackFederation
+        let origin: String
+        let key: SigningKey
+
+        func json(to destination: ServerName, method: String, path: String, body: JSONValue?, signed: Bool) async throws -> JSONObject {
+            guard let client = network.client(destination.description) else { throw Unreachable() }
+            var headers: HTTPFields = [:]
+            if signed {
+                let auth = try XMatrixAuthorization.sign(method: method, uri: path, origin: origin, destination: destination.description,
+                                                         content: body, key: key)
+                headers[.authorization] = auth.headerValue
+            }
+            let buffer = body.map { ByteBuffer(bytes: $0.encodedBytes()) }
+            let (status, bytes) = try await client.execute(uri: path, method: HTTPRequest.Method(rawValue: method)!, headers: headers,
+                                                           body: buffer) { ($0.status, Array($0.body.readableBytesView)) }
+            let object = (try? JSONParser.parseObject(bytes)) ?? [:]
+            guard (200..<300).contains(status.code) else {
+                throw RemoteError(status: status.code, errcode: object["errcode"]?.stringValue, message: object["error"]?.stringValue)
+            }
+            return object
+        }
+    }
+}
+
+/// Two (or more) homeservers federating in-process, each with open registration.
+struct FederatedPair {
+    let network: LoopbackFederation
+    let a: TestHomeserver
+    let b: TestHomeserver
+
+    static func make() async throws -> FederatedPair {
+        let network = LoopbackFederation()
+        func server(_ name: String) async throws -> TestHomeserver {
+            let key = SigningKey.generate()
+            return try await TestHomeserver.make(configure: { config in
+                config.serverName = try! ServerName(name)
+                config.registration.enabled = true
+            }, signingKey: key, federationTransport: network.transport(origin: name, key: key))
+        }
+        return FederatedPair(network: network, a: try await server("a.test"), b: try await server("b.test"))
+    }
+
+    /// Runs `body` with both servers' clients up and their federation senders running.
+    func run(_ body: @Sendable @escaping (_ a: any TestClientProtocol, _ b: any TestClientProtocol) async throws -> Void) async throws {
+        let network = self.network
+        let a = self.a, b = self.b
+        try await a.test { clientA in
+            try await b.test { clientB in
+                network.attach("a.test", clientA)
+                network.attach("b.test", clientB)
+                let senders = [Task { await a.homeserver.federation.sender.run() }, Task { await b.homeserver.federation.sender.run() }]
+                defer { senders.forEach { $0.cancel() } }
+                try await body(clientA, clientB)
+            }
+        }
+    }
+
+    func close() async throws {
+        try await a.close()
+        try await b.close()
+    }
+}
+
+private let base = "/_matrix/client/v3"
+
+/// Polls /sync until `until` holds for the response (federation delivery is asynchronous).
+func syncUntil(_ client: some TestClientProtocol, token: String, timeout: Duration = .seconds(10),
+               _ until: (JSONObject) -> Bool) async throws -> JSONObject? {
+    let deadline = ContinuousClock.now + timeout
+    while ContinuousClock.now < deadline {
+        let r = try await client.call(.get, "\(base)/sync?timeout=0", token: token)
+        if until(r.json) { return r.json }
+        try await Task.sleep(for: .milliseconds(50))
+    }
+    return nil
+}
+
+/// The bodies of `m.room.message` events of a room in a sync response.
+func messageBodies(_ sync: JSONObject, room: String) -> [String] {
+    (sync["rooms"]?["join"]?[room]?["timeline"]?["events"]?.arrayValue ?? []).compactMap {
+        $0["type"]?.stringValue == "m.room.message" ? $0["content"]?["body"]?.stringValue : nil
+    }
+}

@@ -1,0 +1,95 @@
+import Foundation
+import Hummingbird
+import HummingbirdTesting
+import MatrixProtocol
+import Services
+import Testing
+
+private let base = "/_matrix/client/v3"
+
+@Suite struct FederationJoinTests {
+    @Test func remoteUserJoinsAndMessagesFlowBothWays() async throws {
+        let pair = try await FederatedPair.make()
+        try await pair.run { a, b in
+            let alice = try await registerUser(a, "alice")
+            let bob = try await registerUser(b, "bob")
+            let room = try await createRoom(a, token: alice.token, ["preset": "public_chat", "name": "Fed"])
+            let join = try await b.call(.post, "\(base)/join/\(enc(room))?server_name=a.test", token: bob.token, body: [:])
+            #expect(join.status == .ok, "join: \(join.json)")
+            // Both servers agree bob is joined.
+            let membersA = try await a.call(.get, "\(base)/rooms/\(enc(room))/joined_members", token: alice.token)
+            #expect(membersA.json["joined"]?[bob.userID] != nil, "A members: \(membersA.json)")
+            let stateB = try await b.call(.get, "\(base)/rooms/\(enc(room))/state/m.room.name", token: bob.token)
+            #expect(stateB.json["name"] == "Fed")
+
+            _ = try await a.call(.put, "\(base)/rooms/\(enc(room))/send/m.room.message/t1", token: alice.token,
+                                 body: ["msgtype": "m.text", "body": "hello from a"])
+            let seenByB = try await syncUntil(b, token: bob.token) { messageBodies($0, room: room).contains("hello from a") }
+            #expect(seenByB != nil, "B never saw A's message")
+
+            _ = try await b.call(.put, "\(base)/rooms/\(enc(room))/send/m.room.message/t2", token: bob.token,
+                                 body: ["msgtype": "m.text", "body": "hello from b"])
+            let seenByA = try await syncUntil(a, token: alice.token) { messageBodies($0, room: room).contains("hello from b") }
+            #expect(seenByA != nil, "A never saw B's message")
+        }
+        try await pair.close()
+    }
+
+    @Test func inviteAcrossServersThenJoin() async throws {
+        let pair = try await FederatedPair.make()
+        try await pair.run { a, b in
+            let alice = try await registerUser(a, "alice")
+            let bob = try await registerUser(b, "bob")
+            let room = try await createRoom(a, token: alice.token, ["preset": "private_chat", "name": "Secret"])
+            let invite = try await a.call(.post, "\(base)/rooms/\(enc(room))/invite", token: alice.token, body: ["user_id": .string(bob.userID)])
+            #expect(invite.status == .ok, "invite: \(invite.json)")
+            let invited = try await syncUntil(b, token: bob.token) { $0["rooms"]?["invite"]?[room] != nil }
+            let stripped = invited?["rooms"]?["invite"]?[room]?["invite_state"]?["events"]?.arrayValue ?? []
+            #expect(stripped.contains { $0["type"] == "m.room.name" && $0["content"]?["name"] == "Secret" }, "stripped: \(stripped)")
+            let join = try await b.call(.post, "\(base)/rooms/\(enc(room))/join", token: bob.token, body: [:])
+            #expect(join.status == .ok, "join: \(join.json)")
+            _ = try await b.call(.put, "\(base)/rooms/\(enc(room))/send/m.room.message/t1", token: bob.token,
+                                 body: ["msgtype": "m.text", "body": "psst"])
+            #expect(try await syncUntil(a, token: alice.token) { messageBodies($0, room: room).contains("psst") } != nil)
+        }
+        try await pair.close()
+    }
+}
+
+@Suite struct FederationAuthTests {
+    @Test func unsignedAndMisaddressedRequestsAreRefused() async throws {
+        let pair = try await FederatedPair.make()
+        try await pair.run { a, _ in
+            let unsigned = try await a.call(.put, "/_matrix/federation/v1/send/1", body: ["pdus": [], "edus": []])
+            #expect(unsigned.status == .unauthorized && unsigned.json["errcode"] == "M_UNAUTHORIZED")
+            // Signed by b.test but for another destination.
+            let key = SigningKey.generate()
+            let auth = try XMatrixAuthorization.sign(method: "PUT", uri: "/_matrix/federation/v1/send/2", origin: "b.test",
+                                                     destination: "elsewhere.test", content: ["pdus": [], "edus": []], key: key)
+            var headers: HTTPFields = [:]
+            headers[.authorization] = auth.headerValue
+            let status = try await a.execute(uri: "/_matrix/federation/v1/send/2", method: .put, headers: headers,
+                                             body: ByteBuffer(bytes: JSONValue.object(["pdus": [], "edus": []]).encodedBytes())) { $0.status }
+            #expect(status == .unauthorized)
+        }
+        try await pair.close()
+    }
+
+    @Test func forgedKeyIsRefused() async throws {
+        let pair = try await FederatedPair.make()
+        try await pair.run { a, _ in
+            // b.test's real key is served by b; a request signed with another key under its key ID fails.
+            let bKeyID = pair.b.homeserver.signingKey.keyID
+            let forged = try SigningKey(keyID: bKeyID, seed: Array(repeating: 7, count: 32))
+            let body: JSONValue = ["pdus": [], "edus": []]
+            let auth = try XMatrixAuthorization.sign(method: "PUT", uri: "/_matrix/federation/v1/send/3", origin: "b.test",
+                                                     destination: "a.test", content: body, key: forged)
+            var headers: HTTPFields = [:]
+            headers[.authorization] = auth.headerValue
+            let status = try await a.execute(uri: "/_matrix/federation/v1/send/3", method: .put, headers: headers,
+                                             body: ByteBuffer(bytes: body.encodedBytes())) { $0.status }
+            #expect(status == .unauthorized)
+        }
+        try await pair.close()
+    }
+}
