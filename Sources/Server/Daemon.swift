@@ -36,6 +36,7 @@ public struct Daemon {
                 await readiness.listenerStarted(description)
             }))
         }
+        services.append(FederationSenderService(sender: homeserver.federation.sender))
         services.append(StoppingNotifier(notifier: notifier))
         let group = ServiceGroup(configuration: .init(
             services: services.map { .init(service: $0) },

@@ -26,9 +26,21 @@ public final class FederationSender: Sendable {
         self.enabled = enabled
     }
 
-    /// Runs the fan-out until cancelled.
+    /// Runs the fan-out, and the destinations' workers, until cancelled.
     public func run() async {
         guard enabled else { return }
+        await withDiscardingTaskGroup { group in
+            await fanOut { destination in
+                group.addTask { await self.drain(destination) }
+            }
+            group.cancelAll()
+        }
+    }
+
+    private func fanOut(start: (String) -> Void) async {
+        func wake(_ destination: String) async {
+            if await workers.start(destination) { start(destination) }
+        }
         do {
             for destination in try await database.outboundDestinations() { await wake(destination) }
             var position: Int64
@@ -40,7 +52,8 @@ public final class FederationSender: Sendable {
                 if batch.isEmpty {
                     var token = await notifier.current
                     token.events = position
-                    await notifier.wait(after: token, timeoutMs: 30_000)
+                    // Short enough that a shutdown (which cancels this task) is not held up.
+                    await notifier.wait(after: token, timeoutMs: 1_000)
                     continue
                 }
                 var entries: [(destination: String, eventNID: Int64)] = []
@@ -62,14 +75,11 @@ public final class FederationSender: Sendable {
                 try await database.enqueueOutbound(entries, position: position)
                 for destination in Set(entries.map(\.destination)) { await wake(destination) }
             }
+        } catch is CancellationError {
+            return
         } catch {
             logger.error("federation sender stopped: \(error)")
         }
-    }
-
-    private func wake(_ destination: String) async {
-        guard await workers.start(destination) else { return }
-        Task { await self.drain(destination) }
     }
 
     /// Sends the destination's queue until it is empty, backing off on failures.
@@ -100,6 +110,7 @@ public final class FederationSender: Sendable {
                 try await database.removeOutbound(destination: destination, upTo: last.seq)
                 delay = .seconds(1)
             } catch {
+                if Task.isCancelled { return }
                 logger.info("sending to \(destination) failed (retrying in \(delay)): \(error)")
                 try? await Task.sleep(for: delay)
                 delay = min(delay * 2, .seconds(60))
