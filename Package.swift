@@ -46,6 +46,11 @@ let package = Package(
         ]),
         .target(name: "FederationClient", dependencies: [
             "MatrixProtocol", "ApusConfig",
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOPosix", package: "swift-nio"),
+            .product(name: "NIOHTTP1", package: "swift-nio"),
+            .product(name: "NIOSSL", package: "swift-nio-ssl"),
+            .product(name: "Logging", package: "swift-log"),
         ]),
         .target(name: "Services", dependencies: [
             "MatrixProtocol", "Sodium", "ApusConfig", "Store", "FederationClient",
@@ -64,7 +69,7 @@ let package = Package(
             .product(name: "Hummingbird", package: "hummingbird"),
         ]),
         .target(name: "Server", dependencies: [
-            "APICore", "ClientAPI", "FederationAPI", "Services", "ApusConfig", "MatrixProtocol", "CZlib",
+            "APICore", "ClientAPI", "FederationAPI", "FederationClient", "Services", "ApusConfig", "MatrixProtocol", "CZlib",
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "HummingbirdCore", package: "hummingbird"),
             .product(name: "HummingbirdTLS", package: "hummingbird"),

@@ -1,4 +1,5 @@
 import ApusConfig
+import FederationClient
 import Foundation
 import Hummingbird
 import Logging
@@ -27,7 +28,14 @@ public struct Daemon {
         }
         let database = try Database(path: config.databasePath, synchronous: config.database.synchronous == .full ? .full : .normal,
                                     logger: logger)
-        let homeserver = try await Homeserver(config: config, signingKey: key, database: database, logger: logger)
+        var transport: FederationHTTPClient?
+        if config.federation.enabled {
+            transport = try FederationHTTPClient(serverName: config.serverName, signingKey: key, config: config.federation,
+                                                 caFilePaths: config.federation.extraCAFiles.map(config.resolvePath), logger: logger,
+                                                 userAgent: "\(Homeserver.name)/\(Homeserver.version)")
+        }
+        let homeserver = try await Homeserver(config: config, signingKey: key, database: database, logger: logger,
+                                              federationTransport: transport)
         let readiness = Readiness(expected: config.listeners.count, notifier: notifier, logger: logger)
         var services: [any Service] = []
         for listener in config.listeners {
@@ -52,6 +60,7 @@ public struct Daemon {
             throw error
         }
         try await database.close()
+        await transport?.shutdown()
         logger.info("Stopped")
     }
 }
