@@ -32,6 +32,7 @@ extension RouteTable {
             let origin = try await homeserver.federation.authentication.origin(
                 method: request.method.rawValue, uri: request.head.path ?? request.uri.description,
                 authorizationHeaders: headers, body: content)
+            await homeserver.federation.peerContacted(origin)
             return try await handler(FederationRequest(origin: origin, body: body, request: request, context: context))
         }
     }

@@ -97,7 +97,7 @@ public final class FederationHTTPClient: Sendable {
 
     private func noteFailure(_ destination: ServerName) {
         backoff.withLock { table in
-            let delay = min((table[destination.description]?.delay ?? .milliseconds(500)) * 2, .seconds(600))
+            let delay = min((table[destination.description]?.delay ?? .milliseconds(500)) * 2, .seconds(60))
             table[destination.description] = (.now + delay, delay)
         }
     }
@@ -161,22 +161,34 @@ public final class FederationHTTPClient: Sendable {
         let sni = target.tlsName
         let promise = group.next().makePromise(of: FederationResponse.self)
         let collector = ResponseCollector(promise: promise, limit: Self.maxBodySize)
-        let channel = try await ClientBootstrap(group: group)
-            .connectTimeout(.seconds(10))
-            .channelInitializer { channel in
-                channel.eventLoop.makeCompletedFuture {
-                    let tls = try NIOSSLClientHandler(context: sslContext, serverHostname: sni)
-                    try channel.pipeline.syncOperations.addHandler(tls)
-                    try channel.pipeline.syncOperations.addHTTPClientHandlers()
-                    try channel.pipeline.syncOperations.addHandler(collector)
+        let channel: Channel
+        do {
+            channel = try await ClientBootstrap(group: group)
+                .connectTimeout(.seconds(10))
+                .channelInitializer { channel in
+                    channel.eventLoop.makeCompletedFuture {
+                        let tls = try NIOSSLClientHandler(context: sslContext, serverHostname: sni)
+                        try channel.pipeline.syncOperations.addHandler(tls)
+                        try channel.pipeline.syncOperations.addHTTPClientHandlers()
+                        try channel.pipeline.syncOperations.addHandler(collector)
+                    }
                 }
-            }
-            .connect(to: address).get()
+                .connect(to: address).get()
+        } catch {
+            promise.fail(error)  // a promise must be completed, even when no connection was made
+            throw error
+        }
         var head = HTTPRequestHead(version: .http1_1, method: HTTPMethod(rawValue: method), uri: path)
         head.headers = headers
         channel.write(HTTPClientRequestPart.head(head), promise: nil)
         if !body.isEmpty { channel.write(HTTPClientRequestPart.body(.byteBuffer(ByteBuffer(bytes: body))), promise: nil) }
-        try await channel.writeAndFlush(HTTPClientRequestPart.end(nil)).get()
+        do {
+            try await channel.writeAndFlush(HTTPClientRequestPart.end(nil)).get()
+        } catch {
+            promise.fail(error)
+            channel.close(promise: nil)
+            throw error
+        }
         let timer = channel.eventLoop.scheduleTask(in: .nanoseconds(Int64(timeout.components.seconds) * 1_000_000_000)) {
             promise.fail(FederationClientError.unreachable("timed out after \(timeout)"))
             channel.close(promise: nil)

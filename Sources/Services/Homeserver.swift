@@ -56,5 +56,6 @@ public final class Homeserver: Sendable {
         federation = Federation(config: config, signingKey: signingKey, serverKeys: serverKeys, database: database, rooms: rooms,
                                 notifier: notifier, typing: typing, clock: clock, logger: logger, transport: federationTransport)
         rooms.federation.set(federation)
+        sync.federation.set(federation)
     }
 }

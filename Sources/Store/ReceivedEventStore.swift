@@ -196,3 +196,51 @@ extension Database {
         }
     }
 }
+
+extension Database {
+    /// Adds history fetched with `/backfill` before the room's timeline: negative stream positions
+    /// below every existing one, newest first, so older events sort earlier. Events stored as
+    /// outliers (state from a join) join the timeline; events already in it are left alone.
+    /// Current state, extremities and memberships are not touched: this is the past.
+    public func insertBackfilled(_ events: [(pdu: PDU, json: [UInt8])], room: RoomRecord) async throws -> Int {
+        try await writer.write { db in
+            var next = min(try Int64.fetchOne(db, sql: "SELECT MIN(stream_ordering) FROM events") ?? 0, 0) - 1
+            var added = 0
+            for event in events.sorted(by: { ($0.pdu.depth, $0.pdu.eventID) > ($1.pdu.depth, $1.pdu.eventID) }) {
+                let pdu = event.pdu
+                let existing = try Row.fetchOne(db, sql: "SELECT event_nid, outlier FROM events WHERE event_id = ?", arguments: [pdu.eventID])
+                if let existing, !(existing["outlier"] as Bool) { continue }
+                let nid = try existing?["event_nid"] ?? Self.insertOutlier(db, pdu: pdu, json: event.json, rejectedReason: nil, room: room)
+                try db.execute(sql: "UPDATE events SET outlier = 0, stream_ordering = ? WHERE event_nid = ?", arguments: [next, nid])
+                for prev in pdu.prevEvents {
+                    try db.execute(sql: "INSERT OR IGNORE INTO event_edges (event_nid, prev_event_id) VALUES (?, ?)", arguments: [nid, prev])
+                }
+                if let relation = pdu.content["m.relates_to"]?.objectValue, let target = relation["event_id"]?.stringValue,
+                   let relType = relation["rel_type"]?.stringValue {
+                    try db.execute(sql: "INSERT OR IGNORE INTO event_relations (event_nid, relates_to_id, rel_type) VALUES (?, ?, ?)",
+                                   arguments: [nid, target, relType])
+                }
+                next -= 1
+                added += 1
+            }
+            return added
+        }
+    }
+
+    /// The room's earliest timeline event, where history would continue backwards.
+    public func earliestTimelineEvent(of room: RoomRecord) async throws -> StoredEvent? {
+        try await read { db in
+            try Row.fetchOne(db, sql: """
+                SELECT * FROM events WHERE room_nid = ? AND stream_ordering IS NOT NULL AND rejected_reason IS NULL
+                ORDER BY stream_ordering LIMIT 1
+                """, arguments: [room.nid]).map(StoredEvent.init)
+        }
+    }
+
+    /// Of `ids`, those not part of the timeline (unknown, or outliers).
+    public func notInTimeline(_ ids: [String]) async throws -> [String] {
+        try await read { db in
+            try ids.filter { try Int64.fetchOne(db, sql: "SELECT 1 FROM events WHERE event_id = ? AND outlier = 0", arguments: [$0]) == nil }
+        }
+    }
+}

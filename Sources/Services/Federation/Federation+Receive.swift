@@ -77,7 +77,25 @@ extension Federation {
             prevStates[prev] = try await fetchStateAfter(prev, room: room, version: version, origin: origin)
         }
         let lane = try await rooms.lane(room.roomID)
-        return try await lane.receive(pdu, json: pdu.json.encodedBytes(), prevStates: prevStates)
+        let outcome = try await lane.receive(pdu, json: pdu.json.encodedBytes(), prevStates: prevStates)
+        if case .accepted = outcome, pdu.type == "m.room.redaction" {
+            try await applyRedaction(pdu, room: room, version: version)
+        }
+        return outcome
+    }
+
+    /// A received redaction takes effect on its target when the redacting server may redact it:
+    /// the target was sent from the same server, or the sender has the room's redact level.
+    func applyRedaction(_ redaction: PDU, room: RoomRecord, version: RoomVersion) async throws {
+        guard let targetID = redaction.redacts ?? redaction.content["redacts"]?.stringValue,
+              let target = try await database.event(targetID), target.roomNID == room.nid,
+              let targetPDU = try? target.pdu(version: version) else { return }
+        var allowed = Self.server(of: targetPDU.sender) == Self.server(of: redaction.sender)
+        if !allowed {
+            let state = try await rooms.currentState(roomID: room.roomID)
+            allowed = PowerLevels(event: state[.powerLevels], create: state[.create], version: version).canRedact(redaction.sender)
+        }
+        if allowed { try await database.markRedacted(targetID, by: redaction.eventID) }
     }
 
     /// The event's auth events (fetched from `origin` when unknown) and the auth rules with them

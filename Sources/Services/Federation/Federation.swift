@@ -42,6 +42,12 @@ public final class Federation: Sendable {
 
     var ourServer: String { serverName.description }
 
+    /// An authenticated request came from `origin`: it is up, so stop backing off from it.
+    public func peerContacted(_ origin: String) async {
+        if let name = try? ServerName(origin), let client = transport as? any PeerReachability { client.markReachable(name) }
+        await sender.peerIsUp(origin)
+    }
+
     /// The server part of a user, room alias or v1–v11 room/event ID.
     static func server(of id: String) -> String? {
         guard let colon = id.firstIndex(of: ":") else { return nil }

@@ -82,6 +82,11 @@ public final class FederationSender: Sendable {
         }
     }
 
+    /// A destination that just contacted us is up: a worker backing off from it retries now.
+    public func peerIsUp(_ destination: String) async {
+        await workers.requestRetry(destination)
+    }
+
     /// Sends the destination's queue until it is empty, backing off on failures.
     private func drain(_ destination: String) async {
         var delay: Duration = .seconds(1)
@@ -112,7 +117,12 @@ public final class FederationSender: Sendable {
             } catch {
                 if Task.isCancelled { return }
                 logger.info("sending to \(destination) failed (retrying in \(delay)): \(error)")
-                try? await Task.sleep(for: delay)
+                // Wait out the delay, unless the destination shows it is back (it contacted us).
+                let until = ContinuousClock.now + delay
+                while ContinuousClock.now < until, !Task.isCancelled {
+                    if await workers.takeRetryNow(destination) { break }
+                    try? await Task.sleep(for: .milliseconds(250))
+                }
                 delay = min(delay * 2, .seconds(60))
             }
         }
@@ -123,6 +133,14 @@ public final class FederationSender: Sendable {
 actor SenderWorkers {
     private var running: Set<String> = []
     private var rewake: Set<String> = []
+    private var retryNow: Set<String> = []
+
+    /// A backing-off worker should retry at once.
+    func requestRetry(_ destination: String) {
+        if running.contains(destination) { retryNow.insert(destination) }
+    }
+
+    func takeRetryNow(_ destination: String) -> Bool { retryNow.remove(destination) != nil }
 
     /// True when the caller should start a worker; otherwise the running one goes round again.
     func start(_ destination: String) -> Bool {

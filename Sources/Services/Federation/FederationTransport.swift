@@ -8,6 +8,11 @@ public protocol FederationTransport: Sendable {
     func json(to destination: ServerName, method: String, path: String, body: JSONValue?, signed: Bool) async throws -> JSONObject
 }
 
+/// A transport that remembers unreachable peers.
+public protocol PeerReachability: Sendable {
+    func markReachable(_ destination: ServerName)
+}
+
 /// An error answer from another homeserver.
 public struct RemoteError: Error, Sendable, CustomStringConvertible {
     public let status: Int

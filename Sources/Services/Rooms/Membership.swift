@@ -8,12 +8,15 @@ extension Rooms {
         let (roomID, aliasServers) = try await locateRoom(idOrAlias)
         if try await membership(of: user, in: roomID) == "join" { return roomID }
         let content = Profiles.memberContent("join", profile: try await database.profile(of: user), reason: reason)
-        if try await hasState(roomID) {
+        let servers = try await candidateServers(roomID: roomID, user: user, extra: via + aliasServers)
+        // Our copy of the room is current only while one of our users is in it; otherwise a
+        // server that is in the room builds the join.
+        if try await hasState(roomID), try await isResident(roomID) || servers.isEmpty {
             _ = try await send(roomID: roomID, sender: user, type: "m.room.member", stateKey: user, content: content)
             try await database.unforgetRoom(roomID, userID: user)
             return roomID
         }
-        let servers = try await candidateServers(roomID: roomID, user: user, extra: via + aliasServers)
+        guard !servers.isEmpty else { throw MatrixError.notFound("Room \(roomID) is not known to this server") }
         try await federation.get().joinRemote(roomID: roomID, servers: servers, userID: user, content: content)
         return roomID
     }
@@ -31,6 +34,12 @@ extension Rooms {
         }
         let answer = try await federation.get().queryDirectory(alias: idOrAlias)
         return (answer.roomID, answer.servers)
+    }
+
+    /// Whether a user of this server is joined to the room (so our copy of it is kept current).
+    func isResident(_ roomID: String) async throws -> Bool {
+        guard let room = try await database.room(roomID) else { return false }
+        return try await database.joinedServers(roomNID: room.nid).contains(serverName)
     }
 
     /// Whether this server holds the room's state (is or was in it), rather than only an invite.
@@ -88,10 +97,13 @@ extension Rooms {
 
     public func leave(_ roomID: String, user: String, reason: String? = nil) async throws {
         try await requireRoom(roomID)
-        if try await !hasState(roomID) {
+        let resident = try await hasState(roomID) ? isResident(roomID) : false
+        if !resident {
             let servers = try await candidateServers(roomID: roomID, user: user, extra: [])
-            try await federation.get().leaveRemote(roomID: roomID, servers: servers, userID: user, reason: reason)
-            return
+            if !servers.isEmpty {
+                try await federation.get().leaveRemote(roomID: roomID, servers: servers, userID: user, reason: reason)
+                return
+            }
         }
         _ = try await send(roomID: roomID, sender: user, type: "m.room.member", stateKey: user,
                            content: Profiles.memberContent("leave", profile: nil, reason: reason))

@@ -16,8 +16,15 @@ extension Sync {
         let end: Int64?
         switch direction {
         case .backwards:
-            let floor = to?.events ?? 0
-            events = try await database.timelineBackwards(room, upTo: min(start, visibleUpTo), after: floor, limit: limit)
+            // Backfilled history sits at negative stream positions.
+            let floor = to?.events ?? Int64.min
+            var page = try await database.timelineBackwards(room, upTo: min(start, visibleUpTo), after: floor, limit: limit)
+            // At the start of our copy of a room joined over federation: ask a server in it for more.
+            if page.count < limit, let federation = try? federation.get(),
+               (try? await federation.backfill(roomID: roomID, limit: limit - page.count)) ?? 0 > 0 {
+                page = try await database.timelineBackwards(room, upTo: min(start, visibleUpTo), after: floor, limit: limit)
+            }
+            events = page
             end = events.last.flatMap(\.streamOrdering).map { $0 - 1 }
         case .forwards:
             let ceiling = min(to?.events ?? visibleUpTo, visibleUpTo)

@@ -19,6 +19,8 @@ public final class Sync: Sendable {
     let clock: Clock
     let typing: Typing
     let presence: Presence
+    /// For `/messages` to fetch history of rooms joined over federation.
+    let federation = FederationLink()
 
     init(database: Database, notifier: Notifier, clock: Clock, typing: Typing, presence: Presence) {
         self.database = database

@@ -23,7 +23,9 @@ public struct SyncToken: Sendable, Equatable, CustomStringConvertible {
     public init(_ text: String) throws(MatrixError) {
         let parts = text.dropFirst().split(separator: "_", omittingEmptySubsequences: false)
         let numbers = parts.map { Int64($0) }
-        guard text.hasPrefix("s"), (1...5).contains(parts.count), numbers.allSatisfy({ $0 != nil && $0! >= 0 }) else {
+        // Only the event position may be negative: history fetched over federation sits below 0.
+        guard text.hasPrefix("s"), (1...5).contains(parts.count), numbers.allSatisfy({ $0 != nil }),
+              numbers.dropFirst().allSatisfy({ $0! >= 0 }) else {
             throw MatrixError.invalidParam("Invalid stream token '\(text)'")
         }
         events = numbers[0]!

@@ -1,0 +1,289 @@
+#!/usr/bin/env python3
+"""Federation between the real `apus` binary and the real Synapse 1.163 (../shared/peers), over
+TLS on loopback.
+
+Starts Apus (client port plain, federation port TLS with the peers' test-CA certificate) and a
+fresh Synapse peer, then checks, in both directions: the shared fed_smoke.py scenario; joins and
+messages in rooms of versions 10, 11 and 12 created by either side; 200 messages each way;
+name/topic/power-level changes; redactions; kick, ban and leave; /messages back past the join
+(backfill); a leave while the other server is down, reconciled when it returns. Ends with the
+line `N passed, N failed`.
+"""
+import argparse
+import asyncio
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import traceback
+
+RESULTS = []
+
+
+def check(name, condition, detail=""):
+    RESULTS.append((name, bool(condition)))
+    print(f"{'PASS' if condition else 'FAIL'}: {name}" + ("" if condition else f"\n    {detail}"), flush=True)
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+APUS_CONFIG = """server_name = "127.0.0.1:{fed}"
+data_dir = "{data}"
+public_baseurl = "http://127.0.0.1:{client}/"
+[[listeners]]
+bind = "127.0.0.1"
+port = {client}
+resources = ["client"]
+[[listeners]]
+bind = "127.0.0.1"
+port = {fed}
+resources = ["federation"]
+tls = true
+tls_certificate = "{certs}/server.crt"
+tls_private_key = "{certs}/server.key"
+[registration]
+enabled = true
+[federation]
+extra_ca_files = ["{certs}/ca.crt"]
+allow_private_destinations = true
+[rate_limits]
+enabled = false
+[log]
+access_log = false
+"""
+
+
+class Peers:
+    def __init__(self, args):
+        self.args = args
+        self.tmp = tempfile.mkdtemp(prefix="apus-fed-")
+        self.apus_client, self.apus_fed = free_port(), free_port()
+        self.syn_client, self.syn_fed = free_port(), free_port()
+        self.apus_proc = None
+        self.env = dict(os.environ, PEERS_DIR=args.peers_dir, SERVER_NAME=f"127.0.0.1:{self.syn_fed}", FRESH="1")
+
+    @property
+    def apus_url(self):
+        return f"http://127.0.0.1:{self.apus_client}"
+
+    @property
+    def syn_url(self):
+        return f"http://127.0.0.1:{self.syn_client}"
+
+    def start_apus(self):
+        config = os.path.join(self.tmp, "apus.toml")
+        with open(config, "w") as f:
+            f.write(APUS_CONFIG.format(fed=self.apus_fed, client=self.apus_client, data=os.path.join(self.tmp, "data"),
+                                       certs=os.path.join(self.args.peers_dir, "certs")))
+        self.apus_log = open(os.path.join(self.tmp, "apus.log"), "a")
+        self.apus_proc = subprocess.Popen([self.args.apus, "serve", "--config", config], stdout=self.apus_log, stderr=subprocess.STDOUT)
+
+    def start_synapse(self, fresh=True):
+        env = dict(self.env, FRESH="1" if fresh else "0")
+        out = subprocess.run(["bash", os.path.join(self.args.peers, "synapse-start.sh"), "apus-fed-peer", str(self.syn_fed),
+                              str(self.syn_client)], env=env, capture_output=True, text=True, timeout=180)
+        if out.returncode != 0:
+            raise RuntimeError(f"synapse-start failed: {out.stdout}\n{out.stderr}")
+
+    def stop_synapse(self):
+        subprocess.run(["bash", os.path.join(self.args.peers, "synapse-stop.sh"), "apus-fed-peer"], env=self.env,
+                       capture_output=True, timeout=60)
+
+    def stop(self):
+        self.stop_synapse()
+        if self.apus_proc:
+            self.apus_proc.terminate()
+            try:
+                self.apus_proc.wait(20)
+            except subprocess.TimeoutExpired:
+                self.apus_proc.kill()
+
+    def fed_smoke(self, a, b):
+        out = subprocess.run([sys.executable, os.path.join(self.args.peers, "fed_smoke.py"), "--a", a, "--b", b, "--timeout", "30"],
+                             capture_output=True, text=True, timeout=300)
+        return out.returncode == 0 and "FEDERATION SMOKE PASSED" in out.stdout, out.stdout[-1500:] + out.stderr[-1500:]
+
+
+async def scenarios(peers):
+    import aiohttp
+    from mx import Client, wait_ready, MatrixError, q
+
+    async def state(client, room, typ, key=""):
+        return (await client.req("GET", f"/_matrix/client/v3/rooms/{q(room)}/state/{typ}/{q(key)}", ok=(200, 404)))
+
+    async def eventually(fn, deadline=30.0):
+        end = time.monotonic() + deadline
+        last = None
+        while time.monotonic() < end:
+            try:
+                last = await fn()
+                if last:
+                    return last
+            except MatrixError as e:
+                last = e
+            await asyncio.sleep(0.3)
+        return None
+
+    async def bodies(client, room, limit=500):
+        hist = await client.messages(room, limit=limit)
+        return [e.get("content", {}).get("body") for e in hist.get("chunk", []) if e.get("type") == "m.room.message"]
+
+    async with aiohttp.ClientSession() as s:
+        await wait_ready(s, peers.apus_url)
+        await wait_ready(s, peers.syn_url)
+        tag = os.urandom(3).hex()
+        apus, syn = Client(s, peers.apus_url), Client(s, peers.syn_url)
+        await apus.register(f"ap_{tag}", "pw-" + tag)
+        await syn.register(f"sy_{tag}", "pw-" + tag)
+        servers = {apus: f"127.0.0.1:{peers.apus_fed}", syn: f"127.0.0.1:{peers.syn_fed}"}
+        names = {apus: "Apus", syn: "Synapse"}
+
+        # Room versions 10, 11, 12 created by either side, joined by the other.
+        for creator, joiner in ((apus, syn), (syn, apus)):
+            for version in ("10", "11", "12"):
+                label = f"v{version} room created by {names[creator]}, joined by {names[joiner]}"
+                try:
+                    room = await creator.create_room(preset="public_chat", room_version=version, name=f"v{version}-{tag}")
+                    await joiner.join(room, via=[servers[creator]])
+                    await creator.send_text(room, f"{label} ping")
+                    await joiner.wait_for_message(room, f"{label} ping", None, 30)
+                    await joiner.send_text(room, f"{label} pong")
+                    await creator.wait_for_message(room, f"{label} pong", None, 30)
+                    check(label + ": messages both ways", True)
+                except Exception as e:  # noqa: BLE001
+                    check(label + ": messages both ways", False, repr(e))
+
+        # One room per direction for the rest.
+        for owner, guest in ((apus, syn), (syn, apus)):
+            who = f"{names[owner]} room, {names[guest]} guest"
+            try:
+                room = await owner.create_room(preset="public_chat", name=f"main-{tag}")
+                # History before the guest joins: the guest pages back past its join (backfill).
+                for n in range(30):
+                    await owner.send_text(room, f"early {n}")
+                await guest.join(room, via=[servers[owner]])
+                early = await eventually(lambda: _has_all(guest, room, [f"early {n}" for n in range(30)], bodies), 30)
+                check(f"{who}: /messages back past the join (backfill)", early)
+
+                for n in range(200):
+                    await owner.send_text(room, f"o{n}")
+                for n in range(200):
+                    await guest.send_text(room, f"g{n}")
+                want = [f"o{n}" for n in range(200)] + [f"g{n}" for n in range(200)]
+                got_g = await eventually(lambda: _has_all(guest, room, want, bodies), 60)
+                got_o = await eventually(lambda: _has_all(owner, room, want, bodies), 60)
+                check(f"{who}: 200 messages each way, all seen on both sides", got_g and got_o)
+
+                await owner.req("PUT", f"/_matrix/client/v3/rooms/{q(room)}/state/m.room.name/", {"name": f"renamed-{tag}"})
+                await owner.req("PUT", f"/_matrix/client/v3/rooms/{q(room)}/state/m.room.topic/", {"topic": f"topic-{tag}"})
+                _, pl = await owner.req("GET", f"/_matrix/client/v3/rooms/{q(room)}/state/m.room.power_levels/")
+                pl.setdefault("users", {})[guest.user_id] = 50
+                await owner.req("PUT", f"/_matrix/client/v3/rooms/{q(room)}/state/m.room.power_levels/", pl)
+
+                async def state_seen():
+                    n = await state(guest, room, "m.room.name")
+                    t = await state(guest, room, "m.room.topic")
+                    p = await state(guest, room, "m.room.power_levels")
+                    return (n[1].get("name") == f"renamed-{tag}" and t[1].get("topic") == f"topic-{tag}"
+                            and p[1].get("users", {}).get(guest.user_id) == 50)
+                check(f"{who}: name, topic and power levels reach the guest", await eventually(state_seen))
+
+                secret = await guest.send_text(room, f"to be redacted {tag}")
+                await owner.wait_for_message(room, f"to be redacted {tag}", None, 30)
+                await guest.req("PUT", f"/_matrix/client/v3/rooms/{q(room)}/redact/{q(secret)}/r{tag}", {"reason": "oops"})
+
+                async def redacted():
+                    _, ev = await owner.req("GET", f"/_matrix/client/v3/rooms/{q(room)}/event/{q(secret)}")
+                    return "body" not in ev.get("content", {}) and "redacted_because" in ev.get("unsigned", {})
+                check(f"{who}: the guest's redaction is applied by the owner's server", await eventually(redacted))
+
+                await owner.req("POST", f"/_matrix/client/v3/rooms/{q(room)}/kick", {"user_id": guest.user_id, "reason": "test"})
+
+                async def kicked():
+                    st, m = await state(owner, room, "m.room.member", guest.user_id)
+                    members = await guest.req("GET", f"/_matrix/client/v3/joined_rooms")
+                    return m.get("membership") == "leave" and room not in members[1].get("joined_rooms", [])
+                check(f"{who}: kick reaches the guest's server", await eventually(kicked))
+
+                await guest.join(room, via=[servers[owner]])
+                await owner.req("POST", f"/_matrix/client/v3/rooms/{q(room)}/ban", {"user_id": guest.user_id, "reason": "test"})
+
+                async def banned_and_refused():
+                    st, m = await state(owner, room, "m.room.member", guest.user_id)
+                    if m.get("membership") != "ban":
+                        return False
+                    try:
+                        await guest.join(room, via=[servers[owner]])
+                        return False
+                    except MatrixError as e:
+                        return e.status == 403
+                check(f"{who}: ban reaches the guest's server and a rejoin is refused", await eventually(banned_and_refused))
+            except Exception as e:  # noqa: BLE001
+                check(f"{who}: scenario ran", False, traceback.format_exc()[-1500:])
+
+        # A leave while Synapse is down reconciles once it returns.
+        try:
+            room = await syn.create_room(preset="public_chat", name=f"offline-{tag}")
+            await apus.join(room, via=[servers[syn]])
+            await apus.send_text(room, f"before the outage {tag}")
+            await syn.wait_for_message(room, f"before the outage {tag}", None, 30)
+            peers.stop_synapse()
+            await apus.req("POST", f"/_matrix/client/v3/rooms/{q(room)}/leave", {})
+            peers.start_synapse(fresh=False)
+            await wait_ready(s, peers.syn_url)
+
+            async def reconciled():
+                st, m = await state(syn, room, "m.room.member", apus.user_id)
+                return m.get("membership") == "leave"
+            check("leave while Synapse was down is reconciled when it returns", await eventually(reconciled, 60))
+        except Exception as e:  # noqa: BLE001
+            check("offline leave scenario ran", False, traceback.format_exc()[-1500:])
+
+
+async def _has_all(client, room, wanted, bodies):
+    got = set(await bodies(client, room, limit=1000))
+    return all(w in got for w in wanted)
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--apus", required=True)
+    ap.add_argument("--peers", required=True, help="../shared/peers")
+    ap.add_argument("--peers-dir", default=os.environ.get("PEERS_DIR", "/tmp/peers"))
+    args = ap.parse_args()
+    args.apus = os.path.abspath(args.apus)
+    args.peers = os.path.abspath(args.peers)
+    sys.path.insert(0, args.peers)
+    peers = Peers(args)
+    try:
+        peers.start_apus()
+        peers.start_synapse()
+        ok, detail = peers.fed_smoke(peers.apus_url, peers.syn_url)
+        check("fed_smoke.py with Apus as A and Synapse as B", ok, detail)
+        ok, detail = peers.fed_smoke(peers.syn_url, peers.apus_url)
+        check("fed_smoke.py with Synapse as A and Apus as B", ok, detail)
+        asyncio.run(scenarios(peers))
+    except Exception:  # noqa: BLE001
+        check("federation interop ran", False, traceback.format_exc()[-2000:])
+    finally:
+        peers.stop()
+        failed = [n for n, ok in RESULTS if not ok]
+        if failed:
+            with open(os.path.join(peers.tmp, "apus.log")) as f:
+                print("--- apus log (tail) ---\n" + "".join(f.readlines()[-60:]))
+        else:
+            shutil.rmtree(peers.tmp, ignore_errors=True)
+    passed = sum(1 for _, ok in RESULTS if ok)
+    print(f"{passed} passed, {len(RESULTS) - passed} failed")
+    sys.exit(0 if passed == len(RESULTS) else 1)
+
+
+if __name__ == "__main__":
+    main()
