@@ -63,14 +63,19 @@ enum AccountDataEndpoints {
             }
             try await hs.rooms.requireJoined(requester.userID, roomID)
             await hs.typing.set(roomID: roomID, userID: requester.userID, typing: typing, timeoutMs: timeout)
+            await hs.federation.sendTyping(roomID: roomID, userID: requester.userID, typing: typing)
             return .json([:])
         }
         routes.client(.post, "/rooms/:roomID/receipt/:receiptType/:eventID") { request, context in
             let requester = try await hs.requester(request)
             let body = try await request.jsonObject(context: context)
-            try await hs.accountData.receipt(requester, roomID: try context.pathParameter("roomID"),
-                                             type: try context.pathParameter("receiptType"), eventID: try context.pathParameter("eventID"),
-                                             threadID: try body.optionalString("thread_id"))
+            let roomID = try context.pathParameter("roomID"), type = try context.pathParameter("receiptType")
+            let eventID = try context.pathParameter("eventID"), threadID = try body.optionalString("thread_id")
+            try await hs.accountData.receipt(requester, roomID: roomID, type: type, eventID: eventID, threadID: threadID)
+            if type == "m.read" {
+                await hs.federation.sendReceipt(roomID: roomID, userID: requester.userID, eventID: eventID, threadID: threadID,
+                                                ts: hs.clock.nowMillis())
+            }
             return .json([:])
         }
         routes.client(.post, "/rooms/:roomID/read_markers") { request, context in
@@ -80,6 +85,10 @@ enum AccountDataEndpoints {
             for type in ["m.fully_read", "m.read", "m.read.private"] {
                 if let eventID = try body.optionalString(type) {
                     try await hs.accountData.receipt(requester, roomID: roomID, type: type, eventID: eventID, threadID: nil)
+                    if type == "m.read" {
+                        await hs.federation.sendReceipt(roomID: roomID, userID: requester.userID, eventID: eventID, threadID: nil,
+                                                        ts: hs.clock.nowMillis())
+                    }
                 }
             }
             return .json([:])

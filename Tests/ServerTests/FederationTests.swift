@@ -93,3 +93,35 @@ private let base = "/_matrix/client/v3"
         try await pair.close()
     }
 }
+
+@Suite struct FederationEDUTests {
+    @Test func typingAndReceiptsReachTheOtherServer() async throws {
+        let pair = try await FederatedPair.make()
+        try await pair.run { a, b in
+            let alice = try await registerUser(a, "alice")
+            let bob = try await registerUser(b, "bob")
+            let room = try await createRoom(a, token: alice.token, ["preset": "public_chat"])
+            #expect(try await b.call(.post, "\(base)/join/\(enc(room))?via=a.test", token: bob.token, body: [:]).status == .ok)
+            let sent = try await a.call(.put, "\(base)/rooms/\(enc(room))/send/m.room.message/t1", token: alice.token,
+                                        body: ["msgtype": "m.text", "body": "read me"])
+            let eventID = sent.json["event_id"]?.stringValue ?? ""
+            _ = try await syncUntil(b, token: bob.token) { messageBodies($0, room: room).contains("read me") }
+            _ = try await b.call(.put, "\(base)/rooms/\(enc(room))/typing/\(enc(bob.userID))", token: bob.token,
+                                 body: ["typing": true, "timeout": 20000])
+            let typing = try await syncUntil(a, token: alice.token) { sync in
+                (sync["rooms"]?["join"]?[room]?["ephemeral"]?["events"]?.arrayValue ?? []).contains {
+                    $0["type"] == "m.typing" && ($0["content"]?["user_ids"]?.arrayValue ?? []).contains(.string(bob.userID))
+                }
+            }
+            #expect(typing != nil, "A never saw bob typing")
+            _ = try await b.call(.post, "\(base)/rooms/\(enc(room))/receipt/m.read/\(enc(eventID))", token: bob.token, body: [:])
+            let receipt = try await syncUntil(a, token: alice.token) { sync in
+                (sync["rooms"]?["join"]?[room]?["ephemeral"]?["events"]?.arrayValue ?? []).contains {
+                    $0["type"] == "m.receipt" && $0["content"]?[eventID]?["m.read"]?[bob.userID] != nil
+                }
+            }
+            #expect(receipt != nil, "A never saw bob's receipt")
+        }
+        try await pair.close()
+    }
+}

@@ -34,3 +34,21 @@ extension Federation {
         }
     }
 }
+
+extension Federation {
+    /// Tells the other servers in the room that a local user is (not) typing.
+    public func sendTyping(roomID: String, userID: String, typing: Bool) async {
+        guard enabled, let room = try? await database.room(roomID), let servers = try? await database.joinedServers(roomNID: room.nid) else { return }
+        await sender.queueEDU(["edu_type": "m.typing", "content": ["room_id": .string(roomID), "user_id": .string(userID),
+                                                                  "typing": .bool(typing)]], to: servers)
+    }
+
+    /// Shares a local user's public read receipt with the other servers in the room.
+    public func sendReceipt(roomID: String, userID: String, eventID: String, threadID: String?, ts: Int64) async {
+        guard enabled, let room = try? await database.room(roomID), let servers = try? await database.joinedServers(roomNID: room.nid) else { return }
+        var data: JSONObject = ["ts": .int(ts)]
+        if let threadID { data["thread_id"] = .string(threadID) }
+        let edu: JSONObject = ["edu_type": "m.receipt", "content": [roomID: ["m.read": [userID: ["event_ids": [.string(eventID)], "data": .object(data)]]]]]
+        await sender.queueEDU(edu, to: servers)
+    }
+}

@@ -8,6 +8,7 @@ import Store
 /// exponential backoff, so nothing is lost across a restart or while a peer is down.
 public final class FederationSender: Sendable {
     static let maxPDUsPerTransaction = 50
+    static let maxEDUsPerTransaction = 100
 
     let serverName: String
     let database: Database
@@ -16,6 +17,9 @@ public final class FederationSender: Sendable {
     let logger: Logger
     let enabled: Bool
     private let workers = SenderWorkers()
+    /// Destinations with something to send; `run` starts a worker for each that has none.
+    private let wakeups: AsyncStream<String>
+    private let wakeup: AsyncStream<String>.Continuation
 
     init(serverName: String, database: Database, transport: any FederationTransport, notifier: Notifier, logger: Logger, enabled: Bool) {
         self.serverName = serverName
@@ -24,25 +28,28 @@ public final class FederationSender: Sendable {
         self.notifier = notifier
         self.logger = logger
         self.enabled = enabled
+        (wakeups, wakeup) = AsyncStream.makeStream(of: String.self)
     }
 
     /// Runs the fan-out, and the destinations' workers, until cancelled.
     public func run() async {
         guard enabled else { return }
         await withDiscardingTaskGroup { group in
-            await fanOut { destination in
-                group.addTask { await self.drain(destination) }
+            group.addTask { await self.fanOut() }
+            for await destination in wakeups {
+                if await workers.start(destination) { group.addTask { await self.drain(destination) } }
             }
             group.cancelAll()
         }
     }
 
-    private func fanOut(start: (String) -> Void) async {
-        func wake(_ destination: String) async {
-            if await workers.start(destination) { start(destination) }
-        }
+    private func wake(_ destination: String) {
+        wakeup.yield(destination)
+    }
+
+    private func fanOut() async {
         do {
-            for destination in try await database.outboundDestinations() { await wake(destination) }
+            for destination in try await database.outboundDestinations() { wake(destination) }
             var position: Int64
             if let saved = try await database.federationPosition("outbox") { position = saved } else {
                 position = try await database.currentStreamPosition()
@@ -73,12 +80,22 @@ public final class FederationSender: Sendable {
                 }
                 position = batch.last!.stream
                 try await database.enqueueOutbound(entries, position: position)
-                for destination in Set(entries.map(\.destination)) { await wake(destination) }
+                for destination in Set(entries.map(\.destination)) { wake(destination) }
             }
         } catch is CancellationError {
             return
         } catch {
             logger.error("federation sender stopped: \(error)")
+        }
+    }
+
+    /// Queues an EDU (typing, receipts) for destinations; EDUs are ephemeral, so they live in
+    /// memory only and ride in the next transaction.
+    public func queueEDU(_ edu: JSONObject, to destinations: Set<String>) async {
+        guard enabled else { return }
+        for destination in destinations where destination != serverName {
+            await workers.addEDU(edu, for: destination)
+            wake(destination)
         }
     }
 
@@ -93,7 +110,8 @@ public final class FederationSender: Sendable {
         while !Task.isCancelled {
             do {
                 let batch = try await database.outboundBatch(destination: destination, limit: Self.maxPDUsPerTransaction)
-                guard let last = batch.last else {
+                let edus = await workers.peekEDUs(destination, limit: Self.maxEDUsPerTransaction)
+                if batch.isEmpty && edus.isEmpty {
                     if await workers.finish(destination) { return } else { continue }
                 }
                 let pdus = batch.compactMap { try? JSONParser.parseObject($0.json) }.map { pdu -> JSONValue in
@@ -102,17 +120,21 @@ public final class FederationSender: Sendable {
                     return .object(wire)
                 }
                 guard let name = try? ServerName(destination) else {
-                    try await database.removeOutbound(destination: destination, upTo: last.seq)
+                    if let last = batch.last { try await database.removeOutbound(destination: destination, upTo: last.seq) }
+                    await workers.dropEDUs(destination, count: edus.count)
                     continue
                 }
-                let txnID = "\(last.seq)"
+                // Unique per destination: the last outbox sequence number, or a fresh one for EDUs alone.
+                let serial = await workers.nextSerial()
+                let txnID = batch.last.map { "\($0.seq)" } ?? "e\(Date.nowMillis)-\(serial)"
                 let body: JSONValue = ["origin": .string(serverName), "origin_server_ts": .int(Int64(Date.nowMillis)),
-                                       "pdus": .array(pdus), "edus": []]
+                                       "pdus": .array(pdus), "edus": .array(edus.map(JSONValue.object))]
                 let answer = try await transport.json(to: name, method: "PUT", path: "/_matrix/federation/v1/send/\(txnID)", body: body, signed: true)
                 for (eventID, result) in answer["pdus"]?.objectValue ?? [:] {
                     if let error = result["error"]?.stringValue { logger.info("\(destination) refused \(eventID): \(error)") }
                 }
-                try await database.removeOutbound(destination: destination, upTo: last.seq)
+                if let last = batch.last { try await database.removeOutbound(destination: destination, upTo: last.seq) }
+                await workers.dropEDUs(destination, count: edus.count)
                 delay = .seconds(1)
             } catch {
                 if Task.isCancelled { return }
@@ -141,6 +163,33 @@ actor SenderWorkers {
     }
 
     func takeRetryNow(_ destination: String) -> Bool { retryNow.remove(destination) != nil }
+
+    private var edus: [String: [JSONObject]] = [:]
+    private var serial = 0
+
+    /// Caps what waits for a peer that is down: typing and receipts go stale anyway.
+    static let maxQueuedEDUs = 1000
+
+    func addEDU(_ edu: JSONObject, for destination: String) {
+        var queue = edus[destination] ?? []
+        queue.append(edu)
+        if queue.count > Self.maxQueuedEDUs { queue.removeFirst(queue.count - Self.maxQueuedEDUs) }
+        edus[destination] = queue
+        if running.contains(destination) { rewake.insert(destination) }
+    }
+
+    func peekEDUs(_ destination: String, limit: Int) -> [JSONObject] { Array((edus[destination] ?? []).prefix(limit)) }
+
+    func dropEDUs(_ destination: String, count: Int) {
+        guard var queue = edus[destination] else { return }
+        queue.removeFirst(min(count, queue.count))
+        edus[destination] = queue.isEmpty ? nil : queue
+    }
+
+    func nextSerial() -> Int {
+        serial += 1
+        return serial
+    }
 
     /// True when the caller should start a worker; otherwise the running one goes round again.
     func start(_ destination: String) -> Bool {
