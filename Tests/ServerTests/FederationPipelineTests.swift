@@ -114,6 +114,24 @@ private func membershipBecomes(_ expected: String, of user: String, in room: Str
         try await pair.close()
     }
 
+    @Test func serverACLBansTheOrigin() async throws {
+        let pair = try await FederatedPair.make()
+        try await pair.run { a, b in
+            let (room, alice, bob) = try await sharedRoom(a, b)
+            let set = try await a.call(.put, "\(base)/rooms/\(enc(room))/state/m.room.server_acl/", token: alice.token,
+                                       body: ["allow": ["*"], "deny": ["b.test"], "allow_ip_literals": true])
+            #expect(set.status == .ok)
+            let key = pair.b.homeserver.signingKey
+            let event = try await bobMessage(pair, room: room, bob: bob.userID, body: "banned server", key: key)
+            let answer = try await sendTransaction(a, origin: "b.test", key: key, txn: "acl1", pdus: [event])
+            let error = answer["pdus"]?.objectValue?.first(where: { _ in true })?.value["error"]?.stringValue ?? ""
+            #expect(error.contains("server ACL"), "answer: \(answer)")
+            let sync = try await a.call(.get, "\(base)/sync", token: alice.token)
+            #expect(!messageBodies(sync.json, room: room).contains("banned server"))
+        }
+        try await pair.close()
+    }
+
     @Test func retriedTransactionIsAnsweredOnce() async throws {
         let pair = try await FederatedPair.make()
         try await pair.run { a, b in

@@ -11,9 +11,11 @@ extension Federation {
             case "m.typing":
                 guard let roomID = content["room_id"]?.stringValue, let user = content["user_id"]?.stringValue,
                       Self.server(of: user) == origin, try await rooms.membership(of: user, in: roomID) == "join" else { return }
+                try await requireACL(origin, roomID: roomID)
                 await typing.set(roomID: roomID, userID: user, typing: content["typing"]?.boolValue ?? false, timeoutMs: 30_000)
             case "m.receipt":
                 for (roomID, byType) in content {
+                    guard (try? await requireACL(origin, roomID: roomID)) != nil else { continue }
                     for (receiptType, byUser) in byType.objectValue ?? [:] where receiptType == "m.read" {
                         for (user, receipt) in byUser.objectValue ?? [:] {
                             guard Self.server(of: user) == origin, try await rooms.membership(of: user, in: roomID) == "join",

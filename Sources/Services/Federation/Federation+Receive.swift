@@ -37,6 +37,7 @@ extension Federation {
             guard let room = try await database.room(roomID), let version = RoomVersion.named(room.version),
                   try await database.currentState(of: room)[.create] != nil
             else { return (try? eventID(json, roomID: roomID), "Unknown room \(roomID)") }
+            try await requireACL(origin, roomID: roomID)
             let pdu = try await verified(json, version: version)
             let outcome = try await process(pdu, room: room, version: version, origin: origin, fillGaps: true)
             switch outcome {

@@ -8,6 +8,7 @@ extension Federation {
     /// The room of an event, when `origin` may read it: a server with a member in the room.
     func readableRoom(_ roomID: String, origin: String) async throws -> (RoomRecord, RoomVersion) {
         let (room, version) = try await joinedRoom(roomID)
+        try await requireACL(origin, roomID: roomID)
         var allowed = try await database.joinedServers(roomNID: room.nid).contains(origin)
         if !allowed { allowed = try await wasInRoom(origin, room) }
         guard allowed else {

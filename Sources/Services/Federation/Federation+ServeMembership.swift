@@ -7,6 +7,7 @@ extension Federation {
                                supportedVersions: [String]) async throws -> JSONObject {
         guard Self.server(of: userID) == origin else { throw MatrixError.forbidden("\(userID) does not belong to \(origin)") }
         let (room, version) = try await joinedRoom(roomID)
+        try await requireACL(origin, roomID: roomID)
         if membership != "leave", !supportedVersions.contains(version.id) {
             throw MatrixError("M_INCOMPATIBLE_ROOM_VERSION", "Room version \(version.id) is not supported by your server",
                               status: 400, extra: ["room_version": .string(version.id)])
@@ -41,6 +42,7 @@ extension Federation {
     /// through the pipeline; a join gets the room's state and auth chain back.
     public func sendMembership(_ membership: String, roomID: String, eventID: String, origin: String, event json: JSONObject) async throws -> JSONObject {
         let (room, version) = try await joinedRoom(roomID)
+        try await requireACL(origin, roomID: roomID)
         var json = json
         json["unsigned"] = nil
         var pdu = try await verified(json, version: version)
