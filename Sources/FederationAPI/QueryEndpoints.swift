@@ -10,6 +10,17 @@ enum QueryEndpoints {
             guard let alias = req.query("room_alias") else { throw MatrixError.missingParam("Missing 'room_alias'") }
             return .json(try await homeserver.federation.serveDirectoryQuery(alias: alias))
         }
+        routes.federation(.get, "/_matrix/federation/v1/publicRooms", homeserver: homeserver) { req in
+            .json(try await homeserver.rooms.publicRoomsPage(limit: req.query("limit"), since: req.query("since"), search: nil))
+        }
+        routes.federation(.post, "/_matrix/federation/v1/publicRooms", homeserver: homeserver) { req in
+            let limit = try req.body["limit"].map { v throws(MatrixError) -> String in
+                guard let n = v.intValue else { throw MatrixError.badJSON("'limit' must be an integer") }
+                return String(n)
+            }
+            let search = try req.body.optionalObject("filter")?.optionalString("generic_search_term")
+            return .json(try await homeserver.rooms.publicRoomsPage(limit: limit, since: try req.body.optionalString("since"), search: search))
+        }
         routes.federation(.get, "/_matrix/federation/v1/query/profile", homeserver: homeserver) { req in
             guard let userID = req.query("user_id") else { throw MatrixError.missingParam("Missing 'user_id'") }
             guard let user = try? UserID(userID), user.server == homeserver.serverName else {

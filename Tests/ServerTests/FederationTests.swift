@@ -125,3 +125,25 @@ private let base = "/_matrix/client/v3"
         try await pair.close()
     }
 }
+
+@Suite struct FederationDirectoryTests {
+    @Test func publicRoomsOfAnotherServer() async throws {
+        let pair = try await FederatedPair.make()
+        try await pair.run { a, b in
+            let alice = try await registerUser(a, "alice")
+            let bob = try await registerUser(b, "bob")
+            let room = try await createRoom(a, token: alice.token, ["preset": "public_chat", "visibility": "public", "name": "Town square"])
+            let listed = try await b.call(.get, "\(base)/publicRooms?server=a.test", token: bob.token)
+            #expect(listed.status == .ok)
+            #expect((listed.json["chunk"]?.arrayValue ?? []).contains { $0["room_id"]?.stringValue == room && $0["name"] == "Town square" },
+                    "listed: \(listed.json)")
+            let searched = try await b.call(.post, "\(base)/publicRooms?server=a.test", token: bob.token,
+                                            body: ["filter": ["generic_search_term": "nothing like it"]])
+            #expect(searched.status == .ok && searched.json["chunk"]?.arrayValue?.isEmpty == true)
+            pair.network.setDown("a.test", true)
+            let down = try await b.call(.get, "\(base)/publicRooms?server=a.test", token: bob.token)
+            #expect(down.status.code == 502)
+        }
+        try await pair.close()
+    }
+}

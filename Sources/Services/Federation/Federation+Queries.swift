@@ -47,3 +47,25 @@ extension Federation {
         }
     }
 }
+
+extension Federation {
+    /// Another server's public room directory (`GET`/`POST /publicRooms` over federation).
+    public func queryPublicRooms(server: String, limit: Int?, since: String?, search: String?) async throws -> JSONObject {
+        guard let destination = try? ServerName(server) else { throw MatrixError.invalidParam("Invalid server name '\(server)'") }
+        var body: JSONObject = [:]
+        if let limit { body["limit"] = .int(Int64(limit)) }
+        if let since { body["since"] = .string(since) }
+        if let search { body["filter"] = ["generic_search_term": .string(search)] }
+        do {
+            return try await transport.json(to: destination, method: "POST", path: "/_matrix/federation/v1/publicRooms",
+                                            body: .object(body), signed: true)
+        } catch let error as RemoteError {
+            throw MatrixError(error.errcode ?? "M_UNKNOWN", "\(server) answered: \(error.message ?? "HTTP \(error.status)")",
+                              status: error.status == 404 ? 404 : 502)
+        } catch let error as MatrixError {
+            throw error
+        } catch {
+            throw MatrixError("M_UNKNOWN", "Cannot reach \(server): \(error)", status: 502)
+        }
+    }
+}

@@ -91,3 +91,44 @@ extension Rooms {
         return entries
     }
 }
+
+extension Rooms {
+    /// A page of the directory; `since`/`next_batch` are offsets written `o<n>`.
+    public func publicRoomsPage(limit: String?, since: String?, search: String?) async throws -> JSONObject {
+        var entries = try await publicRooms()
+        if let term = search?.lowercased(), !term.isEmpty {
+            entries = entries.filter { e in
+                [e.name, e.topic, e.canonicalAlias].contains { $0?.lowercased().contains(term) == true }
+            }
+        }
+        var offset = 0
+        if let since {
+            guard since.hasPrefix("o"), let n = Int(since.dropFirst()), n >= 0 else { throw MatrixError.invalidParam("Invalid since token") }
+            offset = n
+        }
+        var count = entries.count
+        if let limit {
+            guard let n = Int(limit), n > 0 else { throw MatrixError.invalidParam("limit must be a positive integer") }
+            count = n
+        }
+        let slice = entries.dropFirst(offset).prefix(count)
+        var body: JSONObject = [
+            "chunk": .array(slice.map { e in
+                var o: JSONObject = [
+                    "room_id": .string(e.roomID), "num_joined_members": .int(Int64(e.joinedMembers)),
+                    "world_readable": .bool(e.worldReadable), "guest_can_join": .bool(e.guestCanJoin), "join_rule": .string(e.joinRule),
+                ]
+                if let v = e.name { o["name"] = .string(v) }
+                if let v = e.topic { o["topic"] = .string(v) }
+                if let v = e.canonicalAlias { o["canonical_alias"] = .string(v) }
+                if let v = e.avatarURL { o["avatar_url"] = .string(v) }
+                if let v = e.roomType { o["room_type"] = .string(v) }
+                return .object(o)
+            }),
+            "total_room_count_estimate": .int(Int64(entries.count)),
+        ]
+        if offset + slice.count < entries.count { body["next_batch"] = .string("o\(offset + slice.count)") }
+        if offset > 0 { body["prev_batch"] = .string("o\(max(0, offset - count))") }
+        return body
+    }
+}
