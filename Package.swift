@@ -84,7 +84,7 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
         ]),
         .executableTarget(name: "apus-bench", dependencies: [
-            "Store", "MatrixProtocol", "Sodium",
+            "Store", "MatrixProtocol", "Sodium", "Services", "ApusConfig",
             .product(name: "Logging", package: "swift-log"),
         ], path: "Benchmarks/apus-bench"),
         .testTarget(name: "SodiumTests", dependencies: ["Sodium"]),

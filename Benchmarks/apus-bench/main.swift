@@ -30,6 +30,10 @@ let benchmarks: [Benchmark] = [
         name: "state-res",
         summary: "state resolution of two conflicting forks of rooms with 1k/10k/100k members",
         run: StateResBenchmark.run),
+    Benchmark(
+        name: "federation",
+        summary: "send_join answer of 20k state events verified and stored; inbound 50-PDU transactions",
+        run: FederationBenchmark.run),
 ]
 
 @MainActor func usage() -> String {

@@ -20,6 +20,10 @@ public struct ReceivedEvent: Sendable {
         self.softFailed = softFailed
     }
 
+    /// The event extends the room's only forward extremity: the state before it is the current
+    /// state, and only its own key can change (the common case, written without rebuilding maps).
+    public var extendsCurrentState = false
+
     /// Rejected and soft-failed events are stored but not part of the timeline or the extremities.
     var accepted: Bool { rejectedReason == nil && !softFailed }
 }
@@ -37,19 +41,21 @@ extension Database {
 
     @discardableResult
     static func insertOutlier(_ db: GRDB.Database, pdu: PDU, json: [UInt8], rejectedReason: String?, room: RoomRecord) throws -> Int64 {
-        if let nid = try Int64.fetchOne(db, sql: "SELECT event_nid FROM events WHERE event_id = ?", arguments: [pdu.eventID]) {
+        // Cached statements: a join's answer stores tens of thousands of events in one go.
+        if let nid = try Int64.fetchOne(db.cachedStatement(sql: "SELECT event_nid FROM events WHERE event_id = ?"), arguments: [pdu.eventID]) {
             return nid
         }
         let keyNID = try pdu.stateKeyPair.map { try internStateKey(db, $0) }
-        try db.execute(sql: """
+        try db.cachedStatement(sql: """
             INSERT INTO events (event_id, room_nid, type, state_key_nid, sender, depth, origin_server_ts, json,
                                 outlier, rejected_reason)
             VALUES (?, ?, ?, ?, ?, ?, ?, ?, 1, ?)
-            """, arguments: [pdu.eventID, room.nid, pdu.type, keyNID, pdu.sender, pdu.depth, pdu.originServerTS,
-                             Data(json), rejectedReason])
+            """).execute(arguments: [pdu.eventID, room.nid, pdu.type, keyNID, pdu.sender, pdu.depth, pdu.originServerTS,
+                                     Data(json), rejectedReason])
         let nid = db.lastInsertedRowID
+        let insertAuth = try db.cachedStatement(sql: "INSERT OR IGNORE INTO event_auth (event_nid, auth_event_id) VALUES (?, ?)")
         for auth in pdu.authEvents {
-            try db.execute(sql: "INSERT OR IGNORE INTO event_auth (event_nid, auth_event_id) VALUES (?, ?)", arguments: [nid, auth])
+            try insertAuth.execute(arguments: [nid, auth])
         }
         return nid
     }
@@ -67,9 +73,9 @@ extension Database {
         let pdu = event.pdu
         let existing = try Row.fetchOne(db, sql: "SELECT event_nid, outlier FROM events WHERE event_id = ?", arguments: [pdu.eventID])
         if let existing, !(existing["outlier"] as Bool) { return nil }
-        let nid = try existing?["event_nid"] ?? insertOutlier(db, pdu: pdu, json: event.json, rejectedReason: nil, room: room)
+        let nid: Int64 = try existing?["event_nid"] ?? insertOutlier(db, pdu: pdu, json: event.json, rejectedReason: nil, room: room)
         let current = try Int64.fetchOne(db, sql: "SELECT current_snapshot FROM rooms WHERE room_nid = ?", arguments: [room.nid])
-        let before = try snapshot(db, for: event.stateBefore, room: room.nid, base: current)
+        let before = event.extendsCurrentState ? current : try snapshot(db, for: event.stateBefore, room: room.nid, base: current)
         var stream: Int64?
         if event.accepted {
             stream = (try Int64.fetchOne(db, sql: "SELECT MAX(stream_ordering) FROM events") ?? 0) + 1
@@ -100,7 +106,23 @@ extension Database {
                            arguments: [nid, target, relType])
         }
         var after = current
-        if let currentState {
+        if event.extendsCurrentState {
+            if let key = pdu.stateKeyPair {
+                let keyNID = try internStateKey(db, key)
+                after = try addSnapshot(db, room: room.nid, parent: current, changes: [keyNID: nid])
+                try db.execute(sql: "INSERT OR REPLACE INTO current_state (room_nid, state_key_nid, event_nid) VALUES (?, ?, ?)",
+                               arguments: [room.nid, keyNID, nid])
+                try db.execute(sql: "UPDATE rooms SET current_snapshot = ? WHERE room_nid = ?", arguments: [after, room.nid])
+                if pdu.type == "m.room.member", let user = pdu.stateKey {
+                    let membership = pdu.content["membership"]?.stringValue ?? "leave"
+                    try db.execute(sql: "INSERT OR REPLACE INTO room_memberships (room_nid, user_id, membership, event_nid) VALUES (?, ?, ?, ?)",
+                                   arguments: [room.nid, user, membership, nid])
+                    if membership != "invite" {
+                        try db.execute(sql: "DELETE FROM invite_stripped_state WHERE room_nid = ? AND user_id = ?", arguments: [room.nid, user])
+                    }
+                }
+            }
+        } else if let currentState {
             after = try replaceCurrentState(db, room: room, with: currentState, currentSnapshot: current)
         }
         try db.execute(sql: "UPDATE events SET state_after = ? WHERE event_nid = ?", arguments: [after, nid])
@@ -241,6 +263,15 @@ extension Database {
     public func notInTimeline(_ ids: [String]) async throws -> [String] {
         try await read { db in
             try ids.filter { try Int64.fetchOne(db, sql: "SELECT 1 FROM events WHERE event_id = ? AND outlier = 0", arguments: [$0]) == nil }
+        }
+    }
+}
+
+extension Database {
+    /// Whether the room has a current state here (we are or were in it), not just an invite.
+    public func hasCurrentState(_ room: RoomRecord) async throws -> Bool {
+        try await read { db in
+            try Bool.fetchOne(db.cachedStatement(sql: "SELECT 1 FROM current_state WHERE room_nid = ? LIMIT 1"), arguments: [room.nid]) ?? false
         }
     }
 }

@@ -142,11 +142,11 @@ extension Database {
     }
 
     static func internStateKey(_ db: GRDB.Database, _ key: StateKey) throws -> Int64 {
-        if let nid = try Int64.fetchOne(db, sql: "SELECT state_key_nid FROM state_keys WHERE type = ? AND state_key = ?",
+        if let nid = try Int64.fetchOne(db.cachedStatement(sql: "SELECT state_key_nid FROM state_keys WHERE type = ? AND state_key = ?"),
                                         arguments: [key.type, key.stateKey]) {
             return nid
         }
-        try db.execute(sql: "INSERT INTO state_keys (type, state_key) VALUES (?, ?)", arguments: [key.type, key.stateKey])
+        try db.cachedStatement(sql: "INSERT INTO state_keys (type, state_key) VALUES (?, ?)").execute(arguments: [key.type, key.stateKey])
         return db.lastInsertedRowID
     }
 
@@ -223,15 +223,14 @@ extension Database {
 
     public func event(_ eventID: String) async throws -> StoredEvent? {
         try await read { db in
-            try Row.fetchOne(db, sql: "SELECT * FROM events WHERE event_id = ?", arguments: [eventID]).map(StoredEvent.init)
+            try Row.fetchOne(db.cachedStatement(sql: "SELECT * FROM events WHERE event_id = ?"), arguments: [eventID]).map(StoredEvent.init)
         }
     }
 
     public func events(_ eventIDs: [String]) async throws -> [StoredEvent] {
         try await read { db in
-            try eventIDs.compactMap { id in
-                try Row.fetchOne(db, sql: "SELECT * FROM events WHERE event_id = ?", arguments: [id]).map(StoredEvent.init)
-            }
+            let statement = try db.cachedStatement(sql: "SELECT * FROM events WHERE event_id = ?")
+            return try eventIDs.compactMap { id in try Row.fetchOne(statement, arguments: [id]).map(StoredEvent.init) }
         }
     }
 

@@ -33,3 +33,32 @@ extension Federation {
         return pdu
     }
 }
+
+extension Federation {
+    /// `verified` for many events at once, spread over the cores (signature checks dominate the
+    /// cost of a join's answer or a full transaction). Nil where an event failed.
+    func verifiedAll(_ events: [JSONObject], version: RoomVersion) async -> [Result<PDU, Error>] {
+        let workers = max(1, min(ProcessInfo.processInfo.activeProcessorCount, 8))
+        let chunk = max(1, (events.count + workers - 1) / workers)
+        return await withTaskGroup(of: (Int, [Result<PDU, Error>]).self) { group in
+            for start in stride(from: 0, to: events.count, by: chunk) {
+                let slice = Array(events[start..<min(start + chunk, events.count)])
+                group.addTask {
+                    var out: [Result<PDU, Error>] = []
+                    out.reserveCapacity(slice.count)
+                    for json in slice {
+                        do { out.append(.success(try await self.verified(json, version: version))) } catch { out.append(.failure(error)) }
+                    }
+                    return (start, out)
+                }
+            }
+            var results = [Result<PDU, Error>?](repeating: nil, count: events.count)
+            for await (start, part) in group {
+                for (offset, result) in part.enumerated() { results[start + offset] = result }
+            }
+            return results.map { $0 ?? .failure(MatrixError.unknown("not verified")) }
+        }
+    }
+}
+
+import Foundation

@@ -17,8 +17,10 @@ extension Federation {
         }
         guard (body["edus"]?.arrayValue?.count ?? 0) <= 100 else { throw MatrixError.badJSON("A transaction carries at most 100 EDUs") }
         var results = JSONObject()
-        for case .object(let pdu) in pdus {
-            let (eventID, error) = await receive(pdu, origin: origin)
+        let objects = pdus.compactMap(\.objectValue)
+        let checked = await preverify(objects)
+        for (json, verified) in zip(objects, checked) {
+            let (eventID, error) = await receive(json, origin: origin, verified: verified)
             guard let eventID else { continue }
             results[eventID] = error.map { ["error": .string($0)] } ?? [:]
         }
@@ -30,15 +32,32 @@ extension Federation {
         return answer
     }
 
+    /// Signature and hash checks of a transaction's PDUs, concurrently, for rooms we know.
+    private func preverify(_ objects: [JSONObject]) async -> [Result<PDU, Error>?] {
+        var out = [Result<PDU, Error>?](repeating: nil, count: objects.count)
+        var byVersion: [String: [Int]] = [:]
+        for (index, json) in objects.enumerated() {
+            guard let roomID = json["room_id"]?.stringValue, let room = try? await database.room(roomID) else { continue }
+            byVersion[room.version, default: []].append(index)
+        }
+        for (versionID, indices) in byVersion {
+            guard let version = RoomVersion.named(versionID) else { continue }
+            let results = await verifiedAll(indices.map { objects[$0] }, version: version)
+            for (index, result) in zip(indices, results) { out[index] = result }
+        }
+        return out
+    }
+
     /// One PDU of a transaction: its event ID (nil when it has none we can compute) and the error, if any.
-    func receive(_ json: JSONObject, origin: String) async -> (String?, String?) {
+    func receive(_ json: JSONObject, origin: String, verified preverified: Result<PDU, Error>? = nil) async -> (String?, String?) {
         guard let roomID = json["room_id"]?.stringValue else { return (nil, nil) }
         do {
             guard let room = try await database.room(roomID), let version = RoomVersion.named(room.version),
-                  try await database.currentState(of: room)[.create] != nil
+                  try await database.hasCurrentState(room)
             else { return (try? eventID(json, roomID: roomID), "Unknown room \(roomID)") }
             try await requireACL(origin, roomID: roomID)
-            let pdu = try await verified(json, version: version)
+            let pdu: PDU
+            if let preverified { pdu = try preverified.get() } else { pdu = try await verified(json, version: version) }
             let outcome = try await process(pdu, room: room, version: version, origin: origin, fillGaps: true)
             switch outcome {
             case .rejected(let reason): return (pdu.eventID, "Rejected: \(reason)")
@@ -135,13 +154,14 @@ extension Federation {
 
     /// Verifies events (signatures, hashes), orders them by depth and stores each as an outlier,
     /// rejected when its own auth events do not allow it.
-    func storeChecked(_ events: [JSONValue], room: RoomRecord, version: RoomVersion) async throws {
-        var pdus: [PDU] = []
+    public func storeChecked(_ events: [JSONValue], room: RoomRecord, version: RoomVersion) async throws {
+        var candidates: [JSONObject] = []
         for case .object(let json) in events {
             guard json["room_id"]?.stringValue == room.roomID || (version.hashedRoomIDs && json["type"]?.stringValue == "m.room.create")
             else { continue }
-            if let pdu = try? await verified(json, version: version) { pdus.append(pdu) }
+            candidates.append(json)
         }
+        var pdus = await verifiedAll(candidates, version: version).compactMap { try? $0.get() }
         pdus.sort { ($0.depth, $0.eventID) < ($1.depth, $1.eventID) }
         let byID = Dictionary(pdus.map { ($0.eventID, $0) }, uniquingKeysWith: { a, _ in a })
         var rejected: Set<String> = []

@@ -81,7 +81,7 @@ extension Federation {
     /// A room we are in, with its version; `M_NOT_FOUND` otherwise.
     func joinedRoom(_ roomID: String) async throws -> (RoomRecord, RoomVersion) {
         guard let room = try await database.room(roomID), let version = RoomVersion.named(room.version),
-              try await database.currentState(of: room)[.create] != nil
+              try await database.hasCurrentState(room)
         else { throw MatrixError.notFound("Room \(roomID) is not known to this server") }
         return (room, version)
     }

@@ -1,5 +1,6 @@
 import Logging
 import MatrixProtocol
+import Synchronization
 import Sodium
 import Store
 
@@ -14,6 +15,8 @@ public final class RemoteKeys: Sendable {
     let clock: Clock
     let logger: Logger
     private let inFlight = InFlight()
+    /// Keys already read or fetched, so verifying a batch of events costs no database reads.
+    private let cache = Mutex<[String: RemoteServerKey]>([:])
 
     init(database: Database, transport: any FederationTransport, ourKeys: ServerKeys, notaries: [ServerName], clock: Clock, logger: Logger) {
         self.database = database
@@ -33,14 +36,20 @@ public final class RemoteKeys: Sendable {
             if let old = ourKeys.oldKeys.first(where: { $0.keyID == keyID }), let key = Base64.decode(old.publicKey) { return key }
             throw KeyError("unknown key \(keyID) of this server")
         }
-        if let cached = try await database.remoteServerKey(server: server, keyID: keyID), Self.usable(cached, at: ts),
-           let key = Base64.decode(cached.publicKey) {
+        let cacheKey = server + "|" + keyID
+        if let cached = cache.withLock({ $0[cacheKey] }), Self.usable(cached, at: ts), let key = Base64.decode(cached.publicKey) {
+            return key
+        }
+        if let stored = try await database.remoteServerKey(server: server, keyID: keyID), Self.usable(stored, at: ts),
+           let key = Base64.decode(stored.publicKey) {
+            cache.withLock { $0[cacheKey] = stored }
             return key
         }
         try await inFlight.run(server) { try await self.fetch(server: server, keyID: keyID, minimumValidUntil: ts) }
         guard let fetched = try await database.remoteServerKey(server: server, keyID: keyID), let key = Base64.decode(fetched.publicKey) else {
             throw KeyError("no key \(keyID) for \(server)")
         }
+        cache.withLock { $0[cacheKey] = fetched }
         // A key past its validity still verifies (as Synapse does): the fetch was the best answer.
         return key
     }

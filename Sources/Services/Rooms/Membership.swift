@@ -45,7 +45,7 @@ extension Rooms {
     /// Whether this server holds the room's state (is or was in it), rather than only an invite.
     func hasState(_ roomID: String) async throws -> Bool {
         guard let room = try await database.room(roomID) else { return false }
-        return try await database.currentState(of: room)[.create] != nil
+        return try await database.hasCurrentState(room)
     }
 
     /// Servers to try for a remote join or leave, most likely first, without duplicates.

@@ -19,6 +19,10 @@ extension RoomLane {
         try await exclusively {
             if let stored = try await database.event(pdu.eventID), !stored.outlier { return .duplicate }
             let current = try await loadState()
+            // Extending the only extremity: the state before is the current state, in memory.
+            if prevStates.isEmpty, pdu.prevEvents.count == 1, extremities.count == 1, extremities[0].eventID == pdu.prevEvents[0] {
+                return try await receiveLinear(pdu, json: json, current: current)
+            }
             var sets: [StateMap] = []
             for prev in pdu.prevEvents {
                 if let known = prevStates[prev] {
@@ -75,6 +79,25 @@ extension RoomLane {
             onAppend(stream)
             return .accepted(stream: stream)
         }
+    }
+
+    /// `receive` for an event on the room's only forward extremity: no state to load or resolve.
+    private func receiveLinear(_ pdu: PDU, json: [UInt8], current: [StateKey: PDU]) async throws -> ReceiveOutcome {
+        var rejection: String?
+        do throws(AuthFailure) {
+            try AuthRules.check(pdu, version: version) { current[$0] }
+        } catch {
+            rejection = "not allowed by the state before it: \(error.reason)"
+        }
+        var event = ReceivedEvent(pdu: pdu, json: json, stateBefore: Self.map(current), rejectedReason: rejection)
+        event.extendsCurrentState = true
+        let stream = try await database.appendReceivedEvent(event, room: room, currentState: nil)
+        if let rejection { return .rejected(rejection) }
+        guard let stream else { return .duplicate }
+        if let key = pdu.stateKeyPair { state?[key] = pdu }
+        extremities = [(pdu.eventID, pdu.depth)]
+        onAppend(stream)
+        return .accepted(stream: stream)
     }
 
     /// Installs the state and first timeline event of a room joined over federation, or a
