@@ -6,8 +6,9 @@ Starts Apus (client port plain, federation port TLS with the peers' test-CA cert
 fresh Synapse peer, then checks, in both directions: the shared fed_smoke.py scenario; joins and
 messages in rooms of versions 10, 11 and 12 created by either side; 200 messages each way;
 name/topic/power-level changes; redactions; kick, ban and leave; /messages back past the join
-(backfill); a leave while the other server is down, reconciled when it returns. Ends with the
-line `N passed, N failed`.
+(backfill); a real fork (both servers change the topic while a relay cuts them apart) resolved
+to the same state on both; a leave while the other server is down, reconciled when it returns.
+Ends with the line `N passed, N failed`.
 """
 import argparse
 import asyncio
@@ -17,6 +18,7 @@ import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import traceback
 
@@ -34,7 +36,71 @@ def free_port():
         return s.getsockname()[1]
 
 
-APUS_CONFIG = """server_name = "127.0.0.1:{fed}"
+class Proxy:
+    """A TCP relay in front of a federation port (TLS passes through untouched), which can cut
+    the link: the servers' names point at the relays, so a test can partition them."""
+
+    def __init__(self, target_port):
+        self.target = target_port
+        self.port = free_port()
+        self.up = True
+        self.conns = []
+        self.lock = threading.Lock()
+        self.server = socket.socket()
+        self.server.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self.server.bind(("127.0.0.1", self.port))
+        self.server.listen(64)
+        threading.Thread(target=self.accept, daemon=True).start()
+
+    def accept(self):
+        while True:
+            try:
+                client, _ = self.server.accept()
+            except OSError:
+                return
+            if not self.up:
+                client.close()
+                continue
+            try:
+                upstream = socket.create_connection(("127.0.0.1", self.target), timeout=10)
+            except OSError:
+                client.close()
+                continue
+            with self.lock:
+                self.conns += [client, upstream]
+            for a, b in ((client, upstream), (upstream, client)):
+                threading.Thread(target=self.pipe, args=(a, b), daemon=True).start()
+
+    @staticmethod
+    def pipe(src, dst):
+        try:
+            while True:
+                data = src.recv(65536)
+                if not data:
+                    break
+                dst.sendall(data)
+        except OSError:
+            pass
+        for s in (src, dst):
+            try:
+                s.close()
+            except OSError:
+                pass
+
+    def set_up(self, up):
+        self.up = up
+        if not up:
+            with self.lock:
+                for c in self.conns:
+                    try:
+                        c.shutdown(socket.SHUT_RDWR)
+                        c.close()
+                    except OSError:
+                        pass
+                self.conns = []
+
+
+APUS_CONFIG = """server_name = "127.0.0.1:{name_port}"
 data_dir = "{data}"
 public_baseurl = "http://127.0.0.1:{client}/"
 [[listeners]]
@@ -66,8 +132,14 @@ class Peers:
         self.tmp = tempfile.mkdtemp(prefix="apus-fed-")
         self.apus_client, self.apus_fed = free_port(), free_port()
         self.syn_client, self.syn_fed = free_port(), free_port()
+        # Each server is named after its relay's port, so all federation traffic goes through them.
+        self.apus_proxy, self.syn_proxy = Proxy(self.apus_fed), Proxy(self.syn_fed)
         self.apus_proc = None
-        self.env = dict(os.environ, PEERS_DIR=args.peers_dir, SERVER_NAME=f"127.0.0.1:{self.syn_fed}", FRESH="1")
+        self.env = dict(os.environ, PEERS_DIR=args.peers_dir, SERVER_NAME=f"127.0.0.1:{self.syn_proxy.port}", FRESH="1")
+
+    def partition(self, cut):
+        self.apus_proxy.set_up(not cut)
+        self.syn_proxy.set_up(not cut)
 
     @property
     def apus_url(self):
@@ -80,7 +152,7 @@ class Peers:
     def start_apus(self):
         config = os.path.join(self.tmp, "apus.toml")
         with open(config, "w") as f:
-            f.write(APUS_CONFIG.format(fed=self.apus_fed, client=self.apus_client, data=os.path.join(self.tmp, "data"),
+            f.write(APUS_CONFIG.format(name_port=self.apus_proxy.port, fed=self.apus_fed, client=self.apus_client, data=os.path.join(self.tmp, "data"),
                                        certs=os.path.join(self.args.peers_dir, "certs")))
         self.apus_log = open(os.path.join(self.tmp, "apus.log"), "a")
         self.apus_proc = subprocess.Popen([self.args.apus, "serve", "--config", config], stdout=self.apus_log, stderr=subprocess.STDOUT)
@@ -142,7 +214,7 @@ async def scenarios(peers):
         apus, syn = Client(s, peers.apus_url), Client(s, peers.syn_url)
         await apus.register(f"ap_{tag}", "pw-" + tag)
         await syn.register(f"sy_{tag}", "pw-" + tag)
-        servers = {apus: f"127.0.0.1:{peers.apus_fed}", syn: f"127.0.0.1:{peers.syn_fed}"}
+        servers = {apus: f"127.0.0.1:{peers.apus_proxy.port}", syn: f"127.0.0.1:{peers.syn_proxy.port}"}
         names = {apus: "Apus", syn: "Synapse"}
 
         # Room versions 10, 11, 12 created by either side, joined by the other.
@@ -227,6 +299,41 @@ async def scenarios(peers):
                 check(f"{who}: ban reaches the guest's server and a rejoin is refused", await eventually(banned_and_refused))
             except Exception as e:  # noqa: BLE001
                 check(f"{who}: scenario ran", False, traceback.format_exc()[-1500:])
+
+        # A real fork: both servers change the topic while cut off from each other; once the link
+        # is back, state resolution must pick the same topic on both.
+        try:
+            room = await syn.create_room(preset="public_chat", name=f"fork-{tag}")
+            await apus.join(room, via=[servers[syn]])
+            _, pl = await syn.req("GET", f"/_matrix/client/v3/rooms/{q(room)}/state/m.room.power_levels/")
+            pl.setdefault("users", {})[apus.user_id] = 100
+            await syn.req("PUT", f"/_matrix/client/v3/rooms/{q(room)}/state/m.room.power_levels/", pl)
+
+            async def apus_has_power():
+                st, p = await state(apus, room, "m.room.power_levels")
+                return p.get("users", {}).get(apus.user_id) == 100
+            assert await eventually(apus_has_power), "power level never reached Apus"
+            peers.partition(True)
+            await apus.req("PUT", f"/_matrix/client/v3/rooms/{q(room)}/state/m.room.topic/", {"topic": f"apus side {tag}"})
+            await syn.req("PUT", f"/_matrix/client/v3/rooms/{q(room)}/state/m.room.topic/", {"topic": f"synapse side {tag}"})
+            await apus.send_text(room, f"apus during the split {tag}")
+            await syn.send_text(room, f"synapse during the split {tag}")
+            await asyncio.sleep(1)
+            peers.partition(False)
+            # Something new from each side after the split, so each learns the other's fork.
+            await apus.send_text(room, f"apus after the split {tag}")
+            await syn.send_text(room, f"synapse after the split {tag}")
+
+            async def converged():
+                ta = (await state(apus, room, "m.room.topic"))[1].get("topic")
+                ts = (await state(syn, room, "m.room.topic"))[1].get("topic")
+                wanted = [f"{w} the split {tag}" for w in ("apus during", "synapse during", "apus after", "synapse after")]
+                both = await _has_all(apus, room, wanted, bodies) and await _has_all(syn, room, wanted, bodies)
+                return ta == ts and ta in (f"apus side {tag}", f"synapse side {tag}") and both
+            check("a fork (both sides change the topic while cut off) resolves to the same state on both", await eventually(converged, 90))
+        except Exception:  # noqa: BLE001
+            peers.partition(False)
+            check("fork scenario ran", False, traceback.format_exc()[-1500:])
 
         # A leave while Synapse is down reconciles once it returns.
         try:
