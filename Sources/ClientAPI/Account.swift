@@ -30,7 +30,7 @@ enum Account {
             _ = try await hs.accounts.uia.authenticate(
                 auth: try body.optionalObject("auth"), flows: [[.password]], operation: "deactivate:\(requester.userID)",
                 validate: hs.accounts.stageValidator(for: requester.userID))
-            try await hs.accounts.deactivate(requester)
+            try await hs.deactivateAccount(requester.userID)
             return .json(["id_server_unbind_result": "no-support"])
         }
     }

@@ -176,8 +176,10 @@ public final class Accounts: Sendable {
         }
     }
 
-    public func deactivate(_ requester: Requester) async throws {
-        try await database.deactivateUser(requester.userID)
+    /// Sets a password (admin reset); other sessions end when `logoutDevices`.
+    public func setPassword(userID: String, password: String, logoutDevices: Bool) async throws {
+        try await database.setPasswordHash(try await hasher.hash(password), userID: userID)
+        if logoutDevices { _ = try await database.deleteAllDevices(of: userID) }
     }
 
     public func devices(of userID: String) async throws -> [DeviceRecord] {

@@ -24,6 +24,7 @@ public final class Homeserver: Sendable {
     public let accountData: AccountData
     public let presence: Presence
     public let federation: Federation
+    public let admin: Admin
 
     public var serverName: ServerName { config.serverName }
 
@@ -57,5 +58,8 @@ public final class Homeserver: Sendable {
                                 notifier: notifier, typing: typing, clock: clock, logger: logger, transport: federationTransport)
         rooms.federation.set(federation)
         sync.federation.set(federation)
+        let link = HomeserverLink()
+        admin = Admin(homeserver: link)
+        link.set(self)
     }
 }

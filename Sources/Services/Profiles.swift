@@ -38,6 +38,11 @@ public final class Profiles: Sendable {
 
     public func set(_ field: Field, to value: String?, for requester: Requester, userID: String) async throws {
         guard requester.userID == userID else { throw MatrixError.forbidden("You cannot change another user's profile") }
+        try await setProfileField(field, to: value, userID: userID)
+    }
+
+    /// Changes a profile field (the user's own request, or an admin's) and tells their rooms.
+    public func setProfileField(_ field: Field, to value: String?, userID: String) async throws {
         if field == .displayname, let value, value.count > Self.maxDisplaynameLength {
             throw MatrixError.badJSON("displayname is longer than \(Self.maxDisplaynameLength) characters")
         }

@@ -92,7 +92,7 @@ public final class Rooms: Sendable {
 
 /// The lanes of the rooms in use, created on demand.
 actor RoomLanes {
-    private var lanes: [String: RoomLane] = [:]
+    var lanes: [String: RoomLane] = [:]
 
     func existing(_ roomID: String) -> RoomLane? { lanes[roomID] }
 

@@ -1,4 +1,3 @@
-import MatrixProtocol
 
 /// Typed access to request-body fields, with the spec's errors: a missing required field is
 /// `M_MISSING_PARAM`, a field of the wrong type `M_BAD_JSON`.
