@@ -53,6 +53,13 @@ public struct RouteIndex: Sendable {
         return methods
     }
 
+    /// The registered pattern a path matches (a metrics label that does not grow with IDs).
+    public func pattern(for path: String) -> String? {
+        let parts = RouteTable.segments(path)
+        guard let match = patterns.first(where: { Self.matches($0.segments, parts) }) else { return nil }
+        return "/" + match.segments.joined(separator: "/")
+    }
+
     static func matches(_ pattern: [Substring], _ parts: [Substring]) -> Bool {
         for (n, seg) in pattern.enumerated() {
             if seg == "**" { return parts.count > n }

@@ -40,8 +40,16 @@ public enum ListenerApplication {
             // Key lookups are commonly pointed at the client port (Synapse serves `keys` there too).
             FederationAPI.registerKeyServer(on: routes, homeserver: homeserver)
         }
+        if resources.contains(.metrics) {
+            routes.get("/metrics") { _, _ in
+                let text = await HTTPMetrics.shared.render(homeserver: homeserver)
+                return Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
+                                body: .init(byteBuffer: ByteBuffer(string: text)))
+            }
+        }
         // Outermost first: the log sees the final status, CORS decorates errors too.
         if config.log.accessLog { router.add(middleware: AccessLogMiddleware()) }
+        router.add(middleware: MetricsMiddleware(metrics: .shared, routes: routes.index))
         router.add(middleware: MatrixCORSMiddleware(allowedOrigins: config.http.corsAllowedOrigins))
         router.add(middleware: GzipMiddleware())
         router.add(middleware: MatrixErrorMiddleware(routes: routes.index))

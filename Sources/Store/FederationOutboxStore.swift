@@ -202,3 +202,13 @@ extension Database {
         }
     }
 }
+
+extension Database {
+    /// PDUs queued per destination (metrics).
+    public func outboxDepths() async throws -> [(destination: String, count: Int)] {
+        try await read { db in
+            try Row.fetchAll(db, sql: "SELECT destination, COUNT(*) AS n FROM federation_outbox GROUP BY destination ORDER BY destination")
+                .map { ($0["destination"], $0["n"]) }
+        }
+    }
+}

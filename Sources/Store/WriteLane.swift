@@ -16,7 +16,12 @@ public actor WriteLane {
         public var writes = 0
         /// Largest batch so far.
         public var largestBatch = 0
+        /// Batches by size: index i counts batches of at most `batchBuckets[i]` writes.
+        public var batchCounts = [Int](repeating: 0, count: WriteLane.batchBuckets.count)
     }
+
+    /// Upper bounds of the batch-size histogram (metrics).
+    public static let batchBuckets = [1, 2, 4, 8, 16, 32, 64, 128, 256]
 
     /// Upper bound on writes per transaction, so one huge batch does not delay its first callers.
     public static let maxBatch = 256
@@ -80,6 +85,7 @@ public actor WriteLane {
         stats.transactions += 1
         stats.writes += batch.count
         stats.largestBatch = max(stats.largestBatch, batch.count)
+        if let bucket = Self.batchBuckets.firstIndex(where: { batch.count <= $0 }) { stats.batchCounts[bucket] += 1 }
         // While this awaits, new writes queue up: they form the next batch.
         let outcome: BatchOutcome
         do {

@@ -12,7 +12,8 @@ struct Apus: AsyncParsableCommand {
             Write a commented config file with `apus generate-config` and edit it.
             """,
         version: "apus \(Homeserver.version)",
-        subcommands: [Serve.self, GenerateConfig.self, CheckConfig.self, GenerateKey.self, StateCommand.self],
+        subcommands: [Serve.self, GenerateConfig.self, CheckConfig.self, GenerateKey.self, StateCommand.self, UserCommand.self,
+                      TokenCommand.self, RoomCommand.self],
         defaultSubcommand: Serve.self
     )
 }

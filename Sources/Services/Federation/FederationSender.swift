@@ -1,4 +1,5 @@
 import Logging
+import Synchronization
 import MatrixProtocol
 import Store
 
@@ -17,6 +18,10 @@ public final class FederationSender: Sendable {
     let logger: Logger
     let enabled: Bool
     private let workers = SenderWorkers()
+    /// Failed transaction attempts per destination (metrics).
+    private let failureCounts = Mutex<[String: Int]>([:])
+
+    public var failures: [String: Int] { failureCounts.withLock { $0 } }
     /// Destinations with something to send; `run` starts a worker for each that has none.
     private let wakeups: AsyncStream<String>
     private let wakeup: AsyncStream<String>.Continuation
@@ -138,6 +143,7 @@ public final class FederationSender: Sendable {
                 delay = .seconds(1)
             } catch {
                 if Task.isCancelled { return }
+                failureCounts.withLock { $0[destination, default: 0] += 1 }
                 logger.info("sending to \(destination) failed (retrying in \(delay)): \(error)")
                 // Wait out the delay, unless the destination shows it is back (it contacted us).
                 let until = ContinuousClock.now + delay
