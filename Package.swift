@@ -79,7 +79,8 @@ let package = Package(
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
         ]),
         .executableTarget(name: "apus", dependencies: [
-            "Server", "Services", "ApusConfig", "Store", "Sodium", "MatrixProtocol",
+            "Server", "Services", "ApusConfig", "Store", "Sodium", "MatrixProtocol", "FederationClient",
+            .product(name: "NIOSSL", package: "swift-nio-ssl"),
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
         ]),

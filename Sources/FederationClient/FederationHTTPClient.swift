@@ -45,7 +45,7 @@ public final class FederationHTTPClient: Sendable {
     let userAgent: String
     let group: MultiThreadedEventLoopGroup
     let sslContext: NIOSSLContext
-    let resolver: ServerResolver
+    public let resolver: ServerResolver
     private let backoff = Mutex<[String: (until: ContinuousClock.Instant, delay: Duration)]>([:])
 
     public init(serverName: ServerName, signingKey: SigningKey, config: ApusConfiguration.Federation, caFilePaths: [String],

@@ -20,7 +20,7 @@ public final class Database: Sendable {
     public let synchronous: Synchronous
     /// The one writer; use it for every change.
     public let writer: WriteLane
-    private let pool: DatabasePool
+    let pool: DatabasePool
 
     /// Opens (creating it and its parent directories if needed) and migrates the database at `path`.
     public init(

@@ -13,7 +13,7 @@ struct Apus: AsyncParsableCommand {
             """,
         version: "apus \(Homeserver.version)",
         subcommands: [Serve.self, GenerateConfig.self, CheckConfig.self, GenerateKey.self, StateCommand.self, UserCommand.self,
-                      TokenCommand.self, RoomCommand.self],
+                      TokenCommand.self, RoomCommand.self, BackupCommand.self, RestoreCommand.self, DoctorCommand.self],
         defaultSubcommand: Serve.self
     )
 }
