@@ -20,5 +20,8 @@ public enum ClientAPI {
         AccountDataEndpoints.register(on: routes, homeserver: homeserver)
         PresenceEndpoints.register(on: routes, homeserver: homeserver)
         RelationsEndpoints.register(on: routes, homeserver: homeserver)
+        KeysEndpoints.register(on: routes, homeserver: homeserver)
+        ToDeviceEndpoints.register(on: routes, homeserver: homeserver)
+        KeyBackupEndpoints.register(on: routes, homeserver: homeserver)
     }
 }

@@ -1,0 +1,28 @@
+import Store
+
+/// Whose device lists a user's clients must refresh between two stream positions (spec
+/// "Tracking the device list for a user"): `changed` — users sharing a room with them whose
+/// devices or keys changed, or who started sharing a room with them; `left` — users with whom
+/// they no longer share any room.
+struct DeviceListChanges {
+    let database: Database
+
+    func compute(for userID: String, after: SyncToken, upTo: SyncToken) async throws -> (changed: [String], left: [String]) {
+        let sharing = try await database.usersSharingRoom(with: userID).union([userID])
+        var changed = try await database.deviceListChanges(after: after.deviceLists, upTo: upTo.deviceLists).intersection(sharing)
+        var left = Set<String>()
+        let memberChanges = try await database.membershipChanges(seenBy: userID, after: after.events, upTo: upTo.events)
+        if !memberChanges.isEmpty {
+            let joined = Set(try await database.memberships(of: userID).filter { $0.membership == "join" }.map(\.room.nid))
+            for change in memberChanges where change.userID != userID {
+                if !sharing.contains(change.userID) {
+                    left.insert(change.userID)
+                } else if change.membership == "join", joined.contains(change.roomNID) {
+                    // A new room in common (perhaps the first): their devices may have changed unseen.
+                    changed.insert(change.userID)
+                }
+            }
+        }
+        return (changed.sorted(), left.sorted())
+    }
+}
