@@ -151,6 +151,14 @@ struct CrossSigningIdentity {
             #expect(seen["master_keys"]?[bob.userID]?["signatures"]?[alice.userID] == nil)
             seen = try await query(client, as: carol, bob.userID)
             #expect(seen["master_keys"]?[bob.userID]?["signatures"]?[alice.userID] == nil)
+            // Alice's device vouches for her own master key; everyone sees that signature.
+            let masterName = CrossSigningIdentity.name(aliceX.master)
+            let masterSigned = try signed(aliceX.masterKey, by: alice.userID, keyName: alice.deviceID, with: alice.identity)
+            r = try await client.call(.post, "\(base)/keys/signatures/upload", token: alice.token, body: [alice.userID: [masterName: .object(masterSigned)]])
+            #expect(r.json["failures"] == [:], "\(r.json)")
+            seen = try await query(client, as: carol, alice.userID)
+            let master = try #require(seen["master_keys"]?[alice.userID]?.objectValue)
+            try JSONSigning.verify(master, entity: alice.userID, keyID: "ed25519:\(alice.deviceID)", publicKey: alice.identity.publicKey)
             // Bob's clients learn that alice's keys changed.
             #expect(try await bob.sync(client, since: since).changedDeviceLists.contains(alice.userID))
 

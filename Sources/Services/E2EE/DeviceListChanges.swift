@@ -8,10 +8,12 @@ struct DeviceListChanges {
     let database: Database
 
     func compute(for userID: String, after: SyncToken, upTo: SyncToken) async throws -> (changed: [String], left: [String]) {
-        let sharing = try await database.usersSharingRoom(with: userID).union([userID])
-        var changed = try await database.deviceListChanges(after: after.deviceLists, upTo: upTo.deviceLists).intersection(sharing)
-        var left = Set<String>()
+        let keyChanges = try await database.deviceListChanges(after: after.deviceLists, upTo: upTo.deviceLists)
         let memberChanges = try await database.membershipChanges(seenBy: userID, after: after.events, upTo: upTo.events)
+        guard !keyChanges.isEmpty || !memberChanges.isEmpty else { return ([], []) }  // the common case
+        let sharing = try await database.usersSharingRoom(with: userID).union([userID])
+        var changed = keyChanges.intersection(sharing)
+        var left = Set<String>()
         if !memberChanges.isEmpty {
             let joined = Set(try await database.memberships(of: userID).filter { $0.membership == "join" }.map(\.room.nid))
             for change in memberChanges where change.userID != userID {
