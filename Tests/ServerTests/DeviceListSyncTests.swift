@@ -19,8 +19,10 @@ private let base = e2eeBase
             #expect(sync.changedDeviceLists.isEmpty && sync.leftDeviceLists.isEmpty)
             // The token grew two streams; an old five-field token still parses.
             #expect(sync.nextBatch.split(separator: "_").count == 7)
-            let r = try await client.call(.get, "\(base)/sync?since=s0_0_0_0_0&timeout=0", token: alice.token)
+            var r = try await client.call(.get, "\(base)/sync?since=s0_0_0_0_0&timeout=0", token: alice.token)
             #expect(r.status == .ok)
+            r = try await client.call(.get, "\(base)/sync?since=s1_2_3_4_5_6_7_8&timeout=0", token: alice.token)
+            #expect(r.status == .badRequest && r.json["errcode"] == "M_INVALID_PARAM")
         }
         try await hs.close()
     }
@@ -105,6 +107,10 @@ private let base = e2eeBase
             _ = try await client.call(.post, "\(base)/rooms/\(enc(daves))/leave", token: alice.token, body: [:])
             sync = try await alice.sync(client, since: sync.nextBatch)
             #expect(sync.leftDeviceLists == [dave.userID])
+            // What happens in a room she left long ago is none of her clients' concern.
+            _ = try await client.call(.post, "\(base)/join/\(enc(daves))", token: carol.token, body: [:])
+            sync = try await alice.sync(client, since: sync.nextBatch)
+            #expect(sync.leftDeviceLists.isEmpty && sync.changedDeviceLists.isEmpty)
         }
         try await hs.close()
     }

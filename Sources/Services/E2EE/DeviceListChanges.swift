@@ -16,7 +16,9 @@ struct DeviceListChanges {
         var left = Set<String>()
         if !memberChanges.isEmpty {
             let joined = Set(try await database.memberships(of: userID).filter { $0.membership == "join" }.map(\.room.nid))
-            for change in memberChanges where change.userID != userID {
+            // Rooms the user is in, or just joined or left; not those left long ago.
+            let relevant = joined.union(memberChanges.filter { $0.userID == userID }.map(\.roomNID))
+            for change in memberChanges where change.userID != userID && relevant.contains(change.roomNID) {
                 if !sharing.contains(change.userID) {
                     left.insert(change.userID)
                 } else if change.membership == "join", joined.contains(change.roomNID) {
