@@ -62,13 +62,14 @@ extension E2EEKeys {
         var remote: [ServerName: JSONObject] = [:]
         for (userID, value) in request {
             guard let devices = value.objectValue else { throw MatrixError.badJSON("one_time_keys.\(userID) must be an object") }
+            let isLocal = try isLocal(userID)
             for (deviceID, algorithm) in devices {
                 guard let algorithm = algorithm.stringValue else {
                     throw MatrixError.badJSON("one_time_keys.\(userID).\(deviceID) must be an algorithm name")
                 }
-                if try isLocal(userID) { local.append((userID, deviceID, algorithm)) }
+                if isLocal { local.append((userID, deviceID, algorithm)) }
             }
-            if try !isLocal(userID) { remote[try UserID(userID).server, default: JSONObject()][userID] = value }
+            if !isLocal { remote[try UserID(userID).server, default: JSONObject()][userID] = value }
         }
         var keys = JSONObject(), failures = JSONObject()
         for key in try await database.claimKeys(local) {
