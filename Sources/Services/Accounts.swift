@@ -209,8 +209,9 @@ public final class Accounts: Sendable {
         try await devicesDeleted()
     }
 
-    /// Deleting devices records a device-list change in the same transaction; wake the syncs.
-    private func devicesDeleted() async throws {
+    /// Deleting devices records a device-list change in the same transaction; this wakes the
+    /// syncs that should hear of it. Call it after any path that deletes devices in the store.
+    public func devicesDeleted() async throws {
         await notifier.advance(.deviceLists, to: try await database.currentDeviceListPosition())
     }
 
