@@ -2,8 +2,9 @@
 """Real Matrix clients against the real `apus` binary, on loopback only.
 
 Starts Apus with open registration on a free port, then runs the shared matrix-nio scenario
-(`../shared/peers/nio_smoke.py --no-e2ee`: register, login, create a room with an invite,
-join through sync, send, receive) and the matrix-commander CLI scenario
+(`../shared/peers/nio_smoke.py`: register, login, key upload, create a room with an invite,
+join through sync, send, receive; then an encrypted room where the two clients share Megolm keys
+over Olm to-device messages and decrypt each other's messages) and the matrix-commander CLI scenario
 (`../shared/peers/mc_smoke.sh`: password login, join, send, tail) against it. Ends with the line
 `N passed, N failed`.
 """
@@ -113,11 +114,11 @@ resources = ["client"]
     base = f"http://127.0.0.1:{port}"
     try:
         check("apus starts with open registration", wait_up(f"{base}/_matrix/client/versions"))
-        out = subprocess.run([sys.executable, os.path.join(args.peers, "nio_smoke.py"), "--hs", base, "--no-e2ee",
+        out = subprocess.run([sys.executable, os.path.join(args.peers, "nio_smoke.py"), "--hs", base,
                               "--timeout", "20"], capture_output=True, text=True, timeout=180)
         print(out.stdout, end="")
-        check("matrix-nio scenario (register, login, create+invite, join, send, sync)",
-              out.returncode == 0 and "NIO SMOKE PASSED" in out.stdout, out.stderr[-3000:])
+        check("matrix-nio scenario with E2EE (keys, to-device, Megolm messages decrypted both ways)",
+              out.returncode == 0 and "NIO SMOKE PASSED (incl. E2EE)" in out.stdout, out.stderr[-3000:])
         # mc_smoke.sh runs the CLI from $PEERS_DIR/venv-clients: point that at this venv.
         peers_dir = os.path.join(work, "peers")
         os.makedirs(peers_dir)

@@ -21,5 +21,8 @@ public enum ClientAPI {
         PresenceEndpoints.register(on: routes, homeserver: homeserver)
         RelationsEndpoints.register(on: routes, homeserver: homeserver)
         AdminEndpoints.register(on: routes, homeserver: homeserver)
+        KeysEndpoints.register(on: routes, homeserver: homeserver)
+        ToDeviceEndpoints.register(on: routes, homeserver: homeserver)
+        KeyBackupEndpoints.register(on: routes, homeserver: homeserver)
     }
 }

@@ -13,6 +13,7 @@ enum SyncEndpoint {
             let requester = try await hs.requester(request)
             let query = request.uri.queryParameters
             var sync = Sync.Request(userID: requester.userID)
+            sync.deviceID = requester.deviceID
             if let since = query.get("since") { sync.since = try SyncToken(since) }
             if let timeout = query.get("timeout") {
                 guard let ms = Int64(timeout), ms >= 0 else { throw MatrixError.invalidParam("timeout must be a non-negative integer") }

@@ -12,5 +12,6 @@ extension Homeserver {
             }
         }
         try await database.deactivateUser(userID)
+        try await accounts.devicesDeleted()
     }
 }

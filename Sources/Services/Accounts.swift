@@ -22,13 +22,16 @@ public final class Accounts: Sendable {
     let database: Database
     let clock: Clock
     let hasher: PasswordHasher
+    /// Told when deleted devices change device lists, so other users' syncs hear of it.
+    let notifier: Notifier
     public let uia: UserInteractiveAuth
 
-    init(config: ApusConfiguration, database: Database, clock: Clock, hasher: PasswordHasher) {
+    init(config: ApusConfiguration, database: Database, clock: Clock, hasher: PasswordHasher, notifier: Notifier) {
         self.config = config
         self.database = database
         self.clock = clock
         self.hasher = hasher
+        self.notifier = notifier
         self.uia = UserInteractiveAuth(clock: clock)
     }
 
@@ -163,23 +166,29 @@ public final class Accounts: Sendable {
 
     public func logout(_ requester: Requester) async throws {
         try await database.deleteDevices([requester.deviceID], of: requester.userID)
+        try await devicesDeleted()
     }
 
     public func logoutAll(_ requester: Requester) async throws {
         try await database.deleteAllDevices(of: requester.userID)
+        try await devicesDeleted()
     }
 
     public func changePassword(_ requester: Requester, newPassword: String, logoutDevices: Bool) async throws {
         try await database.setPasswordHash(try await hasher.hash(newPassword), userID: requester.userID)
         if logoutDevices {
             try await database.deleteAllDevices(of: requester.userID, keeping: requester.deviceID)
+            try await devicesDeleted()
         }
     }
 
     /// Sets a password (admin reset); other sessions end when `logoutDevices`.
     public func setPassword(userID: String, password: String, logoutDevices: Bool) async throws {
         try await database.setPasswordHash(try await hasher.hash(password), userID: userID)
-        if logoutDevices { _ = try await database.deleteAllDevices(of: userID) }
+        if logoutDevices {
+            _ = try await database.deleteAllDevices(of: userID)
+            try await devicesDeleted()
+        }
     }
 
     public func devices(of userID: String) async throws -> [DeviceRecord] {
@@ -201,6 +210,13 @@ public final class Accounts: Sendable {
 
     public func deleteDevices(_ deviceIDs: [String], of userID: String) async throws {
         try await database.deleteDevices(deviceIDs, of: userID)
+        try await devicesDeleted()
+    }
+
+    /// Deleting devices records a device-list change in the same transaction; this wakes the
+    /// syncs that should hear of it. Call it after any path that deletes devices in the store.
+    public func devicesDeleted() async throws {
+        await notifier.advance(.deviceLists, to: try await database.currentDeviceListPosition())
     }
 
     /// The validator for UIA stages an operation by `user` (nil: registration) accepts.

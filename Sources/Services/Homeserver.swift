@@ -25,6 +25,9 @@ public final class Homeserver: Sendable {
     public let presence: Presence
     public let federation: Federation
     public let admin: Admin
+    public let e2eeKeys: E2EEKeys
+    public let toDevice: ToDevice
+    public let keyBackup: KeyBackup
 
     public var serverName: ServerName { config.serverName }
 
@@ -43,11 +46,14 @@ public final class Homeserver: Sendable {
         let old = try await database.recordCurrentSigningKey(
             keyID: signingKey.keyID, publicKey: signingKey.publicKeyBase64, now: clock.nowMillis())
         serverKeys = ServerKeys(serverName: config.serverName, signingKey: signingKey, oldKeys: old)
-        accounts = Accounts(config: config, database: database, clock: clock, hasher: PasswordHasher(cost: passwordCost))
         notifier = Notifier(position: SyncToken(
             events: try await database.currentStreamPosition(),
             accountData: try await database.currentAccountDataPosition(),
-            receipts: try await database.currentReceiptPosition()))
+            receipts: try await database.currentReceiptPosition(),
+            toDevice: try await database.currentToDevicePosition(),
+            deviceLists: try await database.currentDeviceListPosition()))
+        accounts = Accounts(config: config, database: database, clock: clock, hasher: PasswordHasher(cost: passwordCost),
+                            notifier: notifier)
         typing = Typing(clock: clock, notifier: notifier)
         rooms = Rooms(config: config, database: database, clock: clock, signingKey: signingKey, notifier: notifier)
         presence = Presence(clock: clock, notifier: notifier)
@@ -57,6 +63,9 @@ public final class Homeserver: Sendable {
         federation = Federation(config: config, signingKey: signingKey, serverKeys: serverKeys, database: database, rooms: rooms,
                                 notifier: notifier, typing: typing, clock: clock, logger: logger, transport: federationTransport)
         rooms.federation.set(federation)
+        e2eeKeys = E2EEKeys(database: database, notifier: notifier, accounts: accounts, serverName: config.serverName, logger: logger)
+        toDevice = ToDevice(database: database, notifier: notifier, clock: clock, serverName: config.serverName, logger: logger)
+        keyBackup = KeyBackup(database: database)
         sync.federation.set(federation)
         let link = HomeserverLink()
         admin = Admin(homeserver: link)

@@ -176,12 +176,16 @@ extension Database {
         }
     }
 
-    /// Deletes devices (and, by cascade, their tokens). Unknown IDs are ignored.
+    /// Deletes devices (and, by cascade, their tokens; and their E2EE keys and inbox). Unknown
+    /// IDs are ignored.
     public func deleteDevices(_ deviceIDs: [String], of userID: String) async throws {
         try await writer.write { db in
+            var deleted: [String] = []
             for id in deviceIDs {
                 try db.execute(sql: "DELETE FROM devices WHERE user_id = ? AND device_id = ?", arguments: [userID, id])
+                if db.changesCount > 0 { deleted.append(id) }
             }
+            try Self.deleteE2EEData(db, userID: userID, deviceIDs: deleted)
         }
     }
 
@@ -192,6 +196,7 @@ extension Database {
             let ids = try String.fetchAll(db, sql: "SELECT device_id FROM devices WHERE user_id = ? AND device_id IS NOT ?",
                                           arguments: [userID, keeping])
             try db.execute(sql: "DELETE FROM devices WHERE user_id = ? AND device_id IS NOT ?", arguments: [userID, keeping])
+            try Self.deleteE2EEData(db, userID: userID, deviceIDs: ids)
             return ids
         }
     }
@@ -207,7 +212,9 @@ extension Database {
     public func deactivateUser(_ userID: String) async throws {
         try await writer.write { db in
             try db.execute(sql: "UPDATE users SET deactivated = 1, password_hash = NULL WHERE user_id = ?", arguments: [userID])
+            let ids = try String.fetchAll(db, sql: "SELECT device_id FROM devices WHERE user_id = ?", arguments: [userID])
             try db.execute(sql: "DELETE FROM devices WHERE user_id = ?", arguments: [userID])
+            try Self.deleteE2EEData(db, userID: userID, deviceIDs: ids)
         }
     }
 

@@ -6,6 +6,8 @@ import Store
 public final class Sync: Sendable {
     public struct Request: Sendable {
         public var userID: String
+        /// The syncing device, whose to-device messages and key counts are returned.
+        public var deviceID: String?
         public var since: SyncToken?
         public var timeoutMs: Int64 = 0
         public var fullState = false
@@ -56,6 +58,7 @@ public final class Sync: Sendable {
         return rooms.contains { !($0.value.objectValue?.isEmpty ?? true) }
             || !(response["account_data"]?["events"]?.arrayValue?.isEmpty ?? true)
             || !(response["presence"]?["events"]?.arrayValue?.isEmpty ?? true)
+            || hasE2EEContent(response)
     }
 
     private func compute(_ request: Request, upTo: SyncToken) async throws -> JSONObject {
@@ -102,15 +105,17 @@ public final class Sync: Sendable {
             peers.formUnion(try await database.members(of: room, membership: "join"))
         }
         let presenceEvents = await presence.events(for: peers, after: since?.presence ?? 0, upTo: upTo.presence)
-        return [
-            "next_batch": .string(upTo.description),
+        let e2ee = try await e2eeSection(request, upTo: upTo)
+        var nextBatch = upTo
+        nextBatch.toDevice = e2ee.toDevicePosition
+        var response: JSONObject = [
+            "next_batch": .string(nextBatch.description),
             "rooms": ["join": .object(join), "invite": .object(invite), "leave": .object(leave), "knock": .object(knock)],
             "account_data": ["events": .array(global.compactMap(Self.accountDataEvent))],
             "presence": ["events": .array(presenceEvents)],
-            "to_device": ["events": []],
-            "device_lists": ["changed": [], "left": []],
-            "device_one_time_keys_count": .object([:]),
         ]
+        for (key, value) in e2ee.fields { response[key] = value }
+        return response
     }
 
     static func accountDataEvent(_ item: (roomID: String?, type: String, content: [UInt8])) -> JSONValue? {
