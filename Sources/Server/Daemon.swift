@@ -44,7 +44,7 @@ public struct Daemon {
                 await readiness.listenerStarted(description)
             }))
         }
-        services.append(FederationSenderService(sender: homeserver.federation.sender))
+        services.append(FederationSenderService(federation: homeserver.federation))
         services.append(StoppingNotifier(notifier: notifier))
         let group = ServiceGroup(configuration: .init(
             services: services.map { .init(service: $0) },

@@ -3,9 +3,13 @@ import Services
 
 /// Runs the federation sender beside the listeners; stops with them.
 struct FederationSenderService: Service {
-    let sender: FederationSender
+    let federation: Federation
 
     func run() async throws {
-        await cancelWhenGracefulShutdown { await sender.run() }
+        await cancelWhenGracefulShutdown {
+            async let pdus: Void = federation.sender.run()
+            async let deviceLists: Void = federation.runDeviceListUpdates()
+            _ = await (pdus, deviceLists)
+        }
     }
 }

@@ -67,6 +67,10 @@ public final class Homeserver: Sendable {
         toDevice = ToDevice(database: database, notifier: notifier, clock: clock, serverName: config.serverName, logger: logger)
         keyBackup = KeyBackup(database: database)
         sync.federation.set(federation)
+        if federation.enabled {
+            e2eeKeys.setRemote(federation)
+            toDevice.setRemote(federation)
+        }
         let link = HomeserverLink()
         admin = Admin(homeserver: link)
         link.set(self)

@@ -77,3 +77,21 @@ extension Database {
         }
     }
 }
+
+extension Database {
+    /// A remote server told us one of its users' devices changed (`m.device_list_update`,
+    /// `m.signing_key_update`): local users sharing a room with them see it in /sync.
+    public func recordRemoteDeviceListChange(userID: String) async throws -> Int64 {
+        try await writer.write { db in try Self.recordDeviceListChange(db, userID: userID) }
+    }
+
+    /// Local users whose devices changed in `(after, upTo]` (to tell other servers).
+    public func localDeviceListChanges(after: Int64, upTo: Int64, serverSuffix: String) async throws -> [(userID: String, stream: Int64)] {
+        try await read { db in
+            try Row.fetchAll(db, sql: """
+                SELECT user_id, MAX(stream_id) AS s FROM device_list_changes WHERE stream_id > ? AND stream_id <= ? AND user_id LIKE ?
+                GROUP BY user_id ORDER BY s
+                """, arguments: [after, upTo, "%" + serverSuffix]).map { ($0["user_id"], $0["s"]) }
+        }
+    }
+}

@@ -80,7 +80,9 @@ struct FederatedPair {
             try await b.test { clientB in
                 network.attach("a.test", clientA)
                 network.attach("b.test", clientB)
-                let senders = [Task { await a.homeserver.federation.sender.run() }, Task { await b.homeserver.federation.sender.run() }]
+                let senders = [Task { await a.homeserver.federation.sender.run() }, Task { await b.homeserver.federation.sender.run() },
+                               Task { await a.homeserver.federation.runDeviceListUpdates() },
+                               Task { await b.homeserver.federation.runDeviceListUpdates() }]
                 defer { senders.forEach { $0.cancel() } }
                 try await body(clientA, clientB)
             }

@@ -28,6 +28,10 @@ extension Federation {
                         }
                     }
                 }
+            case "m.direct_to_device":
+                try await receiveToDevice(content, origin: origin)
+            case "m.device_list_update", "m.signing_key_update":
+                try await receiveDeviceListUpdate(content, origin: origin)
             default:
                 logger.debug("ignoring EDU \(type) from \(origin)")
             }
