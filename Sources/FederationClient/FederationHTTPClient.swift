@@ -12,7 +12,7 @@ import NIOSSL
 /// and sends HTTP/1.1 requests signed with X-Matrix over pooled keep-alive connections.
 /// Destinations that fail at the connection level are backed off (`DestinationBackoff`).
 public final class FederationHTTPClient: Sendable {
-    /// Largest response body accepted (a `send_join` of a big room is tens of MB).
+    /// Largest response body accepted by default (a `send_join` of a big room is tens of MB).
     public static let maxBodySize = 100 * 1024 * 1024
 
     let serverName: ServerName
@@ -24,6 +24,7 @@ public final class FederationHTTPClient: Sendable {
     let connector: Connector
     let pool: ConnectionPool
     let backoff: DestinationBackoff
+    let bodyLimit: Int
     let resolver: ServerResolver
 
     public convenience init(serverName: ServerName, signingKey: SigningKey, config: ApusConfiguration.Federation,
@@ -36,13 +37,14 @@ public final class FederationHTTPClient: Sendable {
     init(serverName: ServerName, signingKey: SigningKey, config: ApusConfiguration.Federation, caFilePaths: [String],
          logger: Logger, userAgent: String = "Apus", backoff: DestinationBackoff,
          lookUpSRV: ServerResolver.SRVLookup? = nil,
-         fetchWellKnown: ServerResolver.WellKnownFetcher? = nil, wellKnownPort: Int = 443) {
+         fetchWellKnown: ServerResolver.WellKnownFetcher? = nil, wellKnownPort: Int = 443, bodyLimit: Int = maxBodySize) {
         self.serverName = serverName
         self.signingKey = signingKey
         self.config = config
         self.logger = logger
         self.userAgent = userAgent
         self.backoff = backoff
+        self.bodyLimit = bodyLimit
         group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
         let tls = TLSContext.make(config: config, caFilePaths: caFilePaths)
         if case .failure(let error) = tls, config.enabled {
@@ -121,6 +123,7 @@ public final class FederationHTTPClient: Sendable {
         } catch {
             if case .unreachable = error {
                 backoff.noteFailure(destination.description)
+                resolver.forget(destination)  // rediscover when retrying: the delegation may have moved
                 logger.debug("Federation request failed", metadata: ["destination": "\(destination)", "error": "\(error)"])
             }
             throw error
@@ -168,10 +171,10 @@ public final class FederationHTTPClient: Sendable {
             reused = false
         }
         do {
-            let result = try await connection.execute(request, bodyLimit: Self.maxBodySize, deadline: deadline)
+            let result = try await connection.execute(request, bodyLimit: bodyLimit, deadline: deadline)
             pool.release(connection, reusable: result.keepAlive)
             return result.response
-        } catch HTTPExchangeError.closedBeforeResponse where reused && retryStale {
+        } catch where reused && retryStale && Self.isStale(error) {
             // The server closed the idle connection as we reused it: once more on another.
             pool.release(connection, reusable: false)
             return try await exchange(request, key: key, deadline: deadline, retryStale: false)
@@ -180,11 +183,12 @@ public final class FederationHTTPClient: Sendable {
             throw FederationClientError(transport: error, key: key)
         }
     }
-}
 
-extension TimeAmount {
-    init(_ duration: Duration) {
-        let (seconds, attoseconds) = duration.components
-        self = .nanoseconds(seconds * 1_000_000_000 + attoseconds / 1_000_000_000)
+    /// A reused connection that turned out closed before any answer.
+    private static func isStale(_ error: any Error) -> Bool {
+        switch error {
+        case HTTPExchangeError.closedBeforeResponse, ChannelError.ioOnClosedChannel: true
+        default: false
+        }
     }
 }

@@ -9,6 +9,9 @@ enum TLSContext {
     static func make(config: ApusConfiguration.Federation, caFilePaths: [String]) -> Result<NIOSSLContext, FederationClientError> {
         var tls = TLSConfiguration.makeClientConfiguration()
         tls.applicationProtocols = ["http/1.1"]
+        // A closing connection waits this long for the peer's close_notify; a hung peer
+        // should not hold the socket (or delay shutdown) for NIOSSL's default 5 s.
+        tls.shutdownTimeout = .seconds(1)
         if config.verifyTLS {
             var extra: [NIOSSLCertificate] = []
             for path in caFilePaths {

@@ -9,12 +9,12 @@ import Testing
 func makeClient(verifyTLS: Bool = true, caFiles: [String] = [TestCertificates.shared.caCert], allowPrivate: Bool = true,
                 enabled: Bool = true, backoff: DestinationBackoff = DestinationBackoff(),
                 lookUpSRV: @escaping ServerResolver.SRVLookup = { _ in [] },
-                wellKnownPort: Int = 443) -> (FederationHTTPClient, SigningKey) {
+                wellKnownPort: Int = 443, bodyLimit: Int = FederationHTTPClient.maxBodySize) -> (FederationHTTPClient, SigningKey) {
     let key = SigningKey.generate()
     let config = ApusConfiguration.Federation(enabled: enabled, verifyTLS: verifyTLS, allowPrivateDestinations: allowPrivate)
     let client = FederationHTTPClient(serverName: try! ServerName("origin.test"), signingKey: key, config: config,
                                       caFilePaths: caFiles, logger: Logger(label: "test"), backoff: backoff,
-                                      lookUpSRV: lookUpSRV, wellKnownPort: wellKnownPort)
+                                      lookUpSRV: lookUpSRV, wellKnownPort: wellKnownPort, bodyLimit: bodyLimit)
     return (client, key)
 }
 
@@ -110,6 +110,49 @@ func withServer(cert: String = TestCertificates.shared.leafCert, key: String = T
             _ = try await client.json(to: destination, method: "GET", path: "/a")
             _ = try await client.json(to: destination, method: "GET", path: "/b")
             #expect(server.connections == 2)
+            await client.shutdown()
+        }
+    }
+
+    @Test func reusedConnectionClosedByTheServerIsRetriedOnANewOne() async throws {
+        try await withServer(respond: { request in
+            request.connection == 1 && request.uri == "/second" ? TestResponse(drop: true) : .json(#"{"ok":true}"#)
+        }) { server in
+            let (client, _) = makeClient()
+            let destination = try ServerName("127.0.0.1:\(server.port)")
+            _ = try await client.json(to: destination, method: "GET", path: "/first")
+            let answer = try await client.json(to: destination, method: "PUT", path: "/second", body: ["a": 1])
+            #expect(answer["ok"] == true)
+            #expect(server.requests.map(\.connection) == [1, 1, 2])
+            #expect(server.requests.last?.body == Array(#"{"a":1}"#.utf8))
+            await client.shutdown()
+        }
+    }
+
+    @Test func silentServerTimesOut() async throws {
+        try await withServer(respond: { _ in TestResponse(hang: true) }) { server in
+            let (client, _) = makeClient()
+            let destination = try ServerName("127.0.0.1:\(server.port)")
+            let start = ContinuousClock.now
+            let error = await caught {
+                _ = try await client.send(to: destination, method: "GET", path: "/x", timeout: .milliseconds(300))
+            }
+            #expect(error?.unreachableReason?.contains("timed out") == true, "\(String(describing: error))")
+            #expect(ContinuousClock.now - start < .seconds(5))
+            #expect(client.isBackingOff(destination))
+            await client.shutdown()
+        }
+    }
+
+    @Test func oversizedBodyIsRefused() async throws {
+        try await withServer(respond: { _ in TestResponse(chunks: Array(repeating: Array(repeating: 0x20, count: 1000), count: 3),
+                                                          chunked: true) }) { server in
+            let (client, _) = makeClient(bodyLimit: 2048)
+            let destination = try ServerName("127.0.0.1:\(server.port)")
+            let error = await caught {
+                _ = try await client.send(to: destination, method: "GET", path: "/x")
+            }
+            #expect(error?.badResponseReason?.contains("larger than 2048") == true, "\(String(describing: error))")
             await client.shutdown()
         }
     }

@@ -22,6 +22,10 @@ struct TestResponse: Sendable {
     var chunks: [[UInt8]] = [Array("{}".utf8)]
     var chunked = false
     var close = false
+    /// Close the connection without answering.
+    var drop = false
+    /// Never answer.
+    var hang = false
 
     static func json(_ text: String, status: Int = 200) -> TestResponse {
         TestResponse(status: status, chunks: [Array(text.utf8)])
@@ -100,6 +104,8 @@ private final class TestServerHandler: ChannelInboundHandler {
                                           body: body, connection: connection)
             server.log.withLock { $0.requests.append(request) }
             let answer = server.respond(request)
+            if answer.drop { return context.close(promise: nil) }
+            if answer.hang { return }
             var responseHead = HTTPResponseHead(version: .http1_1, status: HTTPResponseStatus(statusCode: answer.status))
             for (name, value) in answer.headers { responseHead.headers.add(name: name, value: value) }
             if answer.chunked {
