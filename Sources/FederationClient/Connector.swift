@@ -12,6 +12,8 @@ struct Connector: Sendable {
     let group: any EventLoopGroup
     let tls: Result<NIOSSLContext, FederationClientError>
     let policy: DestinationPolicy
+    /// False when `verify_tls` is off: any certificate is accepted.
+    let verifyNames: Bool
     /// Upper bound on the TCP connect to one address.
     static let connectTimeout: TimeAmount = .seconds(10)
 
@@ -34,6 +36,12 @@ struct Connector: Sendable {
             }
             do {
                 try await handshake(on: channel, deadline: deadline)
+                if verifyNames, let name = key.tlsName {
+                    let names = try await channel.nioSSL_peerCertificate().get().map(CertificateName.dnsNames) ?? []
+                    guard CertificateName.matches(names, host: name) else {
+                        throw CertificateNameMismatch(expected: name, found: names)
+                    }
+                }
             } catch {
                 channel.close(promise: nil)
                 // A certificate problem is the same on every address: stop here.
@@ -70,6 +78,12 @@ struct Connector: Sendable {
         defer { timeout.cancel() }
         try await observer.futureResult.get()
     }
+}
+
+struct CertificateNameMismatch: Error, CustomStringConvertible {
+    var expected: String
+    var found: [String]
+    var description: String { "the certificate names \(found) but not \(expected)" }
 }
 
 /// Completes its promise when the TLS handshake finishes, or fails it with the handshake error.

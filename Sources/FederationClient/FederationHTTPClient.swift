@@ -50,7 +50,7 @@ public final class FederationHTTPClient: Sendable {
         if case .failure(let error) = tls, config.enabled {
             logger.error("Outbound federation TLS is not usable; every request will fail", metadata: ["error": "\(error)"])
         }
-        connector = Connector(group: group, tls: tls, policy: DestinationPolicy(config: config))
+        connector = Connector(group: group, tls: tls, policy: DestinationPolicy(config: config), verifyNames: config.verifyTLS)
         pool = ConnectionPool(eventLoop: group.next())
         let fetcher = WellKnownFetcher(connector: connector, userAgent: userAgent, port: wellKnownPort)
         resolver = ServerResolver(fetchWellKnown: fetchWellKnown ?? { await fetcher.fetch($0) }, lookUpSRV: lookUpSRV)

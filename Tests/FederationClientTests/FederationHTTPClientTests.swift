@@ -245,6 +245,33 @@ func withServer(cert: String = TestCertificates.shared.leafCert, key: String = T
         }
     }
 
+    /// NIOSSL alone would accept this certificate for any name resolving to 127.0.0.1.
+    @Test func anIPEntryDoesNotStandInForTheExpectedName() async throws {
+        let certs = TestCertificates.shared
+        try await withServer(cert: certs.otherNameCert, key: certs.otherNameKey) { server in
+            let (client, _) = makeClient(caFiles: [certs.otherNameCert])
+            let destination = try ServerName("localhost:\(server.port)")
+            let error = await caught {
+                _ = try await client.send(to: destination, method: "GET", path: "/x")
+            }
+            #expect(error?.unreachableReason?.contains("other.example") == true, "\(String(describing: error))")
+            #expect(server.requests.isEmpty)
+            // For the IP literal the IP entry is what counts.
+            _ = try await client.json(to: try ServerName("127.0.0.1:\(server.port)"), method: "GET", path: "/x")
+            await client.shutdown()
+        }
+    }
+
+    @Test func certificateNameMatching() {
+        #expect(CertificateName.matches(["example.org"], host: "EXAMPLE.org."))
+        #expect(CertificateName.matches(["other.org", "*.example.org"], host: "matrix.example.org"))
+        #expect(!CertificateName.matches(["*.example.org"], host: "example.org"))
+        #expect(!CertificateName.matches(["*.example.org"], host: "a.b.example.org"))
+        #expect(!CertificateName.matches(["*.org"], host: "example.org"))
+        #expect(!CertificateName.matches([], host: "example.org"))
+        #expect(!CertificateName.matches(["127.0.0.1"], host: "localhost"))
+    }
+
     @Test func verifyTLSOffAcceptsAnyCertificate() async throws {
         let certs = TestCertificates.shared
         try await withServer(cert: certs.dnsOnlyCert, key: certs.dnsOnlyKey) { server in

@@ -2,7 +2,7 @@ import Foundation
 
 /// Certificates made once per test run with the system's openssl: a test CA and a leaf it
 /// signed for localhost/127.0.0.1, a self-signed leaf for the same names, and a self-signed
-/// leaf naming only localhost (no IP address).
+/// leaf naming only localhost (no IP address), and one naming other.example and 127.0.0.1.
 struct TestCertificates: Sendable {
     let directory: String
     var caCert: String { directory + "/ca.crt" }
@@ -12,6 +12,8 @@ struct TestCertificates: Sendable {
     var selfSignedKey: String { directory + "/self.key" }
     var dnsOnlyCert: String { directory + "/dns.crt" }
     var dnsOnlyKey: String { directory + "/dns.key" }
+    var otherNameCert: String { directory + "/other.crt" }
+    var otherNameKey: String { directory + "/other.key" }
 
     static let shared: TestCertificates = {
         let directory = NSTemporaryDirectory() + "apus-fedclient-\(UUID().uuidString)"
@@ -30,6 +32,8 @@ struct TestCertificates: Sendable {
                  "-subj", "/CN=localhost", "-addext", "subjectAltName=DNS:localhost,IP:127.0.0.1"])
         openssl(["req", "-x509"] + ec + ["-keyout", certs.dnsOnlyKey, "-out", certs.dnsOnlyCert, "-days", "2",
                  "-subj", "/CN=localhost", "-addext", "subjectAltName=DNS:localhost"])
+        openssl(["req", "-x509"] + ec + ["-keyout", certs.otherNameKey, "-out", certs.otherNameCert, "-days", "2",
+                 "-subj", "/CN=other.example", "-addext", "subjectAltName=DNS:other.example,IP:127.0.0.1"])
         return certs
     }()
 
