@@ -31,7 +31,10 @@ struct Connector: Sendable {
             do {
                 channel = try await bootstrap(context: context, tlsName: key.tlsName, deadline: deadline).connect(to: address).get()
             } catch {
-                lastError = .unreachable("cannot connect to \(key.host) at \(address.ipAddress ?? "?") port \(key.port): \(error)")
+                var reason = deadline <= .now() ? "timed out" : "\(error)"
+                if case ChannelError.connectTimeout = error { reason = "timed out" }
+                lastError = .unreachable("cannot connect to \(key.host) at \(address.ipAddress ?? "?") port \(key.port): \(reason)")
+                if deadline <= .now() { break }
                 continue
             }
             do {
@@ -44,6 +47,7 @@ struct Connector: Sendable {
                 }
             } catch {
                 channel.close(promise: nil)
+                if deadline <= .now() { throw .unreachable("TLS handshake with \(key) timed out") }
                 // A certificate problem is the same on every address: stop here.
                 throw .unreachable("TLS with \(key.host) at \(address.ipAddress ?? "?") port \(key.port) failed"
                                    + " (expected name \(key.tlsName ?? "the IP address")): \(error)")
@@ -116,7 +120,12 @@ final class HandshakeObserver: ChannelInboundHandler, Sendable {
 
 extension FederationClientError {
     /// Names a failure below HTTP on a connection to `key`.
-    init(transport error: any Error, key: PoolKey) {
+    init(transport error: any Error, key: PoolKey, deadline: NIODeadline) {
+        if case HTTPExchangeError.bodyTooLarge = error {} else if deadline <= .now() {
+            // Whatever broke last (often the channel the timeout closed), the cause is the clock.
+            self = .unreachable("\(key) timed out")
+            return
+        }
         switch error {
         case let error as FederationClientError: self = error
         case HTTPExchangeError.bodyTooLarge(let limit): self = .badResponse("\(key) sent a response body larger than \(limit) bytes")

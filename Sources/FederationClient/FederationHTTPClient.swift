@@ -180,7 +180,7 @@ public final class FederationHTTPClient: Sendable {
             return try await exchange(request, key: key, deadline: deadline, retryStale: false)
         } catch {
             pool.release(connection, reusable: false)
-            throw FederationClientError(transport: error, key: key)
+            throw FederationClientError(transport: error, key: key, deadline: deadline)
         }
     }
 
