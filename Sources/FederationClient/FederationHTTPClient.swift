@@ -139,8 +139,11 @@ public final class FederationHTTPClient: Sendable {
             do {
                 return try await exchange(request, key: key, deadline: deadline, retryStale: true)
             } catch {
-                guard case .unreachable = error else { throw error }
-                lastError = error
+                // The next SRV target may answer (or be allowed); an answer or bad answer is final.
+                switch error {
+                case .unreachable, .refused: lastError = error
+                case .http, .badResponse: throw error
+                }
             }
         }
         throw lastError
