@@ -74,7 +74,10 @@ final class HTTPExchangeHandler: ChannelDuplexHandler {
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        guard let exchange = current else { return }
+        guard let exchange = current else {
+            // An answer nobody asked for (say a 408 before an idle close): the connection is done.
+            return context.close(promise: nil)
+        }
         switch unwrapInboundIn(data) {
         case .head(let responseHead):
             head = responseHead
