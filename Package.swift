@@ -33,6 +33,7 @@ let package = Package(
             pkgConfig: "libcrypto",
             providers: [.apt(["libssl-dev"])]
         ),
+        .systemLibrary(name: "CResolv"),
         .target(name: "Sodium", dependencies: ["CSodium", "CCrypto"]),
         .target(name: "MatrixProtocol", dependencies: ["Sodium"]),
         .target(name: "ApusConfig", dependencies: [
@@ -45,10 +46,11 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
         ]),
         .target(name: "FederationClient", dependencies: [
-            "MatrixProtocol", "ApusConfig",
+            "MatrixProtocol", "ApusConfig", "CResolv",
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "NIOHTTP1", package: "swift-nio"),
+            .product(name: "NIOTLS", package: "swift-nio"),
             .product(name: "NIOSSL", package: "swift-nio-ssl"),
             .product(name: "Logging", package: "swift-log"),
         ]),
@@ -91,7 +93,14 @@ let package = Package(
         .testTarget(name: "SodiumTests", dependencies: ["Sodium"]),
         .testTarget(name: "MatrixProtocolTests", dependencies: ["MatrixProtocol", "Sodium"]),
         .testTarget(name: "ApusConfigTests", dependencies: ["ApusConfig"]),
-        .testTarget(name: "FederationClientTests", dependencies: ["FederationClient"]),
+        .testTarget(name: "FederationClientTests", dependencies: [
+            "FederationClient", "MatrixProtocol", "ApusConfig",
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOPosix", package: "swift-nio"),
+            .product(name: "NIOHTTP1", package: "swift-nio"),
+            .product(name: "NIOSSL", package: "swift-nio-ssl"),
+            .product(name: "Logging", package: "swift-log"),
+        ]),
         .testTarget(name: "StoreTests", dependencies: [
             "Store", "MatrixProtocol",
             .product(name: "GRDB", package: "GRDB.swift"),

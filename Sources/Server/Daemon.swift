@@ -30,9 +30,9 @@ public struct Daemon {
                                     logger: logger)
         var transport: FederationHTTPClient?
         if config.federation.enabled {
-            transport = try FederationHTTPClient(serverName: config.serverName, signingKey: key, config: config.federation,
-                                                 caFilePaths: config.federation.extraCAFiles.map(config.resolvePath), logger: logger,
-                                                 userAgent: "\(Homeserver.name)/\(Homeserver.version)")
+            transport = FederationHTTPClient(serverName: config.serverName, signingKey: key, config: config.federation,
+                                             caFilePaths: config.federation.extraCAFiles.map(config.resolvePath), logger: logger,
+                                             userAgent: "\(Homeserver.name)/\(Homeserver.version)")
         }
         let homeserver = try await Homeserver(config: config, signingKey: key, database: database, logger: logger,
                                               federationTransport: transport)

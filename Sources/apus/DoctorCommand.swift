@@ -146,20 +146,18 @@ struct DoctorCommand: AsyncParsableCommand {
         var federation = config.federation
         federation.allowPrivateDestinations = true  // we are checking ourselves
         let logger = Logger(label: "apus.doctor")
-        guard let client = try? FederationHTTPClient(serverName: config.serverName, signingKey: key, config: federation,
-                                                     caFilePaths: federation.extraCAFiles.map(config.resolvePath), logger: logger) else {
-            add("federation", .error, "cannot set up TLS with the configured CA files", "check [federation] extra_ca_files")
-            return
-        }
+        let client = FederationHTTPClient(serverName: config.serverName, signingKey: key, config: federation,
+                                          caFilePaths: federation.extraCAFiles.map(config.resolvePath), logger: logger)
         defer { Task { await client.shutdown() } }
-        let target = await client.resolver.resolve(config.serverName)
-        add("server name", .ok, "\(config.serverName) resolves to \(target.connectHost):\(target.port)", nil)
+        let resolved = await client.resolver.resolve(config.serverName)
+        let address = resolved.endpoints.map { "\($0.host):\($0.port)" }.joined(separator: ", ")
+        add("server name", .ok, "\(config.serverName) resolves to \(address)", nil)
         do {
             let answer = try await client.json(to: config.serverName, method: "GET", path: "/_matrix/key/v2/server", signed: false,
                                                timeout: .seconds(10))
             let published = answer["verify_keys"]?[key.keyID]?["key"]?.stringValue
             if answer["server_name"]?.stringValue != config.serverName.description {
-                add("key endpoint", .error, "\(target.connectHost):\(target.port) answers for \(answer["server_name"]?.stringValue ?? "?"), another server",
+                add("key endpoint", .error, "\(address) answers for \(answer["server_name"]?.stringValue ?? "?"), another server",
                     "point the server name (DNS, .well-known or port) at this server")
             } else if published != key.publicKeyBase64 {
                 add("key endpoint", .error, "the key server answers with other keys than \(config.signingKeyPath)",
@@ -171,7 +169,7 @@ struct DoctorCommand: AsyncParsableCommand {
                 add("key endpoint", .ok, "/_matrix/key/v2/server answers, signed by \(key.keyID)", nil)
             }
         } catch {
-            add("key endpoint", .error, "other servers cannot fetch our keys at https://\(target.connectHost):\(target.port): \(error)",
+            add("key endpoint", .error, "other servers cannot fetch our keys at https://\(address): \(error)",
                 "start the server with a federation listener on that port, open the firewall, and use a certificate valid for \(config.serverName.host)")
         }
     }

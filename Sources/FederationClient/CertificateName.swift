@@ -1,0 +1,32 @@
+import NIOSSL
+
+/// The strict name check NIOSSL lacks: its verification also accepts a certificate whose IP
+/// entry matches the connected address when the requested name does not match, so a spoofed
+/// DNS answer pointing at a host with any IP certificate would pass. When a TLS name is
+/// expected, one of the certificate's DNS entries must match it (RFC 6125, wildcard only as
+/// the whole leftmost label).
+enum CertificateName {
+    static func dnsNames(of certificate: NIOSSLCertificate) -> [String] {
+        certificate._subjectAlternativeNames().compactMap { name in
+            name.nameType == .dnsName ? String(decoding: Array(name.contents), as: UTF8.self) : nil
+        }
+    }
+
+    static func matches(_ names: [String], host: String) -> Bool {
+        let wanted = normalised(host)
+        guard !wanted.isEmpty else { return false }
+        return names.contains { name in
+            let pattern = normalised(name)
+            if pattern == wanted { return true }
+            guard pattern.hasPrefix("*."), let dot = wanted.firstIndex(of: ".") else { return false }
+            let suffix = pattern.dropFirst(2)
+            // "*.example.org" matches "a.example.org", never "example.org" or "a.b.example.org".
+            return dot != wanted.startIndex && suffix.contains(".") && wanted[wanted.index(after: dot)...] == suffix
+        }
+    }
+
+    private static func normalised(_ name: String) -> String {
+        let lower = name.lowercased()
+        return lower.hasSuffix(".") ? String(lower.dropLast()) : lower
+    }
+}
