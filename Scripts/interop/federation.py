@@ -6,7 +6,8 @@ Starts Apus (client port plain, federation port TLS with the peers' test-CA cert
 fresh Synapse peer, then checks, in both directions: the shared fed_smoke.py scenario; joins and
 messages in rooms of versions 10, 11 and 12 created by either side; 200 messages each way;
 name/topic/power-level changes; redactions; kick, ban and leave; /messages back past the join
-(backfill); a real fork (both servers change the topic while a relay cuts them apart) resolved
+(backfill); matrix-nio E2EE between a user on each server (keys queried and claimed and
+to-device messages sent over federation); a real fork (both servers change the topic while a relay cuts them apart) resolved
 to the same state on both; a leave while the other server is down, reconciled when it returns.
 Ends with the line `N passed, N failed`.
 """
@@ -176,6 +177,11 @@ class Peers:
                 self.apus_proc.wait(20)
             except subprocess.TimeoutExpired:
                 self.apus_proc.kill()
+
+    def nio_smoke(self, a, b):
+        out = subprocess.run([sys.executable, os.path.join(self.args.peers, "nio_smoke.py"), "--hs", a, "--hs-b", b],
+                             capture_output=True, text=True, timeout=300)
+        return out.returncode == 0 and "NIO SMOKE PASSED (incl. E2EE)" in out.stdout, out.stdout[-1500:] + out.stderr[-1500:]
 
     def fed_smoke(self, a, b):
         out = subprocess.run([sys.executable, os.path.join(self.args.peers, "fed_smoke.py"), "--a", a, "--b", b, "--timeout", "30"],
@@ -376,6 +382,10 @@ def main():
         check("fed_smoke.py with Apus as A and Synapse as B", ok, detail)
         ok, detail = peers.fed_smoke(peers.syn_url, peers.apus_url)
         check("fed_smoke.py with Synapse as A and Apus as B", ok, detail)
+        ok, detail = peers.nio_smoke(peers.apus_url, peers.syn_url)
+        check("nio_smoke.py E2EE across federation: Apus user and Synapse user exchange Megolm messages", ok, detail)
+        ok, detail = peers.nio_smoke(peers.syn_url, peers.apus_url)
+        check("nio_smoke.py E2EE across federation: Synapse user and Apus user exchange Megolm messages", ok, detail)
         asyncio.run(scenarios(peers))
     except Exception:  # noqa: BLE001
         check("federation interop ran", False, traceback.format_exc()[-2000:])

@@ -212,3 +212,15 @@ extension Database {
         }
     }
 }
+
+extension Database {
+    /// Once we hold a room's state, the outlier markers of remote invites and leaves leave the
+    /// timeline: they have no state of their own to show a client. They keep their stream
+    /// positions (positions are never reused) and are hidden the way soft-failed events are.
+    public func retireMembershipMarkers(room: RoomRecord) async throws {
+        try await writer.write { db in
+            try db.execute(sql: "UPDATE events SET soft_failed = 1 WHERE room_nid = ? AND outlier = 1 AND stream_ordering IS NOT NULL",
+                           arguments: [room.nid])
+        }
+    }
+}

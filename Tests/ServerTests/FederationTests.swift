@@ -147,3 +147,26 @@ private let base = "/_matrix/client/v3"
         try await pair.close()
     }
 }
+
+@Suite struct FederationJoinStateTests {
+    @Test func joinerSeesTheRoomStateInSync() async throws {
+        let pair = try await FederatedPair.make()
+        try await pair.run { a, b in
+            let alice = try await registerUser(a, "alice")
+            let bob = try await registerUser(b, "bob")
+            let room = try await createRoom(a, token: alice.token, [
+                "preset": "private_chat", "invite": [.string(bob.userID)],
+                "initial_state": [["type": "m.room.encryption", "state_key": "", "content": ["algorithm": "m.megolm.v1.aes-sha2"]]],
+            ])
+            let invited = try await syncUntil(b, token: bob.token) { $0["rooms"]?["invite"]?[room] != nil }
+            let since = invited?["next_batch"]?.stringValue ?? ""
+            #expect(try await b.call(.post, "\(base)/join/\(enc(room))", token: bob.token, body: [:]).status == .ok)
+            // Incremental, as clients sync: the room's state must come with the join.
+            let sync = try await b.call(.get, "\(base)/sync?since=\(since)", token: bob.token)
+            let joined = sync.json["rooms"]?["join"]?[room]
+            let events = (joined?["state"]?["events"]?.arrayValue ?? []) + (joined?["timeline"]?["events"]?.arrayValue ?? [])
+            #expect(events.contains { $0["type"] == "m.room.encryption" }, "sync: \(joined ?? .null)")
+        }
+        try await pair.close()
+    }
+}

@@ -101,6 +101,7 @@ extension Federation {
         } catch {
             throw MatrixError.forbidden("The join is not allowed by the room's state: \(error.reason)")
         }
+        try await database.retireMembershipMarkers(room: room)
         let lane = try await rooms.lane(roomID)
         _ = try await lane.appendJoinEvent(join, json: join.json.encodedBytes(), stateBefore: stateMap)
         try await database.unforgetRoom(roomID, userID: join.sender)

@@ -10,6 +10,8 @@ import Store
 public final class FederationSender: Sendable {
     static let maxPDUsPerTransaction = 50
     static let maxEDUsPerTransaction = 100
+    /// When this process started (ms): the prefix of its transaction IDs.
+    static let runID = Date.nowMillis
 
     let serverName: String
     let database: Database
@@ -129,9 +131,10 @@ public final class FederationSender: Sendable {
                     await workers.dropEDUs(destination, count: edus.count)
                     continue
                 }
-                // Unique per destination: the last outbox sequence number, or a fresh one for EDUs alone.
+                // Unique per destination, also across restarts and a database started afresh under the
+                // same name (peers remember transaction IDs): this run's start time, then a sequence.
                 let serial = await workers.nextSerial()
-                let txnID = batch.last.map { "\($0.seq)" } ?? "e\(Date.nowMillis)-\(serial)"
+                let txnID = batch.last.map { "\(Self.runID)-\($0.seq)" } ?? "\(Self.runID)-e\(serial)"
                 let body: JSONValue = ["origin": .string(serverName), "origin_server_ts": .int(Int64(Date.nowMillis)),
                                        "pdus": .array(pdus), "edus": .array(edus.map(JSONValue.object))]
                 let answer = try await transport.json(to: name, method: "PUT", path: "/_matrix/federation/v1/send/\(txnID)", body: body, signed: true)

@@ -49,7 +49,10 @@ extension Rooms {
         }
 
         let profile = try await database.profile(of: request.creator)
+        // Users of other servers are invited once the room exists: their server countersigns the invite.
+        let remoteInvitees = invitees.filter { (try? UserID($0))?.server != config.serverName }
         let drafts = try creationDrafts(request, version: version, preset: preset, invitees: invitees, alias: alias, profile: profile)
+            .filter { !($0.type == "m.room.member" && remoteInvitees.contains($0.stateKey ?? "")) }
         var state: [StateKey: PDU] = [:]
         var extremities: [(eventID: String, depth: Int64)] = []
         var events: [PDU] = []
@@ -78,6 +81,12 @@ extension Rooms {
         }
         if request.visibilityPublic { try await database.setPublished(true, room: room) }
         if let last = streams.last { await notifier.advance(.events, to: last) }
+        for user in remoteInvitees {
+            var content: JSONObject = ["membership": "invite"]
+            if request.isDirect { content["is_direct"] = true }
+            // As in Synapse, a failed remote invite fails the request but does not undo the room.
+            try await federation.get().inviteRemote(roomID: roomID, sender: request.creator, target: user, content: content)
+        }
         return roomID
     }
 

@@ -76,7 +76,7 @@ extension RoomLane {
             if linear, let key = pdu.stateKeyPair { state?[key] = pdu } else if !linear { state = nil }
             extremities = try await database.forwardExtremities(of: room)
             if linear, state == nil { _ = try await loadState() }
-            onAppend(stream)
+            await onAppend(stream)
             return .accepted(stream: stream)
         }
     }
@@ -96,7 +96,7 @@ extension RoomLane {
         guard let stream else { return .duplicate }
         if let key = pdu.stateKeyPair { state?[key] = pdu }
         extremities = [(pdu.eventID, pdu.depth)]
-        onAppend(stream)
+        await onAppend(stream)
         return .accepted(stream: stream)
     }
 
@@ -111,7 +111,7 @@ extension RoomLane {
             state = nil
             extremities = try await database.forwardExtremities(of: room)
             _ = try await loadState()
-            if let stream { onAppend(stream) }
+            if let stream { await onAppend(stream) }
             return stream
         }
     }

@@ -11,7 +11,8 @@ actor RoomLane {
     let database: Database
     let builder: EventBuilder
     let clock: Clock
-    let onAppend: @Sendable (Int64) -> Void
+    /// Awaited, so a request that appended an event returns only once syncs can see it.
+    let onAppend: @Sendable (Int64) async -> Void
     /// Current state events by key, loaded on first use and kept in step with each append.
     var state: [StateKey: PDU]?
     var extremities: [(eventID: String, depth: Int64)] = []
@@ -40,7 +41,7 @@ actor RoomLane {
     }
 
     init(room: RoomRecord, version: RoomVersion, database: Database, builder: EventBuilder, clock: Clock,
-         onAppend: @escaping @Sendable (Int64) -> Void) {
+         onAppend: @escaping @Sendable (Int64) async -> Void) {
         self.room = room
         self.version = version
         self.database = database
@@ -87,7 +88,7 @@ actor RoomLane {
         let stream = try await database.appendTimelineEvent(NewTimelineEvent(pdu: pdu, json: pdu.json.encodedBytes()), room: room)
         state = current
         extremities = heads
-        onAppend(stream)
+        await onAppend(stream)
         return pdu
     }
 
