@@ -24,6 +24,7 @@ public final class Homeserver: Sendable {
     public let accountData: AccountData
     public let presence: Presence
     public let federation: Federation
+    public let media: MediaRepository
 
     public var serverName: ServerName { config.serverName }
 
@@ -55,6 +56,7 @@ public final class Homeserver: Sendable {
         accountData = AccountData(database: database, notifier: notifier, rooms: rooms, clock: clock)
         federation = Federation(config: config, signingKey: signingKey, serverKeys: serverKeys, database: database, rooms: rooms,
                                 notifier: notifier, typing: typing, clock: clock, logger: logger, transport: federationTransport)
+        media = try MediaRepository(config: config, database: database, clock: clock, logger: logger)
         rooms.federation.set(federation)
         sync.federation.set(federation)
     }
