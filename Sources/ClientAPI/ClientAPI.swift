@@ -20,5 +20,7 @@ public enum ClientAPI {
         AccountDataEndpoints.register(on: routes, homeserver: homeserver)
         PresenceEndpoints.register(on: routes, homeserver: homeserver)
         RelationsEndpoints.register(on: routes, homeserver: homeserver)
+        MediaUpload.register(on: routes, homeserver: homeserver)
+        MediaDownload.register(on: routes, homeserver: homeserver)
     }
 }
