@@ -127,22 +127,22 @@ public final class MediaRepository: Sendable {
             throw MatrixError.notFound("Remote media is not available yet")
         }
         let media = try await readyLocalMedia(id, legacy: legacy, timeoutMillis: timeoutMillis)
+        let size = ThumbnailSize.choose(width: width, height: height, method: method)
+        let key = (origin: serverName.description, mediaID: id.value)
+        if let existing = try await database.mediaThumbnail(origin: key.origin, mediaID: key.mediaID, width: size.width,
+                                                            height: size.height, method: size.method.rawValue),
+           files.contains(sha256: existing.sha256) {
+            return content(sha256: existing.sha256, size: existing.size, contentType: existing.contentType, filename: nil)
+        }
         let sha256 = media.sha256!
         guard let format = ImageFormat.sniff(try await files.prefix(sha256: sha256, count: ImageFormat.sniffLength)) else {
             throw MatrixError.unknown("Cannot generate thumbnails for the requested content", status: 400)
         }
         let sourcePath = files.path(forSHA256: sha256)
         let source = try await thumbnailer.dimensions(path: sourcePath)
-        let size = ThumbnailSize.choose(width: width, height: height, method: method)
         if source.width <= size.width && source.height <= size.height {
             // Never upscale: an image within the box is its own thumbnail.
             return content(sha256: sha256, size: media.size!, contentType: format.contentType, filename: nil)
-        }
-        let key = (origin: serverName.description, mediaID: id.value)
-        if let existing = try await database.mediaThumbnail(origin: key.origin, mediaID: key.mediaID, width: size.width,
-                                                            height: size.height, method: size.method.rawValue),
-           files.contains(sha256: existing.sha256) {
-            return content(sha256: existing.sha256, size: existing.size, contentType: existing.contentType, filename: nil)
         }
         let made = try await thumbnailer.thumbnail(path: sourcePath, format: format, size: size)
         let stored = try await files.store(bytes: made.bytes)
