@@ -12,36 +12,35 @@ import Services
 /// URLs, so it answers the standard 404 `M_UNRECOGNIZED` until it can be done safely.
 enum MediaDownload {
     static func register(on routes: RouteTable, homeserver hs: Homeserver) {
-        for prefix in ["/_matrix/client/v1/media"] {
-            routes.get("\(prefix)/config") { request, _ in
-                _ = try await hs.requester(request)
-                return config(hs)
-            }
-            routes.get("\(prefix)/download/:serverName/:mediaID") { request, context in
-                _ = try await hs.requester(request)
-                return try await download(hs, request, context, legacy: false, filename: nil)
-            }
-            routes.get("\(prefix)/download/:serverName/:mediaID/:fileName") { request, context in
-                _ = try await hs.requester(request)
-                return try await download(hs, request, context, legacy: false, filename: try context.pathParameter("fileName"))
-            }
-            routes.get("\(prefix)/thumbnail/:serverName/:mediaID") { request, context in
-                _ = try await hs.requester(request)
-                return try await thumbnail(hs, request, context, legacy: false)
-            }
+        let authed = "/_matrix/client/v1/media"
+        routes.get("\(authed)/config") { request, _ in
+            _ = try await hs.requester(request)
+            return config(hs)
         }
-        for prefix in ["/_matrix/media/v3", "/_matrix/media/r0"] {
-            routes.get("\(prefix)/config") { request, _ in
+        routes.get("\(authed)/download/:serverName/:mediaID") { request, context in
+            _ = try await hs.requester(request)
+            return try await download(hs, request, context, legacy: false, filename: nil)
+        }
+        routes.get("\(authed)/download/:serverName/:mediaID/:fileName") { request, context in
+            _ = try await hs.requester(request)
+            return try await download(hs, request, context, legacy: false, filename: try context.pathParameter("fileName"))
+        }
+        routes.get("\(authed)/thumbnail/:serverName/:mediaID") { request, context in
+            _ = try await hs.requester(request)
+            return try await thumbnail(hs, request, context, legacy: false)
+        }
+        for legacy in ["/_matrix/media/v3", "/_matrix/media/r0"] {
+            routes.get("\(legacy)/config") { request, _ in
                 _ = try await hs.requester(request)
                 return config(hs)
             }
-            routes.get("\(prefix)/download/:serverName/:mediaID") { request, context in
+            routes.get("\(legacy)/download/:serverName/:mediaID") { request, context in
                 try await download(hs, request, context, legacy: true, filename: nil)
             }
-            routes.get("\(prefix)/download/:serverName/:mediaID/:fileName") { request, context in
+            routes.get("\(legacy)/download/:serverName/:mediaID/:fileName") { request, context in
                 try await download(hs, request, context, legacy: true, filename: try context.pathParameter("fileName"))
             }
-            routes.get("\(prefix)/thumbnail/:serverName/:mediaID") { request, context in
+            routes.get("\(legacy)/thumbnail/:serverName/:mediaID") { request, context in
                 try await thumbnail(hs, request, context, legacy: true)
             }
         }
