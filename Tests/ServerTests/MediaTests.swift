@@ -43,6 +43,21 @@ import Testing
         try await hs.close()
     }
 
+    @Test func jsonMediaIsNotGzipped() async throws {
+        let hs = try await TestHomeserver.make(configure: openRegistration)
+        try await hs.test { client in
+            let alice = try await registerUser(client, "alice")
+            let bytes = Array("{\"k\": \"\(String(repeating: "v", count: 20_000))\"}".utf8)
+            let id = try await client.uploadMedia(bytes, token: alice.token, contentType: "application/json")
+            var headers = HTTPFields()
+            headers[.acceptEncoding] = "gzip"
+            let r = try await client.media(.get, "\(authedMedia)/download/localhost/\(id)", token: alice.token, headers: headers)
+            #expect(r.status == .ok && r.headers[.contentEncoding] == nil && r.bytes == bytes)
+            #expect(r.headers[.contentDisposition] == "inline")
+        }
+        try await hs.close()
+    }
+
     @Test func emptyUploadAndMissingContentType() async throws {
         let hs = try await TestHomeserver.make(configure: openRegistration)
         try await hs.test { client in
