@@ -6,7 +6,7 @@ import Services
 /// `GET /_matrix/federation/v1/media/download/{mediaId}` and `/thumbnail/{mediaId}`: our own
 /// media for other servers, as `multipart/mixed` (a JSON metadata part, `{}`, then the bytes).
 /// Requests are X-Matrix authenticated like every federation route. Fetching *remote* media
-/// (the client side) is `MediaRepository.remoteContent`'s TODO.
+/// (the client side) is `MediaRepository.storedMedia`'s TODO.
 enum MediaEndpoints {
     static func register(on routes: RouteTable, homeserver hs: Homeserver) {
         routes.federation(.get, "/_matrix/federation/v1/media/download/:mediaID", homeserver: hs) { request in

@@ -5,6 +5,7 @@ import HummingbirdTesting
 import MatrixProtocol
 import NIOCore
 import Services
+import Store
 import Testing
 
 @Suite struct MediaUploadTests {
@@ -329,6 +330,28 @@ struct Chunks: AsyncSequence, Sendable {
             #expect(r.status == .notFound && r.json["errcode"] == "M_NOT_FOUND")
             r = try await client.media(.get, "\(authedMedia)/thumbnail/matrix.org/abcDEF123?width=32&height=32", token: alice.token)
             #expect(r.status == .notFound && r.json["errcode"] == "M_NOT_FOUND")
+        }
+        try await hs.close()
+    }
+
+    @Test func cachedRemoteMediaIsServedAndThumbnailed() async throws {
+        let hs = try await TestHomeserver.make(configure: openRegistration)
+        try await hs.test { client in
+            let alice = try await registerUser(client, "alice")
+            // What the federation client will do once it fetches: store the bytes, then the row.
+            let png = testImage(width: 300, height: 300, suffix: ".png")
+            let stored = try await hs.homeserver.media.files.store(bytes: png)
+            try await hs.homeserver.database.upsertRemoteMedia(RemoteMedia(
+                origin: "matrix.org", mediaID: "remoteID", contentType: "image/png", filename: "r.png", size: stored.size,
+                sha256: stored.sha256, fetchedTs: TestHomeserver.now, legacyAccess: false))
+            var r = try await client.media(.get, "\(authedMedia)/download/matrix.org/remoteID", token: alice.token)
+            #expect(r.status == .ok && r.bytes == png && r.headers[.contentDisposition] == "inline; filename=\"r.png\"")
+            r = try await client.media(.get, "\(authedMedia)/thumbnail/matrix.org/remoteID?width=32&height=32&method=crop", token: alice.token)
+            #expect(r.status == .ok && imageDimensions(r.bytes).map { [$0.width, $0.height] } == [32, 32])
+            #expect(try await hs.homeserver.database.mediaThumbnailCount(origin: "matrix.org", mediaID: "remoteID") == 1)
+            // Cached after the freeze: not on the legacy endpoints.
+            r = try await client.media(.get, "/_matrix/media/v3/download/matrix.org/remoteID")
+            #expect(r.status == .notFound)
         }
         try await hs.close()
     }

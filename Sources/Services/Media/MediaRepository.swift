@@ -105,14 +105,22 @@ public final class MediaRepository: Sendable {
 
     // MARK: Downloads
 
+    /// Content that is on disk: local media once uploaded, or a remote server's, cached.
+    private struct StoredMedia {
+        let origin: String
+        let mediaID: String
+        let sha256: String
+        let size: Int
+        let contentType: String?
+        let filename: String?
+    }
+
     /// The content of `mxc://server/mediaID`. `legacy`: asked through the unauthenticated
     /// endpoints, which serve only media uploaded while they were allowed.
     public func download(server: String, mediaID: String, legacy: Bool = false,
                          timeoutMillis: Int = defaultWaitMillis) async throws -> MediaContent {
-        let (origin, id) = try parse(server: server, mediaID: mediaID)
-        guard origin == serverName else { return try await remoteContent(origin: origin, mediaID: id, legacy: legacy) }
-        let media = try await readyLocalMedia(id, legacy: legacy, timeoutMillis: timeoutMillis)
-        return content(sha256: media.sha256!, size: media.size!, contentType: media.contentType, filename: media.filename)
+        let media = try await storedMedia(server: server, mediaID: mediaID, legacy: legacy, timeoutMillis: timeoutMillis)
+        return content(sha256: media.sha256, size: media.size, contentType: media.contentType, filename: media.filename)
     }
 
     /// A thumbnail of `mxc://server/mediaID` at least `width`×`height` (unless the image is
@@ -120,36 +128,28 @@ public final class MediaRepository: Sendable {
     public func thumbnail(server: String, mediaID: String, width: Int, height: Int, method: ThumbnailSize.Method,
                           legacy: Bool = false, timeoutMillis: Int = defaultWaitMillis) async throws -> MediaContent {
         guard width > 0, height > 0 else { throw MatrixError.invalidParam("width and height must be positive integers") }
-        let (origin, id) = try parse(server: server, mediaID: mediaID)
-        guard origin == serverName else {
-            // TODO(federation): thumbnails of cached remote media, or fetched with
-            // /_matrix/federation/v1/media/thumbnail.
-            throw MatrixError.notFound("Remote media is not available yet")
-        }
-        let media = try await readyLocalMedia(id, legacy: legacy, timeoutMillis: timeoutMillis)
+        let media = try await storedMedia(server: server, mediaID: mediaID, legacy: legacy, timeoutMillis: timeoutMillis)
         let size = ThumbnailSize.choose(width: width, height: height, method: method)
-        let key = (origin: serverName.description, mediaID: id.value)
-        if let existing = try await database.mediaThumbnail(origin: key.origin, mediaID: key.mediaID, width: size.width,
+        if let existing = try await database.mediaThumbnail(origin: media.origin, mediaID: media.mediaID, width: size.width,
                                                             height: size.height, method: size.method.rawValue),
            files.contains(sha256: existing.sha256) {
             return content(sha256: existing.sha256, size: existing.size, contentType: existing.contentType, filename: nil)
         }
-        let sha256 = media.sha256!
-        guard let format = ImageFormat.sniff(try await files.prefix(sha256: sha256, count: ImageFormat.sniffLength)) else {
+        guard let format = ImageFormat.sniff(try await files.prefix(sha256: media.sha256, count: ImageFormat.sniffLength)) else {
             throw MatrixError.unknown("Cannot generate thumbnails for the requested content", status: 400)
         }
-        let sourcePath = files.path(forSHA256: sha256)
+        let sourcePath = files.path(forSHA256: media.sha256)
         let source = try await thumbnailer.dimensions(path: sourcePath)
         if source.width <= size.width && source.height <= size.height {
             // Never upscale: an image within the box is its own thumbnail.
-            return content(sha256: sha256, size: media.size!, contentType: format.contentType, filename: nil)
+            return content(sha256: media.sha256, size: media.size, contentType: format.contentType, filename: nil)
         }
         let made = try await thumbnailer.thumbnail(path: sourcePath, format: format, size: size)
         let stored = try await files.store(bytes: made.bytes)
         try await database.insertMediaThumbnail(
             MediaThumbnail(width: size.width, height: size.height, method: size.method.rawValue, contentType: made.contentType,
                            size: stored.size, sha256: stored.sha256),
-            origin: key.origin, mediaID: key.mediaID, now: clock.nowMillis())
+            origin: media.origin, mediaID: media.mediaID, now: clock.nowMillis())
         return content(sha256: stored.sha256, size: stored.size, contentType: made.contentType, filename: nil)
     }
 
@@ -166,17 +166,25 @@ public final class MediaRepository: Sendable {
 
     // MARK: Helpers
 
-    /// Remote media: served from the cache when present. Fetching it is the federation
-    /// client's part, not done yet.
-    private func remoteContent(origin: ServerName, mediaID: MediaID, legacy: Bool) async throws -> MediaContent {
-        if let cached = try await database.remoteMedia(origin: origin.description, mediaID: mediaID.value),
+    /// Validates the URI, then finds its content on disk: local media (waiting for a pending
+    /// upload), or remote media from the cache.
+    private func storedMedia(server: String, mediaID: String, legacy: Bool, timeoutMillis: Int) async throws -> StoredMedia {
+        let (origin, id) = try parse(server: server, mediaID: mediaID)
+        if origin == serverName {
+            let media = try await readyLocalMedia(id, legacy: legacy, timeoutMillis: timeoutMillis)
+            return StoredMedia(origin: origin.description, mediaID: id.value, sha256: media.sha256!, size: media.size!,
+                               contentType: media.contentType, filename: media.filename)
+        }
+        if let cached = try await database.remoteMedia(origin: origin.description, mediaID: id.value),
            files.contains(sha256: cached.sha256), !legacy || cached.legacyAccess {
-            return content(sha256: cached.sha256, size: cached.size, contentType: cached.contentType, filename: cached.filename)
+            return StoredMedia(origin: cached.origin, mediaID: cached.mediaID, sha256: cached.sha256, size: cached.size,
+                               contentType: cached.contentType, filename: cached.filename)
         }
         // TODO(federation): fetch with GET /_matrix/federation/v1/media/download/{mediaId} from
-        // `origin`, `files.store` the second multipart part (limit `maxUploadSize`; 502
-        // M_TOO_LARGE past it), then `database.upsertRemoteMedia` with
-        // legacyAccess = settings.allowLegacyUnauthenticated, and serve it.
+        // `origin` (timeout_ms applies), `files.store` the second multipart part (limit
+        // `maxUploadSize`; 502 M_TOO_LARGE past it), `database.upsertRemoteMedia` with
+        // legacyAccess = settings.allowLegacyUnauthenticated, then return it as above. Thumbnails
+        // of it are then made here like local ones.
         throw MatrixError.notFound("Remote media is not available yet")
     }
 
