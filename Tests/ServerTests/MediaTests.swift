@@ -219,6 +219,31 @@ struct Chunks: AsyncSequence, Sendable {
         try await hs.close()
     }
 
+    @Test func racingPutsFillTheIDOnce() async throws {
+        let hs = try await TestHomeserver.make(configure: openRegistration)
+        try await hs.test { client in
+            let alice = try await registerUser(client, "alice")
+            for _ in 0..<3 {
+                let created = try await client.call(.post, "/_matrix/media/v1/create", token: alice.token)
+                let id = String(created.json["content_uri"]?.stringValue?.split(separator: "/").last ?? "")
+                let statuses = try await withThrowingTaskGroup(of: (Int, HTTPResponse.Status).self) { group in
+                    for n in 0..<2 {
+                        group.addTask {
+                            let body = Array(repeating: UInt8(n), count: 300_000)
+                            return (n, try await client.media(.put, "\(mediaBase)/upload/localhost/\(id)", token: alice.token, body: body).status)
+                        }
+                    }
+                    return try await group.reduce(into: [Int: HTTPResponse.Status]()) { $0[$1.0] = $1.1 }
+                }
+                #expect(statuses.values.sorted { $0.code < $1.code } == [.ok, .conflict])
+                let winner = try #require(statuses.first { $0.value == .ok }?.key)
+                let r = try await client.media(.get, "\(authedMedia)/download/localhost/\(id)", token: alice.token)
+                #expect(r.bytes == Array(repeating: UInt8(winner), count: 300_000))
+            }
+        }
+        try await hs.close()
+    }
+
     @Test func pendingUploadsAreLimitedPerUser() async throws {
         let hs = try await TestHomeserver.make(configure: openRegistration)
         try await hs.test { client in
