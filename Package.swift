@@ -34,6 +34,14 @@ let package = Package(
             providers: [.apt(["libssl-dev"])]
         ),
         .systemLibrary(name: "CResolv"),
+        // libvips' headers are in the default include path; they need GLib's, which
+        // `gobject-2.0` gives. (`vips.pc` itself carries `-pthread`, a flag SwiftPM refuses
+        // from pkg-config with a warning.) The libraries are linked by the module map.
+        .systemLibrary(
+            name: "CVips",
+            pkgConfig: "gobject-2.0",
+            providers: [.apt(["libvips-dev"])]
+        ),
         .target(name: "Sodium", dependencies: ["CSodium", "CCrypto"]),
         .target(name: "MatrixProtocol", dependencies: ["Sodium"]),
         .target(name: "ApusConfig", dependencies: [
@@ -55,8 +63,10 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
         ]),
         .target(name: "Services", dependencies: [
-            "MatrixProtocol", "Sodium", "ApusConfig", "Store", "FederationClient",
+            "MatrixProtocol", "Sodium", "ApusConfig", "Store", "FederationClient", "CVips",
             .product(name: "Logging", package: "swift-log"),
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOPosix", package: "swift-nio"),
         ]),
         .target(name: "APICore", dependencies: [
             "MatrixProtocol",
@@ -107,7 +117,7 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
         ]),
         .testTarget(name: "ServerTests", dependencies: [
-            "Server", "Services", "ApusConfig", "Sodium", "MatrixProtocol", "Store", "APICore",
+            "Server", "Services", "ApusConfig", "Sodium", "MatrixProtocol", "Store", "APICore", "CVips",
             .product(name: "HummingbirdTesting", package: "hummingbird"),
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "HummingbirdTLS", package: "hummingbird"),

@@ -93,6 +93,11 @@ extension ApusConfiguration {
     max_upload_size = "50M"
     # Largest image, in pixels, the server decodes (e.g. to make thumbnails).
     max_image_pixels = 32000000
+    # Also serve media uploaded while this is true on the deprecated, unauthenticated
+    # /_matrix/media/v3 (and r0) download and thumbnail endpoints. Media uploaded
+    # while it is false is served only to authenticated clients (/_matrix/client/v1/
+    # media), the spec's "freeze"; turning it off later keeps older media reachable.
+    allow_legacy_unauthenticated = false
 
     [http]
     # Largest request body accepted, other than media uploads.

@@ -24,5 +24,7 @@ public enum ClientAPI {
         KeysEndpoints.register(on: routes, homeserver: homeserver)
         ToDeviceEndpoints.register(on: routes, homeserver: homeserver)
         KeyBackupEndpoints.register(on: routes, homeserver: homeserver)
+        MediaUpload.register(on: routes, homeserver: homeserver)
+        MediaDownload.register(on: routes, homeserver: homeserver)
     }
 }

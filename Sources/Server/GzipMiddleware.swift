@@ -14,6 +14,8 @@ struct GzipMiddleware: RouterMiddleware {
         guard request.method != .head,
               Self.acceptsGzip(request.headers[values: .acceptEncoding]),
               response.headers[.contentEncoding] == nil,
+              // Media (which always carries a disposition) streams as stored, even JSON files.
+              response.headers[.contentDisposition] == nil,
               response.headers[.contentType]?.hasPrefix("application/json") == true,
               let length = response.headers[.contentLength].flatMap({ Int($0) }), length > threshold
         else { return response }

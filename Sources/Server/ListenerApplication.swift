@@ -56,7 +56,7 @@ public enum ListenerApplication {
         if config.rateLimits.enabled {
             router.add(middleware: RateLimitMiddleware(limiter: RateLimiter(perSecond: config.rateLimits.perSecond, burst: config.rateLimits.burst)))
         }
-        router.add(middleware: BodyLimitMiddleware(limit: config.http.maxRequestBodySize))
+        router.add(middleware: BodyLimitMiddleware(limit: config.http.maxRequestBodySize, uploadLimit: config.media.maxUploadSize))
         routes.install(on: router)
         return router
     }

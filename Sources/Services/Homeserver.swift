@@ -28,6 +28,7 @@ public final class Homeserver: Sendable {
     public let e2eeKeys: E2EEKeys
     public let toDevice: ToDevice
     public let keyBackup: KeyBackup
+    public let media: MediaRepository
 
     public var serverName: ServerName { config.serverName }
 
@@ -62,6 +63,7 @@ public final class Homeserver: Sendable {
         accountData = AccountData(database: database, notifier: notifier, rooms: rooms, clock: clock)
         federation = Federation(config: config, signingKey: signingKey, serverKeys: serverKeys, database: database, rooms: rooms,
                                 notifier: notifier, typing: typing, clock: clock, logger: logger, transport: federationTransport)
+        media = try MediaRepository(config: config, database: database, clock: clock, logger: logger)
         rooms.federation.set(federation)
         e2eeKeys = E2EEKeys(database: database, notifier: notifier, accounts: accounts, serverName: config.serverName, logger: logger)
         toDevice = ToDevice(database: database, notifier: notifier, clock: clock, serverName: config.serverName, logger: logger)

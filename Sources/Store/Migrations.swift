@@ -10,6 +10,7 @@ enum Migrations {
         migrator.registerMigration("0003_rooms", migrate: RoomSchema.create)
         migrator.registerMigration("0007_federation", migrate: FederationSchema.create)
         migrator.registerMigration("0005_e2ee", migrate: E2EESchema.create)
+        migrator.registerMigration("0006_media", migrate: MediaSchema.create)
         return migrator
     }()
 
