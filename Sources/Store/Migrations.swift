@@ -9,6 +9,7 @@ enum Migrations {
         migrator.registerMigration("0002_accounts", migrate: accounts)
         migrator.registerMigration("0003_rooms", migrate: RoomSchema.create)
         migrator.registerMigration("0007_federation", migrate: FederationSchema.create)
+        migrator.registerMigration("0004_push", migrate: PushSchema.create)
         return migrator
     }()
 

@@ -1,0 +1,152 @@
+import Foundation
+import GRDB
+import MatrixProtocol
+
+/// What an event's push rules decided, stored with the event in the transaction that appends it
+/// (so its counts are in the same `/sync` as the event).
+public struct EventPushActions: Sendable {
+    public struct Recipient: Sendable {
+        public var userID: String
+        public var highlight: Bool
+        /// The matched rule's actions, as JSON.
+        public var actions: [UInt8]
+
+        public init(userID: String, highlight: Bool, actions: [UInt8]) {
+            self.userID = userID
+            self.highlight = highlight
+            self.actions = actions
+        }
+    }
+
+    /// The local users to notify (the rule said `notify`).
+    public var recipients: [Recipient]
+    /// `main` or the thread root's event ID.
+    public var threadID: String
+    /// The sender when local: sending marks their thread read up to this event.
+    public var localSender: String?
+
+    public init(recipients: [Recipient], threadID: String, localSender: String?) {
+        self.recipients = recipients
+        self.threadID = threadID
+        self.localSender = localSender
+    }
+}
+
+/// Unread notifications of one thread (or the main timeline).
+public struct UnreadCounts: Sendable, Equatable {
+    public var notifications: Int
+    public var highlights: Int
+
+    public init(notifications: Int = 0, highlights: Int = 0) {
+        self.notifications = notifications
+        self.highlights = highlights
+    }
+}
+
+/// One row of `GET /notifications`.
+public struct StoredNotification: Sendable {
+    public let event: StoredEvent
+    public let roomID: String
+    public let roomVersion: String
+    public let actions: [UInt8]
+    public let ts: Int64
+    public let stream: Int64
+    public let read: Bool
+}
+
+extension Database {
+    static func insertPushActions(_ db: GRDB.Database, _ actions: EventPushActions?, eventNID: Int64, stream: Int64,
+                                  room: RoomRecord, ts: Int64) throws {
+        guard let actions else { return }
+        for r in actions.recipients {
+            try db.execute(sql: """
+                INSERT OR REPLACE INTO event_push_actions (user_id, event_nid, room_nid, stream_ordering, thread_id, highlight, actions, ts)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+                """, arguments: [r.userID, eventNID, room.nid, stream, actions.threadID, r.highlight, Data(r.actions), ts])
+        }
+        if let sender = actions.localSender {
+            try db.execute(sql: """
+                INSERT OR REPLACE INTO push_own_events (user_id, room_nid, thread_id, stream_ordering) VALUES (?, ?, ?, ?)
+                """, arguments: [sender, room.nid, actions.threadID, stream])
+        }
+    }
+
+    /// Where the user has read up to in each thread of a room ('' for unthreaded receipts):
+    /// the later of their `m.read` and `m.read.private` receipts, and their own latest event.
+    static func readPositions(_ db: GRDB.Database, userID: String, room: RoomRecord) throws -> [String: Int64] {
+        var positions: [String: Int64] = [:]
+        for row in try Row.fetchAll(db, sql: """
+            SELECT r.thread_id, MAX(e.stream_ordering) AS position FROM receipts r JOIN events e ON e.event_id = r.event_id
+            WHERE r.room_id = ? AND r.user_id = ? AND r.receipt_type IN ('m.read', 'm.read.private') AND e.stream_ordering IS NOT NULL
+            GROUP BY r.thread_id
+            """, arguments: [room.roomID, userID]) {
+            positions[row["thread_id"]] = row["position"]
+        }
+        for row in try Row.fetchAll(db, sql: "SELECT thread_id, stream_ordering FROM push_own_events WHERE user_id = ? AND room_nid = ?",
+                                    arguments: [userID, room.nid]) {
+            let thread: String = row["thread_id"]
+            positions[thread] = max(positions[thread] ?? .min, row["stream_ordering"])
+        }
+        return positions
+    }
+
+    /// The user's unread notification counts in a room by thread ('main' for the main timeline),
+    /// counting events up to stream position `upTo`. Threads without unread ones are left out.
+    public func unreadCounts(userID: String, room: RoomRecord, upTo: Int64) async throws -> [String: UnreadCounts] {
+        try await read { db in
+            let read = try Self.readPositions(db, userID: userID, room: room)
+            let unthreaded = read[""] ?? .min
+            var counts: [String: UnreadCounts] = [:]
+            let sql = """
+                SELECT thread_id, COUNT(*) AS n, SUM(highlight) AS h FROM event_push_actions
+                WHERE user_id = ? AND room_nid = ? AND stream_ordering > ? AND stream_ordering <= ?
+                """
+            for row in try Row.fetchAll(db, sql: sql + " GROUP BY thread_id", arguments: [userID, room.nid, unthreaded, upTo]) {
+                counts[row["thread_id"]] = UnreadCounts(notifications: row["n"], highlights: row["h"] ?? 0)
+            }
+            // A threaded receipt ahead of the unthreaded one reads its thread further.
+            for (thread, position) in read where thread != "" && position > unthreaded && counts[thread] != nil {
+                let row = try Row.fetchOne(db, sql: sql + " AND thread_id = ?", arguments: [userID, room.nid, position, upTo, thread])
+                let n: Int = row?["n"] ?? 0
+                counts[thread] = n == 0 ? nil : UnreadCounts(notifications: n, highlights: row?["h"] ?? 0)
+            }
+            return counts
+        }
+    }
+
+    /// `GET /notifications`: the user's notifications below stream position `before`, newest
+    /// first, each with whether it has been read.
+    public func notifications(userID: String, before: Int64, limit: Int, onlyHighlights: Bool) async throws -> [StoredNotification] {
+        try await read { db in
+            let rows = try Row.fetchAll(db, sql: """
+                SELECT e.*, a.actions AS push_actions, a.ts AS push_ts, a.thread_id AS push_thread, r.room_id AS push_room_id,
+                       r.room_version AS push_room_version
+                FROM event_push_actions a JOIN events e ON e.event_nid = a.event_nid JOIN rooms r ON r.room_nid = a.room_nid
+                WHERE a.user_id = ? AND a.stream_ordering < ? \(onlyHighlights ? "AND a.highlight = 1" : "")
+                ORDER BY a.stream_ordering DESC LIMIT ?
+                """, arguments: [userID, before, limit])
+            var readByRoom: [Int64: [String: Int64]] = [:]
+            return try rows.map { row in
+                let event = StoredEvent(row: row)
+                let room = RoomRecord(nid: event.roomNID, roomID: row["push_room_id"], version: row["push_room_version"])
+                if readByRoom[room.nid] == nil { readByRoom[room.nid] = try Self.readPositions(db, userID: userID, room: room) }
+                let read = readByRoom[room.nid] ?? [:]
+                let stream = event.streamOrdering ?? 0
+                let thread: String = row["push_thread"]
+                let readUpTo = max(read[""] ?? .min, read[thread] ?? .min)
+                return StoredNotification(event: event, roomID: room.roomID, roomVersion: room.version,
+                                          actions: [UInt8](row["push_actions"] as Data), ts: row["push_ts"], stream: stream,
+                                          read: stream <= readUpTo)
+            }
+        }
+    }
+
+    /// The relation an event has (`content.m.relates_to` with a `rel_type`): to find its thread.
+    public func relation(of eventID: String) async throws -> (relType: String, target: String)? {
+        try await read { db in
+            try Row.fetchOne(db, sql: """
+                SELECT r.rel_type, r.relates_to_id FROM event_relations r JOIN events e ON e.event_nid = r.event_nid WHERE e.event_id = ?
+                """, arguments: [eventID]).map { ($0["rel_type"], $0["relates_to_id"]) }
+        }
+    }
+}
