@@ -20,5 +20,6 @@ public enum ClientAPI {
         AccountDataEndpoints.register(on: routes, homeserver: homeserver)
         PresenceEndpoints.register(on: routes, homeserver: homeserver)
         RelationsEndpoints.register(on: routes, homeserver: homeserver)
+        PushRulesEndpoints.register(on: routes, homeserver: homeserver)
     }
 }

@@ -21,13 +21,15 @@ public final class Sync: Sendable {
     let presence: Presence
     /// For `/messages` to fetch history of rooms joined over federation.
     let federation = FederationLink()
+    let notifications: PushNotifications
 
-    init(database: Database, notifier: Notifier, clock: Clock, typing: Typing, presence: Presence) {
+    init(database: Database, notifier: Notifier, clock: Clock, typing: Typing, presence: Presence, notifications: PushNotifications) {
         self.database = database
         self.notifier = notifier
         self.clock = clock
         self.typing = typing
         self.presence = presence
+        self.notifications = notifications
     }
 
     /// The state keys an invite's stripped state carries besides member events (spec "Stripped state").
@@ -96,6 +98,12 @@ public final class Sync: Sendable {
             }
         }
         let global = accountData.filter { $0.roomID == nil }
+        var globalEvents = global.compactMap(Self.accountDataEvent)
+        if since == nil, !global.contains(where: { $0.type == "m.push_rules" }) {
+            // Stored only once the user changes a rule: until then, the server defaults.
+            globalEvents.append(["type": "m.push_rules", "content": .object(PushRules.accountDataContent(
+                try await notifications.rules.ruleset(of: request.userID)))])
+        }
         // Presence of the people the user shares a room with (and their own).
         var peers: Set<String> = [request.userID]
         for (room, membership, _) in try await database.memberships(of: request.userID) where membership == "join" {
@@ -105,7 +113,7 @@ public final class Sync: Sendable {
         return [
             "next_batch": .string(upTo.description),
             "rooms": ["join": .object(join), "invite": .object(invite), "leave": .object(leave), "knock": .object(knock)],
-            "account_data": ["events": .array(global.compactMap(Self.accountDataEvent))],
+            "account_data": ["events": .array(globalEvents)],
             "presence": ["events": .array(presenceEvents)],
             "to_device": ["events": []],
             "device_lists": ["changed": [], "left": []],
@@ -159,7 +167,9 @@ public final class Sync: Sendable {
         let timelineEvents = try await formatWithThreads(timelinePDUs, room: room, version: version, userID: userID,
                                                          upTo: upTo.events, includeRoomID: false)
         let prevBatch = SyncToken.timeline(max(0, (timeline.first?.streamOrdering ?? upTo.events) - 1))
-        return [
+        let unread = try await notifications.unread(userID: userID, room: room, upTo: upTo.events,
+                                                    threaded: filter.unreadThreadNotifications)
+        var body: JSONObject = [
             "timeline": [
                 "events": .array(timelineEvents),
                 "limited": .bool(limited),
@@ -168,8 +178,16 @@ public final class Sync: Sendable {
             "state": ["events": .array(stateEvents.sorted { $0.eventID < $1.eventID }.map { .object(ClientEvent.format($0, includeRoomID: false)) })],
             "ephemeral": ["events": .array(ephemeral)],
             "account_data": ["events": .array(accountData.compactMap(Self.accountDataEvent))],
-            "unread_notifications": ["highlight_count": 0, "notification_count": 0],
+            "unread_notifications": Self.countsJSON(unread.room),
         ]
+        if !unread.threads.isEmpty {
+            body["unread_thread_notifications"] = .object(JSONObject(unread.threads.map { ($0.key, Self.countsJSON($0.value)) }))
+        }
+        return body
+    }
+
+    static func countsJSON(_ counts: UnreadCounts) -> JSONValue {
+        ["highlight_count": .int(Int64(counts.highlights)), "notification_count": .int(Int64(counts.notifications))]
     }
 
     /// `m.typing` when the room's typing changed since the token (or on an initial sync), and
