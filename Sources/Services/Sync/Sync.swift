@@ -158,13 +158,11 @@ public final class Sync: Sendable {
             // always, even on an incremental sync, since the client may never have seen them.
             let senders = Set(try timeline.map { try $0.pdu(version: version).sender } + [userID])
             stateMap = stateMap.filter { $0.key.type != "m.room.member" || senders.contains($0.key.stateKey) }
-            for sender in senders {
-                if let id = fullStateBefore[.member(sender)], !timeline.contains(where: { $0.eventID == id }) { stateMap[.member(sender)] = id }
-            }
+            stateMap.merge(Self.memberState(of: senders, in: fullStateBefore, excluding: Set(timeline.map(\.eventID)))) { $1 }
         }
         let stateEvents = try await database.events(Array(stateMap.values)).compactMap { try? $0.clientPDU(version: version) }
         let timelinePDUs = timeline.compactMap { try? $0.clientPDU(version: version) }.filter { filter.includesTimelineEvent(type: $0.type) }
-        let timelineEvents = try await formatWithThreads(timelinePDUs, room: room, version: version, userID: userID,
+        let timelineEvents = try await formatWithRelations(timelinePDUs, room: room, version: version, userID: userID,
                                                          upTo: upTo.events, includeRoomID: false)
         let prevBatch = SyncToken.timeline(max(0, (timeline.first?.streamOrdering ?? upTo.events) - 1))
         let unread = try await notifications.unread(userID: userID, room: room, upTo: upTo.events,
