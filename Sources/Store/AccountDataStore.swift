@@ -51,6 +51,9 @@ extension Database {
                 INSERT OR REPLACE INTO receipts (room_id, receipt_type, user_id, thread_id, event_id, ts, stream_id)
                 VALUES (?, ?, ?, ?, ?, ?, ?)
                 """, arguments: [roomID, type, userID, threadID ?? "", eventID, ts, next])
+            if type == "m.read" || type == "m.read.private", let room = try Self.room(db, roomID) {
+                try Self.recountUnread(db, userID: userID, room: room)  // the read position moved
+            }
             return next
         }
     }

@@ -22,21 +22,31 @@ enum PushSchema {
                 actions BLOB,
                 PRIMARY KEY (user_id, rule_id)
             ) WITHOUT ROWID;
-            -- One row per (local user, event) the user's rules said to notify about; unread is
-            -- what lies after the user's read position in its thread.
+            -- One row per (local user, event) the user's rules said to notify about. Keyed by
+            -- room and position, so the rows of one event are written side by side (a send in
+            -- a big room touches a few pages, not one per member).
             CREATE TABLE event_push_actions (
-                user_id TEXT NOT NULL,
-                event_nid INTEGER NOT NULL,
                 room_nid INTEGER NOT NULL,
                 stream_ordering INTEGER NOT NULL,
+                user_id TEXT NOT NULL,
+                event_nid INTEGER NOT NULL,
                 thread_id TEXT NOT NULL,        -- 'main' or the thread root's event ID
                 highlight INTEGER NOT NULL,
                 actions BLOB NOT NULL,
                 ts INTEGER NOT NULL,
-                PRIMARY KEY (user_id, event_nid)
+                PRIMARY KEY (room_nid, stream_ordering, user_id)
             ) WITHOUT ROWID;
-            CREATE INDEX event_push_actions_room ON event_push_actions(user_id, room_nid, stream_ordering);
-            CREATE INDEX event_push_actions_user ON event_push_actions(user_id, stream_ordering);
+            CREATE INDEX event_push_actions_highlights ON event_push_actions(user_id, stream_ordering) WHERE highlight = 1;
+            -- Unread counts per (room, user, thread): raised with each notifying event, recounted
+            -- from event_push_actions when the user's read position moves.
+            CREATE TABLE push_unread (
+                room_nid INTEGER NOT NULL,
+                user_id TEXT NOT NULL,
+                thread_id TEXT NOT NULL,
+                notifications INTEGER NOT NULL,
+                highlights INTEGER NOT NULL,
+                PRIMARY KEY (room_nid, user_id, thread_id)
+            ) WITHOUT ROWID;
             -- Sending an event marks its thread read up to it, like a receipt (spec "Marking
             -- notifications as read").
             CREATE TABLE push_own_events (

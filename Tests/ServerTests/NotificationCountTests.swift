@@ -224,6 +224,21 @@ struct RoomClient {
             r = try await client.call(.get, "\(base)/notifications?from=xyz", token: bob.token)
             #expect(r.status == .badRequest && r.json["errcode"] == "M_INVALID_PARAM")
             #expect(try await client.call(.get, "\(base)/notifications").status == .unauthorized)
+
+            // Notifications of several rooms come newest first together.
+            let other = try await createRoom(client, token: alice.token, ["preset": "public_chat"])
+            try await rc.join(bob.token, other)
+            let four = try await rc.text(alice.token, other, "four")
+            r = try await client.call(.get, "\(base)/notifications?limit=2", token: bob.token)
+            #expect(r.json["notifications"]?.arrayValue?.map { $0["event"]?["event_id"] } == [.string(four), .string(three)])
+            #expect(r.json["notifications"]?.arrayValue?.map { $0["room_id"] } == [.string(other), .string(roomID)])
+
+            // An invite notifies the invitee, who is not joined yet.
+            let carol = try await registerUser(client, "carol")
+            _ = try await client.call(.post, "\(base)/rooms/\(enc(roomID))/invite", token: alice.token, body: ["user_id": .string(carol.userID)])
+            let invite = try await client.call(.get, "\(base)/notifications", token: carol.token).json["notifications"]?.arrayValue?.first
+            #expect(invite?["event"]?["type"] == "m.room.member" && invite?["event"]?["state_key"] == .string(carol.userID))
+            #expect(invite?["actions"]?.arrayValue?.first == "notify")
         }
         try await hs.close()
     }

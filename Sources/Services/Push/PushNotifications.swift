@@ -42,10 +42,12 @@ public final class PushNotifications: Sendable {
         let sender = pdu.sender
         let event = PushEvent(json: pdu.json, memberCount: memberCount) { levels.canNotify($0, user: sender) }
         var notified: [EventPushActions.Recipient] = []
+        var encoded: [[JSONValue]: [UInt8]] = [:]  // most members match the same rule: encode its actions once
         for userID in recipients {
             guard let actions = evaluators[userID]?.evaluate(event, displayName: displayNames[userID]), actions.notify else { continue }
-            notified.append(EventPushActions.Recipient(userID: userID, highlight: actions.highlight,
-                                                       actions: JSONValue.array(actions.actions).encodedBytes()))
+            let bytes = encoded[actions.actions] ?? JSONValue.array(actions.actions).encodedBytes()
+            encoded[actions.actions] = bytes
+            notified.append(EventPushActions.Recipient(userID: userID, highlight: actions.highlight, actions: bytes))
         }
         return EventPushActions(recipients: notified, threadID: threadID, localSender: localSender)
     }
@@ -71,9 +73,9 @@ public final class PushNotifications: Sendable {
 
 extension PushNotifications {
     /// A room's `unread_notifications` and, when `threaded`, `unread_thread_notifications`
-    /// (then the first counts only the main timeline), up to stream position `upTo`.
-    public func unread(userID: String, room: RoomRecord, upTo: Int64, threaded: Bool) async throws -> (room: UnreadCounts, threads: [String: UnreadCounts]) {
-        let counts = try await database.unreadCounts(userID: userID, room: room, upTo: upTo)
+    /// (then the first counts only the main timeline).
+    public func unread(userID: String, room: RoomRecord, threaded: Bool) async throws -> (room: UnreadCounts, threads: [String: UnreadCounts]) {
+        let counts = try await database.unreadCounts(userID: userID, room: room)
         guard threaded else {
             return (counts.values.reduce(into: UnreadCounts()) { $0.notifications += $1.notifications; $0.highlights += $1.highlights }, [:])
         }

@@ -91,6 +91,8 @@ public final class Sync: Sendable {
                 if var body = try await joinedRoom(room, version: version, since: since, upTo: until,
                                                    filter: request.filter, always: true, accountData: [], userID: request.userID) {
                     body["ephemeral"] = nil
+                    body["unread_notifications"] = nil  // counts are for joined rooms only
+                    body["unread_thread_notifications"] = nil
                     leave[room.roomID] = .object(body)
                 }
             default:
@@ -100,9 +102,7 @@ public final class Sync: Sendable {
         let global = accountData.filter { $0.roomID == nil }
         var globalEvents = global.compactMap(Self.accountDataEvent)
         if since == nil, !global.contains(where: { $0.type == "m.push_rules" }) {
-            // Stored only once the user changes a rule: until then, the server defaults.
-            globalEvents.append(["type": "m.push_rules", "content": .object(PushRules.accountDataContent(
-                try await notifications.rules.ruleset(of: request.userID)))])
+            globalEvents.append(["type": "m.push_rules", "content": .object(PushRules.defaultAccountData(for: request.userID))])
         }
         // Presence of the people the user shares a room with (and their own).
         var peers: Set<String> = [request.userID]
@@ -165,8 +165,7 @@ public final class Sync: Sendable {
         let timelineEvents = try await formatWithRelations(timelinePDUs, room: room, version: version, userID: userID,
                                                          upTo: upTo.events, includeRoomID: false)
         let prevBatch = SyncToken.timeline(max(0, (timeline.first?.streamOrdering ?? upTo.events) - 1))
-        let unread = try await notifications.unread(userID: userID, room: room, upTo: upTo.events,
-                                                    threaded: filter.unreadThreadNotifications)
+        let unread = try await notifications.unread(userID: userID, room: room, threaded: filter.unreadThreadNotifications)
         var body: JSONObject = [
             "timeline": [
                 "events": .array(timelineEvents),
