@@ -37,6 +37,8 @@ private let base = "/_matrix/client/v3"
             let sync = try await client.call(.get, "\(base)/sync", token: alice.token)
             let event = sync.json["account_data"]?["events"]?.arrayValue?.first { $0["type"] == "m.push_rules" }
             #expect(event?["content"]?["global"] == .object(global))
+            let accountData = try await client.call(.get, "\(base)/user/\(enc(alice.userID))/account_data/m.push_rules", token: alice.token)
+            #expect(accountData.status == .ok && accountData.json == ["global": .object(global)])
             #expect(try await client.call(.get, "\(base)/pushrules/").status == .unauthorized)
         }
         try await hs.close()
@@ -96,6 +98,7 @@ private let base = "/_matrix/client/v3"
             let pushRules = sync.json["account_data"]?["events"]?.arrayValue?.first { $0["type"] == "m.push_rules" }
             let current = try await client.call(.get, "\(base)/pushrules/", token: alice.token).json
             #expect(pushRules?["content"] == .object(current))
+            #expect(try await client.call(.get, "\(base)/user/\(enc(alice.userID))/account_data/m.push_rules", token: alice.token).json == current)
             let overrides = ids(current["global"]?.objectValue ?? [:], "override")
             #expect(!overrides.contains("a"))
         }

@@ -23,6 +23,12 @@ public final class PushRules: Sendable {
         ["global": .object(ruleset.json)]
     }
 
+    /// `m.push_rules` of a user without it in their account data: it is written with every
+    /// change, so such a user has never changed a rule and has the server defaults.
+    static func defaultAccountData(for userID: String) -> JSONObject {
+        accountDataContent(UserPushRules().ruleset(for: userID))
+    }
+
     public func rule(of userID: String, kind: PushRuleKind, ruleID: String) async throws -> PushRule {
         guard let rule = try await ruleset(of: userID).rule(kind, ruleID) else { throw Self.notFound(kind, ruleID) }
         return rule
