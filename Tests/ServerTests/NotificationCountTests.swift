@@ -112,6 +112,26 @@ struct RoomClient {
         try await hs.close()
     }
 
+    @Test func roomMentionsNeedThePowerToNotify() async throws {
+        let hs = try await TestHomeserver.make(configure: openRegistration)
+        try await hs.test { client in
+            let rc = RoomClient(client: client)
+            let alice = try await registerUser(client, "alice"), bob = try await registerUser(client, "bob")
+            let roomID = try await createRoom(client, token: alice.token, ["preset": "public_chat"])
+            try await rc.join(bob.token, roomID)
+            // alice (power 100) may notify the room; bob (power 0, below notifications.room = 50) may not.
+            _ = try await rc.send(alice.token, roomID, ["msgtype": "m.text", "body": "@room lunch", "m.mentions": ["room": true]])
+            _ = try await rc.send(bob.token, roomID, ["msgtype": "m.text", "body": "@room me too", "m.mentions": ["room": true]])
+            #expect(rc.counts(try await rc.sync(bob.token), roomID) == (0, 0))  // bob's own message read the room
+            #expect(rc.counts(try await rc.sync(alice.token), roomID) == (1, 0))
+            let carol = try await registerUser(client, "carol")
+            try await rc.join(carol.token, roomID)
+            _ = try await rc.send(alice.token, roomID, ["msgtype": "m.text", "body": "@room again", "m.mentions": ["room": true]])
+            #expect(rc.counts(try await rc.sync(carol.token), roomID) == (1, 1))
+        }
+        try await hs.close()
+    }
+
     @Test func userRulesChangeWhatCounts() async throws {
         let hs = try await TestHomeserver.make(configure: openRegistration)
         try await hs.test { client in

@@ -12,16 +12,6 @@ extension Sync {
     }
 }
 
-extension Sync {
-    /// Whether one stored event of a room is visible to the user (`GET /event`).
-    public func canSee(eventID: String, roomID: String, userID: String) async throws -> Bool {
-        guard let room = try await database.room(roomID), let stored = try await database.event(eventID), stored.roomNID == room.nid else {
-            return false
-        }
-        return try await !visible([stored], in: room, to: userID).isEmpty
-    }
-}
-
 /// History visibility for one user in one room, read once and applied to many events (the
 /// events of a relation page, the replies of a thread, the edits of a page).
 struct Viewer: Sendable {
