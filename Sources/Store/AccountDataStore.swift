@@ -52,7 +52,8 @@ extension Database {
                 VALUES (?, ?, ?, ?, ?, ?, ?)
                 """, arguments: [roomID, type, userID, threadID ?? "", eventID, ts, next])
             if type == "m.read" || type == "m.read.private", let room = try Self.room(db, roomID) {
-                try Self.recountUnread(db, userID: userID, room: room)  // the read position moved
+                // The read position moved: recount its thread, or every thread for an unthreaded receipt.
+                try Self.recountUnread(db, userID: userID, room: room, thread: threadID?.isEmpty == false ? threadID : nil)
             }
             return next
         }

@@ -101,23 +101,35 @@ extension Database {
         return positions
     }
 
-    /// Recounts a user's unread notifications in a room after their read position moved: the
-    /// rows after the unthreaded receipt, less those a threaded receipt of their thread covers.
-    static func recountUnread(_ db: GRDB.Database, userID: String, room: RoomRecord) throws {
+    /// Recounts a user's unread notifications in a room after their read position moved: in
+    /// every thread for an unthreaded receipt (`thread` nil), else in that thread only. Either
+    /// way the scan starts at the new position, so it reads only what came after it.
+    static func recountUnread(_ db: GRDB.Database, userID: String, room: RoomRecord, thread only: String?) throws {
         let read = try readPositions(db, userID: userID, room: room)
         let unthreaded = read[""] ?? .min
         var counts: [String: UnreadCounts] = [:]
-        let rows = try Row.fetchCursor(db, sql: """
+        var sql = """
             SELECT thread_id, stream_ordering, highlight FROM event_push_actions
             WHERE room_nid = ? AND stream_ordering > ? AND user_id = ?
-            """, arguments: [room.nid, unthreaded, userID])
+            """
+        var arguments: StatementArguments = [room.nid, max(unthreaded, only.flatMap { read[$0] } ?? .min), userID]
+        if let only {
+            sql += " AND thread_id = ?"
+            arguments += [only]
+        }
+        let rows = try Row.fetchCursor(db, sql: sql, arguments: arguments)
         while let row = try rows.next() {
             let thread: String = row["thread_id"]
             guard (row["stream_ordering"] as Int64) > read[thread] ?? .min else { continue }
             counts[thread, default: UnreadCounts()].notifications += 1
             if row["highlight"] as Bool { counts[thread, default: UnreadCounts()].highlights += 1 }
         }
-        try db.execute(sql: "DELETE FROM push_unread WHERE room_nid = ? AND user_id = ?", arguments: [room.nid, userID])
+        if let only {
+            try db.execute(sql: "DELETE FROM push_unread WHERE room_nid = ? AND user_id = ? AND thread_id = ?",
+                           arguments: [room.nid, userID, only])
+        } else {
+            try db.execute(sql: "DELETE FROM push_unread WHERE room_nid = ? AND user_id = ?", arguments: [room.nid, userID])
+        }
         for (thread, count) in counts {
             try db.execute(sql: "INSERT INTO push_unread (room_nid, user_id, thread_id, notifications, highlights) VALUES (?, ?, ?, ?, ?)",
                            arguments: [room.nid, userID, thread, count.notifications, count.highlights])
