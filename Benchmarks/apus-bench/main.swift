@@ -34,6 +34,10 @@ let benchmarks: [Benchmark] = [
         name: "federation",
         summary: "send_join answer of 20k state events verified and stored; inbound 50-PDU transactions",
         run: FederationBenchmark.run),
+    Benchmark(
+        name: "push",
+        summary: "push rules: one message evaluated for 100 members; sends into a 100-member room against a room of 1",
+        run: PushBenchmark.run),
 ]
 
 @MainActor func usage() -> String {

@@ -69,11 +69,7 @@ enum RoomEvents {
             let requester = try await hs.requester(request)
             let roomID = try context.pathParameter("roomID")
             try await hs.rooms.requireJoined(requester.userID, roomID)
-            let eventID = try context.pathParameter("eventID")
-            guard try await hs.sync.canSee(eventID: eventID, roomID: roomID, userID: requester.userID) else {
-                throw MatrixError.notFound("Event not found")
-            }
-            return .json(ClientEvent.format(try await hs.rooms.event(eventID, in: roomID)))
+            return .json(try await hs.sync.event(try context.pathParameter("eventID"), roomID: roomID, userID: requester.userID))
         }
         routes.client(.get, "/rooms/:roomID/joined_members") { request, context in
             let requester = try await hs.requester(request)

@@ -44,6 +44,7 @@ public final class AccountData: Sendable {
         guard requester.userID == userID else { throw MatrixError.forbidden("Cannot read account data of other users") }
         guard let bytes = try await database.accountData(userID: userID, roomID: roomID, type: type),
               let content = try? JSONParser.parseObject(bytes) else {
+            if roomID == nil, type == "m.push_rules" { return PushRules.defaultAccountData(for: userID) }
             throw MatrixError.notFound("No account data of type \(type)")
         }
         return content

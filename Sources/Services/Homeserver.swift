@@ -29,6 +29,9 @@ public final class Homeserver: Sendable {
     public let toDevice: ToDevice
     public let keyBackup: KeyBackup
     public let media: MediaRepository
+    public let pushRules: PushRules
+    public let notifications: PushNotifications
+    public let pushers: Pushers
 
     public var serverName: ServerName { config.serverName }
 
@@ -56,9 +59,14 @@ public final class Homeserver: Sendable {
         accounts = Accounts(config: config, database: database, clock: clock, hasher: PasswordHasher(cost: passwordCost),
                             notifier: notifier)
         typing = Typing(clock: clock, notifier: notifier)
-        rooms = Rooms(config: config, database: database, clock: clock, signingKey: signingKey, notifier: notifier)
+        pushRules = PushRules(database: database, notifier: notifier)
+        notifications = PushNotifications(database: database, rules: pushRules, serverName: config.serverName.description)
+        pushers = Pushers(database: database, clock: clock)
+        rooms = Rooms(config: config, database: database, clock: clock, signingKey: signingKey, notifier: notifier,
+                      notifications: notifications)
         presence = Presence(clock: clock, notifier: notifier)
-        sync = Sync(database: database, notifier: notifier, clock: clock, typing: typing, presence: presence)
+        sync = Sync(database: database, notifier: notifier, clock: clock, typing: typing, presence: presence,
+                    notifications: notifications)
         profiles = Profiles(database: database, rooms: rooms, serverName: config.serverName)
         accountData = AccountData(database: database, notifier: notifier, rooms: rooms, clock: clock)
         federation = Federation(config: config, signingKey: signingKey, serverKeys: serverKeys, database: database, rooms: rooms,

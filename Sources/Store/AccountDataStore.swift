@@ -5,13 +5,16 @@ extension Database {
     /// Sets a user's account data (global when `roomID` is nil) and returns its stream position.
     @discardableResult
     public func setAccountData(userID: String, roomID: String?, type: String, content: [UInt8]) async throws -> Int64 {
-        try await writer.write { db in
-            let next = (try Int64.fetchOne(db, sql: "SELECT MAX(stream_id) FROM account_data") ?? 0) + 1
-            try db.execute(sql: """
-                INSERT OR REPLACE INTO account_data (user_id, room_id, type, content, stream_id) VALUES (?, ?, ?, ?, ?)
-                """, arguments: [userID, roomID ?? "", type, Data(content), next])
-            return next
-        }
+        try await writer.write { db in try Self.putAccountData(db, userID: userID, roomID: roomID, type: type, content: content) }
+    }
+
+    /// Sets account data inside a write already under way (push rules change with theirs).
+    static func putAccountData(_ db: GRDB.Database, userID: String, roomID: String?, type: String, content: [UInt8]) throws -> Int64 {
+        let next = (try Int64.fetchOne(db, sql: "SELECT MAX(stream_id) FROM account_data") ?? 0) + 1
+        try db.execute(sql: """
+            INSERT OR REPLACE INTO account_data (user_id, room_id, type, content, stream_id) VALUES (?, ?, ?, ?, ?)
+            """, arguments: [userID, roomID ?? "", type, Data(content), next])
+        return next
     }
 
     public func accountData(userID: String, roomID: String?, type: String) async throws -> [UInt8]? {
@@ -48,6 +51,10 @@ extension Database {
                 INSERT OR REPLACE INTO receipts (room_id, receipt_type, user_id, thread_id, event_id, ts, stream_id)
                 VALUES (?, ?, ?, ?, ?, ?, ?)
                 """, arguments: [roomID, type, userID, threadID ?? "", eventID, ts, next])
+            if type == "m.read" || type == "m.read.private", let room = try Self.room(db, roomID) {
+                // The read position moved: recount its thread, or every thread for an unthreaded receipt.
+                try Self.recountUnread(db, userID: userID, room: room, thread: threadID?.isEmpty == false ? threadID : nil)
+            }
             return next
         }
     }

@@ -8,9 +8,10 @@ enum Migrations {
         migrator.registerMigration("0001_initial", migrate: initial)
         migrator.registerMigration("0002_accounts", migrate: accounts)
         migrator.registerMigration("0003_rooms", migrate: RoomSchema.create)
-        migrator.registerMigration("0007_federation", migrate: FederationSchema.create)
+        migrator.registerMigration("0004_push", migrate: PushSchema.create)
         migrator.registerMigration("0005_e2ee", migrate: E2EESchema.create)
         migrator.registerMigration("0006_media", migrate: MediaSchema.create)
+        migrator.registerMigration("0007_federation", migrate: FederationSchema.create)
         return migrator
     }()
 

@@ -24,6 +24,9 @@ public struct ReceivedEvent: Sendable {
     /// state, and only its own key can change (the common case, written without rebuilding maps).
     public var extendsCurrentState = false
 
+    /// Whom the event notifies (`PushNotifications.actions`), stored with it when accepted.
+    public var pushActions: EventPushActions?
+
     /// Rejected and soft-failed events are stored but not part of the timeline or the extremities.
     var accepted: Bool { rejectedReason == nil && !softFailed }
 }
@@ -105,6 +108,7 @@ extension Database {
             try db.execute(sql: "INSERT OR IGNORE INTO event_relations (event_nid, relates_to_id, rel_type) VALUES (?, ?, ?)",
                            arguments: [nid, target, relType])
         }
+        if let stream { try insertPushActions(db, event.pushActions, eventNID: nid, stream: stream, room: room, ts: pdu.originServerTS) }
         var after = current
         if event.extendsCurrentState {
             if let key = pdu.stateKeyPair {

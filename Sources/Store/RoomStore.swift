@@ -55,6 +55,8 @@ public struct NewTimelineEvent: Sendable {
     public var pdu: PDU
     /// The JSON to store (canonical bytes of `pdu.json`).
     public var json: [UInt8]
+    /// Whom the event notifies, stored in the same transaction (nil: evaluated by nobody).
+    public var pushActions: EventPushActions?
 
     public init(pdu: PDU, json: [UInt8]) {
         self.pdu = pdu
@@ -138,6 +140,7 @@ extension Database {
                            arguments: [nid, target, relType])
         }
         try db.execute(sql: "INSERT INTO forward_extremities (room_nid, event_nid) VALUES (?, ?)", arguments: [room.nid, nid])
+        try insertPushActions(db, event.pushActions, eventNID: nid, stream: stream, room: room, ts: pdu.originServerTS)
         return stream
     }
 

@@ -170,3 +170,22 @@ private let base = "/_matrix/client/v3"
         try await pair.close()
     }
 }
+
+@Suite struct FederationNotificationTests {
+    @Test func remoteMessagesCountAsUnread() async throws {
+        let pair = try await FederatedPair.make()
+        try await pair.run { a, b in
+            let alice = try await registerUser(a, "alice")
+            let bob = try await registerUser(b, "bob")
+            let room = try await createRoom(a, token: alice.token, ["preset": "public_chat"])
+            #expect(try await b.call(.post, "\(base)/join/\(enc(room))?via=a.test", token: bob.token, body: [:]).status == .ok)
+            _ = try await b.call(.put, "\(base)/rooms/\(enc(room))/send/m.room.message/n1", token: bob.token,
+                                 body: ["msgtype": "m.text", "body": "ping alice"])
+            let counted = try await syncUntil(a, token: alice.token) { sync in
+                (sync["rooms"]?["join"]?[room]?["unread_notifications"]?["notification_count"]?.intValue ?? 0) >= 1
+            }
+            #expect(counted != nil, "a message from another server did not count as unread")
+        }
+        try await pair.close()
+    }
+}

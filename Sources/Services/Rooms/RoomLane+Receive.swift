@@ -65,8 +65,12 @@ extension RoomLane {
                 }
                 newCurrent = try await database.resolve(sets, version: version)
             }
-            let event = ReceivedEvent(pdu: pdu, json: json, stateBefore: before, rejectedReason: rejection,
+            var event = ReceivedEvent(pdu: pdu, json: json, stateBefore: before, rejectedReason: rejection,
                                       softFailed: softFailure != nil)
+            if rejection == nil && softFailure == nil {
+                // Push rules judge the event against the room as it was before it (our local members only).
+                event.pushActions = try? await notifications.actions(for: pdu, stateBefore: current, version: version)
+            }
             let stream = try await database.appendReceivedEvent(event, room: room, currentState: newCurrent)
             if let rejection { return .rejected(rejection) }
             if let softFailure { return .softFailed(softFailure) }
@@ -91,6 +95,7 @@ extension RoomLane {
         }
         var event = ReceivedEvent(pdu: pdu, json: json, stateBefore: Self.map(current), rejectedReason: rejection)
         event.extendsCurrentState = true
+        if rejection == nil { event.pushActions = try? await notifications.actions(for: pdu, stateBefore: current, version: version) }
         let stream = try await database.appendReceivedEvent(event, room: room, currentState: nil)
         if let rejection { return .rejected(rejection) }
         guard let stream else { return .duplicate }

@@ -11,6 +11,7 @@ actor RoomLane {
     let database: Database
     let builder: EventBuilder
     let clock: Clock
+    let notifications: PushNotifications
     /// Awaited, so a request that appended an event returns only once syncs can see it.
     let onAppend: @Sendable (Int64) async -> Void
     /// Current state events by key, loaded on first use and kept in step with each append.
@@ -41,12 +42,13 @@ actor RoomLane {
     }
 
     init(room: RoomRecord, version: RoomVersion, database: Database, builder: EventBuilder, clock: Clock,
-         onAppend: @escaping @Sendable (Int64) async -> Void) {
+         notifications: PushNotifications, onAppend: @escaping @Sendable (Int64) async -> Void) {
         self.room = room
         self.version = version
         self.database = database
         self.builder = builder
         self.clock = clock
+        self.notifications = notifications
         self.onAppend = onAppend
     }
 
@@ -82,10 +84,14 @@ actor RoomLane {
 
     private func sendAlone(_ draft: EventBuilder.Draft) async throws -> PDU {
         var current = try await loadState()
+        let before = current
         var heads = extremities
         let pdu = try Self.buildAuthorised(draft, roomID: room.roomID, version: version, builder: builder, state: &current,
                                            extremities: &heads, now: clock.nowMillis())
-        let stream = try await database.appendTimelineEvent(NewTimelineEvent(pdu: pdu, json: pdu.json.encodedBytes()), room: room)
+        var event = NewTimelineEvent(pdu: pdu, json: pdu.json.encodedBytes())
+        // Push rules cannot refuse an event: if they cannot be evaluated, it is sent unnotified.
+        event.pushActions = try? await notifications.actions(for: pdu, stateBefore: before, version: version)
+        let stream = try await database.appendTimelineEvent(event, room: room)
         state = current
         extremities = heads
         await onAppend(stream)

@@ -14,13 +14,16 @@ public final class Rooms: Sendable {
     let lanes: RoomLanes
     let notifier: Notifier
     let federation = FederationLink()
+    let notifications: PushNotifications
 
-    init(config: ApusConfiguration, database: Database, clock: Clock, signingKey: SigningKey, notifier: Notifier) {
+    init(config: ApusConfiguration, database: Database, clock: Clock, signingKey: SigningKey, notifier: Notifier,
+         notifications: PushNotifications) {
         self.config = config
         self.database = database
         self.clock = clock
         self.builder = EventBuilder(serverName: config.serverName, signingKey: signingKey)
         self.notifier = notifier
+        self.notifications = notifications
         self.lanes = RoomLanes()
     }
 
@@ -33,7 +36,7 @@ public final class Rooms: Sendable {
         guard let version = RoomVersion.named(room.version) else { throw MatrixError.unsupportedRoomVersion(room.version) }
         let notifier = self.notifier
         return await lanes.lane(roomID) {
-            RoomLane(room: room, version: version, database: database, builder: builder, clock: clock,
+            RoomLane(room: room, version: version, database: database, builder: builder, clock: clock, notifications: notifications,
                      onAppend: { stream in await notifier.advance(.events, to: stream) })
         }
     }

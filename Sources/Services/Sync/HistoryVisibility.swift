@@ -12,12 +12,20 @@ extension Sync {
     }
 }
 
+/// History visibility for one user in one room, read once and applied to many events (the
+/// events of a relation page, the replies of a thread, the edits of a page).
+struct Viewer: Sendable {
+    let timeline: VisibilityTimeline
+    let joined: Bool
+
+    func canSee(_ event: StoredEvent) -> Bool {
+        timeline.canSee(stream: event.streamOrdering ?? 0, currentlyJoined: joined)
+    }
+}
+
 extension Sync {
-    /// Whether one stored event of a room is visible to the user (`GET /event`).
-    public func canSee(eventID: String, roomID: String, userID: String) async throws -> Bool {
-        guard let room = try await database.room(roomID), let stored = try await database.event(eventID), stored.roomNID == room.nid else {
-            return false
-        }
-        return try await !visible([stored], in: room, to: userID).isEmpty
+    func viewer(of userID: String, in room: RoomRecord) async throws -> Viewer {
+        Viewer(timeline: try await database.visibilityTimeline(of: userID, in: room),
+               joined: try await database.membership(of: userID, in: room) == "join")
     }
 }

@@ -34,12 +34,34 @@ extension Sync {
         let pdus = try await visible(events, in: room, to: userID).compactMap { try? $0.clientPDU(version: version) }
             .filter { filter.includesTimelineEvent(type: $0.type) }
         var body: JSONObject = [
-            "chunk": .array(try await formatWithThreads(pdus, room: room, version: version, userID: userID, upTo: visibleUpTo,
-                                                        includeRoomID: true)),
+            "chunk": .array(try await formatWithRelations(pdus, room: room, version: version, userID: userID, upTo: visibleUpTo,
+                                                          includeRoomID: true)),
             "start": .string(SyncToken.timeline(start)),
         ]
+        if filter.lazyLoadMembers, !pdus.isEmpty {
+            body["state"] = .array(try await lazyMembers(of: pdus, page: events, room: room, version: version))
+        }
         if let end, !events.isEmpty { body["end"] = .string(SyncToken.timeline(end)) }
         return body
+    }
+}
+
+extension Sync {
+    /// The member events of a page's senders: as they stood before its oldest event, or for a
+    /// sender who joined within the page, after its newest.
+    private func lazyMembers(of pdus: [PDU], page: [StoredEvent], room: RoomRecord, version: RoomVersion) async throws -> [JSONValue] {
+        let ordered = page.sorted { ($0.streamOrdering ?? 0) < ($1.streamOrdering ?? 0) }
+        guard let oldest = ordered.first, let newest = ordered.last else { return [] }
+        let senders = Set(pdus.map(\.sender))
+        let shown = Set(pdus.map(\.eventID))
+        var state = Self.memberState(of: senders, in: try await database.stateBefore(eventID: oldest.eventID) ?? [:], excluding: shown)
+        let missing = senders.filter { state[.member($0)] == nil }
+        if !missing.isEmpty {
+            let after = try await database.stateAfter(eventID: newest.eventID) ?? [:]
+            state.merge(Self.memberState(of: missing, in: after, excluding: shown)) { current, _ in current }
+        }
+        return try await database.events(Array(state.values)).compactMap { try? $0.clientPDU(version: version) }
+            .sorted { ($0.stateKey ?? "") < ($1.stateKey ?? "") }.map { .object(ClientEvent.format($0)) }
     }
 }
 
@@ -62,13 +84,14 @@ extension Sync {
         let state = try await database.stateAfter(eventID: last.eventID) ?? [:]
         let stateEvents = try await database.events(Array(state.values)).compactMap { try? $0.clientPDU(version: version) }
         let shownBefore = try await visible(before, in: room, to: userID), shownAfter = try await visible(after, in: room, to: userID)
-        func format(_ events: [StoredEvent]) -> JSONValue {
-            .array(events.compactMap { try? $0.clientPDU(version: version) }.map { .object(ClientEvent.format($0)) })
+        func format(_ events: [StoredEvent]) async throws -> [JSONValue] {
+            try await formatWithRelations(events.compactMap { try? $0.clientPDU(version: version) }, room: room, version: version,
+                                          userID: userID, upTo: visibleUpTo, includeRoomID: true)
         }
         return [
-            "event": .object(ClientEvent.format(try stored.clientPDU(version: version))),
-            "events_before": format(shownBefore),
-            "events_after": format(shownAfter),
+            "event": try await format([stored]).first ?? .object(ClientEvent.format(try stored.clientPDU(version: version))),
+            "events_before": .array(try await format(shownBefore)),
+            "events_after": .array(try await format(shownAfter)),
             "start": .string(SyncToken.timeline((before.last?.streamOrdering ?? position) - 1)),
             "end": .string(SyncToken.timeline(last.streamOrdering ?? position)),
             "state": .array(stateEvents.sorted { $0.eventID < $1.eventID }.map { .object(ClientEvent.format($0)) }),

@@ -7,7 +7,8 @@ extension Sync {
     public func relations(roomID: String, eventID: String, userID: String, relType: String?, eventType: String?,
                           from: SyncToken?, to: SyncToken?, direction: Direction, limit: Int, recurse: Bool) async throws -> JSONObject {
         let (room, version, visibleUpTo) = try await visibleRoom(roomID, userID: userID)
-        guard let target = try await database.event(eventID), target.roomNID == room.nid else {
+        let viewer = try await viewer(of: userID, in: room)
+        guard let target = try await database.event(eventID), target.roomNID == room.nid, viewer.canSee(target) else {
             throw MatrixError.notFound("Event not found")
         }
         let limit = max(1, min(limit, 100))
@@ -43,8 +44,11 @@ extension Sync {
         }
         let more = events.count > limit
         events = Array(events.prefix(limit))
+        // Paging runs over all relations; only the events the user may see are shown.
+        let shown = events.filter(viewer.canSee).compactMap { try? $0.clientPDU(version: version) }
         var body: JSONObject = [
-            "chunk": .array(events.compactMap { try? $0.clientPDU(version: version) }.map { .object(ClientEvent.format($0)) }),
+            "chunk": .array(try await formatWithRelations(shown, room: room, version: version, userID: userID, upTo: visibleUpTo,
+                                                          includeRoomID: true)),
         ]
         if more, let last = events.last?.streamOrdering {
             body["next_batch"] = .string(SyncToken.timeline(backwards ? last - 1 : last))
@@ -59,36 +63,18 @@ extension Sync {
         let limit = max(1, min(limit, 100))
         let before = min(from.map { $0.events + 1 } ?? visibleUpTo + 1, visibleUpTo + 1)
         let roots = try await database.threadRoots(room: room, participant: participatedOnly ? userID : nil, before: before, limit: limit + 1)
-        var chunk: [JSONValue] = []
+        let viewer = try await viewer(of: userID, in: room)
+        var shown: [PDU] = []
         for (rootID, _) in roots.prefix(limit) {
-            guard let root = try await database.event(rootID), let pdu = try? root.clientPDU(version: version) else { continue }
-            var formatted = ClientEvent.format(pdu)
-            formatted["unsigned"] = .object(try await threadSummary(rootID, room: room, version: version, userID: userID, upTo: visibleUpTo,
-                                                                      unsigned: formatted["unsigned"]?.objectValue ?? [:]))
-            chunk.append(.object(formatted))
+            guard let root = try await database.event(rootID), viewer.canSee(root), let pdu = try? root.clientPDU(version: version) else { continue }
+            shown.append(pdu)
         }
-        var body: JSONObject = ["chunk": .array(chunk)]
+        var body: JSONObject = [
+            "chunk": .array(try await formatWithRelations(shown, room: room, version: version, userID: userID, upTo: visibleUpTo,
+                                                          includeRoomID: true)),
+        ]
         if roots.count > limit, let last = roots.prefix(limit).last { body["next_batch"] = .string(SyncToken.timeline(last.latest - 1)) }
         return body
-    }
-
-    /// `unsigned.m.relations.m.thread`: the latest reply, the count, and whether the user took part.
-    func threadSummary(_ rootID: String, room: RoomRecord, version: RoomVersion, userID: String, upTo: Int64,
-                       unsigned: JSONObject) async throws -> JSONObject {
-        let replies = try await database.relations(to: rootID, room: room, relType: "m.thread", eventType: nil, after: 0,
-                                                   before: upTo + 1, backwards: true, limit: 10_000)
-        var out = unsigned
-        guard let latest = replies.first, let latestPDU = try? latest.clientPDU(version: version) else { return out }
-        let rootSender = try await database.event(rootID)?.pdu(version: version).sender
-        let participated = try rootSender == userID || replies.contains { try $0.pdu(version: version).sender == userID }
-        var relations = out["m.relations"]?.objectValue ?? [:]
-        relations["m.thread"] = [
-            "latest_event": .object(ClientEvent.format(latestPDU)),
-            "count": .int(Int64(replies.count)),
-            "current_user_participated": .bool(participated),
-        ]
-        out["m.relations"] = .object(relations)
-        return out
     }
 
     /// The room, its version, and how far the user may see (all while joined, up to leaving after).
@@ -100,24 +86,5 @@ extension Sync {
         }
         let upTo = membership.membership == "join" ? await notifier.current.events : membership.stream
         return (room, version, upTo)
-    }
-}
-
-extension Sync {
-    /// Client-format events, thread roots with their `m.thread` summary in `unsigned`.
-    func formatWithThreads(_ pdus: [PDU], room: RoomRecord, version: RoomVersion, userID: String, upTo: Int64,
-                           includeRoomID: Bool) async throws -> [JSONValue] {
-        let roots = try await database.threadRoots(among: pdus.map(\.eventID))
-        var out: [JSONValue] = []
-        out.reserveCapacity(pdus.count)
-        for pdu in pdus {
-            var formatted = ClientEvent.format(pdu, includeRoomID: includeRoomID)
-            if roots.contains(pdu.eventID) {
-                formatted["unsigned"] = .object(try await threadSummary(pdu.eventID, room: room, version: version, userID: userID, upTo: upTo,
-                                                                          unsigned: formatted["unsigned"]?.objectValue ?? [:]))
-            }
-            out.append(.object(formatted))
-        }
-        return out
     }
 }

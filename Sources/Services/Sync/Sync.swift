@@ -23,13 +23,15 @@ public final class Sync: Sendable {
     let presence: Presence
     /// For `/messages` to fetch history of rooms joined over federation.
     let federation = FederationLink()
+    let notifications: PushNotifications
 
-    init(database: Database, notifier: Notifier, clock: Clock, typing: Typing, presence: Presence) {
+    init(database: Database, notifier: Notifier, clock: Clock, typing: Typing, presence: Presence, notifications: PushNotifications) {
         self.database = database
         self.notifier = notifier
         self.clock = clock
         self.typing = typing
         self.presence = presence
+        self.notifications = notifications
     }
 
     /// The state keys an invite's stripped state carries besides member events (spec "Stripped state").
@@ -92,6 +94,8 @@ public final class Sync: Sendable {
                 if var body = try await joinedRoom(room, version: version, since: since, upTo: until,
                                                    filter: request.filter, always: true, accountData: [], userID: request.userID) {
                     body["ephemeral"] = nil
+                    body["unread_notifications"] = nil  // counts are for joined rooms only
+                    body["unread_thread_notifications"] = nil
                     leave[room.roomID] = .object(body)
                 }
             default:
@@ -99,6 +103,10 @@ public final class Sync: Sendable {
             }
         }
         let global = accountData.filter { $0.roomID == nil }
+        var globalEvents = global.compactMap(Self.accountDataEvent)
+        if since == nil, !global.contains(where: { $0.type == "m.push_rules" }) {
+            globalEvents.append(["type": "m.push_rules", "content": .object(PushRules.defaultAccountData(for: request.userID))])
+        }
         // Presence of the people the user shares a room with (and their own).
         var peers: Set<String> = [request.userID]
         for (room, membership, _) in try await database.memberships(of: request.userID) where membership == "join" {
@@ -111,7 +119,7 @@ public final class Sync: Sendable {
         var response: JSONObject = [
             "next_batch": .string(nextBatch.description),
             "rooms": ["join": .object(join), "invite": .object(invite), "leave": .object(leave), "knock": .object(knock)],
-            "account_data": ["events": .array(global.compactMap(Self.accountDataEvent))],
+            "account_data": ["events": .array(globalEvents)],
             "presence": ["events": .array(presenceEvents)],
         ]
         for (key, value) in e2ee.fields { response[key] = value }
@@ -155,16 +163,15 @@ public final class Sync: Sendable {
             // always, even on an incremental sync, since the client may never have seen them.
             let senders = Set(try timeline.map { try $0.pdu(version: version).sender } + [userID])
             stateMap = stateMap.filter { $0.key.type != "m.room.member" || senders.contains($0.key.stateKey) }
-            for sender in senders {
-                if let id = fullStateBefore[.member(sender)], !timeline.contains(where: { $0.eventID == id }) { stateMap[.member(sender)] = id }
-            }
+            stateMap.merge(Self.memberState(of: senders, in: fullStateBefore, excluding: Set(timeline.map(\.eventID)))) { $1 }
         }
         let stateEvents = try await database.events(Array(stateMap.values)).compactMap { try? $0.clientPDU(version: version) }
         let timelinePDUs = timeline.compactMap { try? $0.clientPDU(version: version) }.filter { filter.includesTimelineEvent(type: $0.type) }
-        let timelineEvents = try await formatWithThreads(timelinePDUs, room: room, version: version, userID: userID,
+        let timelineEvents = try await formatWithRelations(timelinePDUs, room: room, version: version, userID: userID,
                                                          upTo: upTo.events, includeRoomID: false)
         let prevBatch = SyncToken.timeline(max(0, (timeline.first?.streamOrdering ?? upTo.events) - 1))
-        return [
+        let unread = try await notifications.unread(userID: userID, room: room, threaded: filter.unreadThreadNotifications)
+        var body: JSONObject = [
             "timeline": [
                 "events": .array(timelineEvents),
                 "limited": .bool(limited),
@@ -173,8 +180,16 @@ public final class Sync: Sendable {
             "state": ["events": .array(stateEvents.sorted { $0.eventID < $1.eventID }.map { .object(ClientEvent.format($0, includeRoomID: false)) })],
             "ephemeral": ["events": .array(ephemeral)],
             "account_data": ["events": .array(accountData.compactMap(Self.accountDataEvent))],
-            "unread_notifications": ["highlight_count": 0, "notification_count": 0],
+            "unread_notifications": Self.countsJSON(unread.room),
         ]
+        if !unread.threads.isEmpty {
+            body["unread_thread_notifications"] = .object(JSONObject(unread.threads.map { ($0.key, Self.countsJSON($0.value)) }))
+        }
+        return body
+    }
+
+    static func countsJSON(_ counts: UnreadCounts) -> JSONValue {
+        ["highlight_count": .int(Int64(counts.highlights)), "notification_count": .int(Int64(counts.notifications))]
     }
 
     /// `m.typing` when the room's typing changed since the token (or on an initial sync), and

@@ -1,7 +1,8 @@
 import MatrixProtocol
 
-/// The parts of a filter Apus applies (spec "Filtering"): the timeline limit, room lists and
-/// timeline event types. Other fields are stored with the filter but not applied yet.
+/// The parts of a filter Apus applies (spec "Filtering"): the timeline limit, room lists,
+/// timeline event types, lazy-loaded members and per-thread notification counts. Other fields
+/// are stored with the filter but not applied yet.
 public struct SyncFilter: Sendable {
     public var timelineLimit = 10
     public var rooms: Set<String>?
@@ -11,6 +12,8 @@ public struct SyncFilter: Sendable {
     public var includeLeave = false
     /// `room.state.lazy_load_members`: member events only for the senders the client sees.
     public var lazyLoadMembers = false
+    /// `room.timeline.unread_thread_notifications`: counts per thread in `/sync`.
+    public var unreadThreadNotifications = false
 
     public init() {}
 
@@ -28,6 +31,7 @@ public struct SyncFilter: Sendable {
             }
             if let t = timeline["types"] { timelineTypes = try Self.strings(t, "room.timeline.types") }
             if let t = timeline["not_types"] { timelineNotTypes = try Self.strings(t, "room.timeline.not_types") }
+            unreadThreadNotifications = timeline["unread_thread_notifications"]?.boolValue ?? false
         }
     }
 
@@ -36,6 +40,7 @@ public struct SyncFilter: Sendable {
         var filter = SyncFilter()
         if let t = json["types"] { filter.timelineTypes = try strings(t, "types") }
         if let t = json["not_types"] { filter.timelineNotTypes = try strings(t, "not_types") }
+        filter.lazyLoadMembers = json["lazy_load_members"]?.boolValue ?? false
         return filter
     }
 

@@ -1,0 +1,65 @@
+import Foundation
+import GRDB
+
+/// A pusher (spec "Pushers"): where a user's notifications would be sent.
+public struct Pusher: Sendable, Equatable {
+    public var userID: String
+    public var appID: String
+    public var pushkey: String
+    public var kind: String
+    public var appDisplayName: String
+    public var deviceDisplayName: String
+    public var profileTag: String?
+    public var lang: String
+    /// The `data` object as JSON.
+    public var data: [UInt8]
+
+    public init(userID: String, appID: String, pushkey: String, kind: String, appDisplayName: String,
+                deviceDisplayName: String, profileTag: String?, lang: String, data: [UInt8]) {
+        self.userID = userID
+        self.appID = appID
+        self.pushkey = pushkey
+        self.kind = kind
+        self.appDisplayName = appDisplayName
+        self.deviceDisplayName = deviceDisplayName
+        self.profileTag = profileTag
+        self.lang = lang
+        self.data = data
+    }
+}
+
+extension Database {
+    /// Creates or replaces the user's pusher with this app ID and pushkey. Without `append`,
+    /// other users' pushers with the same app ID and pushkey are removed (spec `append`).
+    public func setPusher(_ pusher: Pusher, append: Bool, now: Int64) async throws {
+        try await writer.write { db in
+            if !append {
+                try db.execute(sql: "DELETE FROM pushers WHERE app_id = ? AND pushkey = ? AND user_id != ?",
+                               arguments: [pusher.appID, pusher.pushkey, pusher.userID])
+            }
+            try db.execute(sql: """
+                INSERT OR REPLACE INTO pushers (user_id, app_id, pushkey, kind, app_display_name, device_display_name,
+                                                profile_tag, lang, data, created_ts)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                """, arguments: [pusher.userID, pusher.appID, pusher.pushkey, pusher.kind, pusher.appDisplayName,
+                                 pusher.deviceDisplayName, pusher.profileTag, pusher.lang, Data(pusher.data), now])
+        }
+    }
+
+    public func deletePusher(userID: String, appID: String, pushkey: String) async throws {
+        try await writer.write { db in
+            try db.execute(sql: "DELETE FROM pushers WHERE user_id = ? AND app_id = ? AND pushkey = ?", arguments: [userID, appID, pushkey])
+        }
+    }
+
+    public func pushers(of userID: String) async throws -> [Pusher] {
+        try await read { db in
+            try Row.fetchAll(db, sql: "SELECT * FROM pushers WHERE user_id = ? ORDER BY created_ts, app_id, pushkey",
+                             arguments: [userID]).map { row in
+                Pusher(userID: row["user_id"], appID: row["app_id"], pushkey: row["pushkey"], kind: row["kind"],
+                       appDisplayName: row["app_display_name"], deviceDisplayName: row["device_display_name"],
+                       profileTag: row["profile_tag"], lang: row["lang"], data: [UInt8](row["data"] as Data))
+            }
+        }
+    }
+}

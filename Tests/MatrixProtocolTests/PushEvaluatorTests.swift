@@ -1,0 +1,183 @@
+@testable import MatrixProtocol
+import Testing
+
+@Suite struct PushEvaluatorTests {
+    static let me = "@me:example.org"
+
+    func event(sender: String = "@other:example.org", _ content: JSONObject) -> JSONObject {
+        event("m.room.message", sender: sender, content)
+    }
+
+    func event(_ type: String, sender: String = "@other:example.org", stateKey: String? = nil, _ content: JSONObject) -> JSONObject {
+        var json: JSONObject = ["type": .string(type), "sender": .string(sender), "room_id": "!room:example.org",
+                                "event_id": "$e", "content": .object(content)]
+        if let stateKey { json["state_key"] = .string(stateKey) }
+        return json
+    }
+
+    func evaluate(_ json: JSONObject, members: Int = 3, senderMayNotify: Bool = true, rules: UserPushRules = UserPushRules(),
+                  displayName: String? = nil) -> PushActions? {
+        let evaluator = PushEvaluator(ruleset: rules.ruleset(for: Self.me), userID: Self.me)
+        return evaluator.evaluate(PushEvent(json: json, memberCount: members) { _ in senderMayNotify }, displayName: displayName)
+    }
+
+    func holds(_ condition: JSONObject, _ json: JSONObject) -> Bool {
+        var rules = UserPushRules()
+        rules.rules[.override] = [PushRule(ruleID: "test", conditions: [condition], actions: ["notify", ["set_tweak": "test"]])]
+        return evaluate(json, rules: rules)?.ruleID == "test"
+    }
+
+    @Test func globsMatchWholeValuesCaseInsensitively() {
+        let glob = PushGlob("lunc?*")
+        func lower(_ s: String) -> [Unicode.Scalar] { Array(s.lowercased().unicodeScalars) }
+        #expect(glob.matches(lowercased: lower("Lunch plans")))
+        #expect(glob.matches(lowercased: lower("LUNCH")))
+        #expect(!glob.matches(lowercased: lower(" lunch")))
+        #expect(!glob.matches(lowercased: lower("lunc")))
+        #expect(PushGlob("m.notice").matches(lowercased: lower("m.NOTICE")))
+        #expect(!PushGlob("m.notice").matches(lowercased: lower("m.notices")))
+        #expect(PushGlob("a*b*c").matches(lowercased: lower("aXXbYYbc")))
+        #expect(!PushGlob("a*b*c").matches(lowercased: lower("aXXbYYb")))
+    }
+
+    @Test func bodyGlobsMatchWords() {
+        let glob = PushGlob("ex*ple")
+        func lower(_ s: String) -> [Unicode.Scalar] { Array(s.lowercased().unicodeScalars) }
+        #expect(glob.matchesWords(lowercased: lower("An example event.")))
+        #expect(glob.matchesWords(lowercased: lower("exple")))
+        #expect(glob.matchesWords(lowercased: lower("An exciting triple-whammy")))
+        #expect(!glob.matchesWords(lowercased: lower("Anexample")))
+        #expect(!glob.matchesWords(lowercased: lower("examples")))
+        #expect(PushGlob("cake").matchesWords(lowercased: lower("I like (cake)!")))
+        #expect(!PushGlob("cake").matchesWords(lowercased: lower("cupcakes")))
+        #expect(holds(["kind": "event_match", "key": "content.body", "pattern": "ex*ple"], event(["body": "An EXAMPLE"])))
+        #expect(!holds(["kind": "event_match", "key": "content.topic", "pattern": "lunch"], event(["topic": "lunch plans"])))
+    }
+
+    @Test func eventMatchNeedsAStringValue() {
+        #expect(!holds(["kind": "event_match", "key": "content.topic", "pattern": "*"], event(["topic": .null])))
+        #expect(!holds(["kind": "event_match", "key": "content.topic", "pattern": "*"], event([:])))
+        #expect(holds(["kind": "event_match", "key": "content.topic", "pattern": "*"], event(["topic": ""])))
+    }
+
+    @Test func propertyIsAndContainsAreExact() {
+        let create = event("m.room.create", stateKey: "", ["m.federate": true, "room_version": "1"])
+        #expect(holds(["kind": "event_property_is", "key": #"content.m\.federate"#, "value": true], create))
+        #expect(!holds(["kind": "event_property_is", "key": #"content.m\.federate"#, "value": "true"], create))
+        #expect(!holds(["kind": "event_property_is", "key": #"content.m\.federate"#, "value": 1], create))
+        #expect(!holds(["kind": "event_property_is", "key": "content.m.federate", "value": true], create))
+        let aliases = event("m.room.canonical_alias", stateKey: "", ["alt_aliases": ["#somewhere:example.org", "#myroom:example.com"]])
+        #expect(holds(["kind": "event_property_contains", "key": "content.alt_aliases", "value": "#myroom:example.com"], aliases))
+        #expect(!holds(["kind": "event_property_contains", "key": "content.alt_aliases", "value": ":example.com"], aliases))
+        #expect(!holds(["kind": "event_property_contains", "key": "content.alias", "value": "x"], aliases))
+    }
+
+    @Test func propertyPathsUnescapeDotsAndBackslashes() {
+        #expect(PropertyPath(#"content.m\.relates_to.rel_type"#).components == ["content", "m.relates_to", "rel_type"])
+        #expect(PropertyPath(#"content.m\\foo"#).components == ["content", #"m\foo"#])
+        #expect(PropertyPath(#"content.m\xfoo"#).components == ["content", #"m\xfoo"#])
+        #expect(holds(["kind": "event_property_is", "key": #"content.m\\foo"#, "value": 1], event([#"m\foo"#: 1])))
+    }
+
+    @Test func memberCountAndUnknownConditions() {
+        #expect(PushCondition.MemberCount("2")?.holds(2) == true)
+        #expect(PushCondition.MemberCount("==2")?.holds(3) == false)
+        #expect(PushCondition.MemberCount("<=10")?.holds(10) == true)
+        #expect(PushCondition.MemberCount(">1")?.holds(1) == false)
+        #expect(PushCondition.MemberCount(">=1")?.holds(1) == true)
+        #expect(PushCondition.MemberCount("<3")?.holds(2) == true)
+        #expect(PushCondition.MemberCount("abc") == nil)
+        #expect(PushCondition.MemberCount("<") == nil)
+        #expect(!holds(["kind": "org.example.unknown"], event(["body": "hi"])))
+    }
+
+    @Test func defaultRulesForMessages() throws {
+        let plain = try #require(evaluate(event(["msgtype": "m.text", "body": "hello"])))
+        #expect(plain.ruleID == ".m.rule.message" && plain.notify && !plain.highlight)
+        let oneToOne = try #require(evaluate(event(["msgtype": "m.text", "body": "hello"]), members: 2))
+        #expect(oneToOne.ruleID == ".m.rule.room_one_to_one" && oneToOne.notify)
+        #expect(evaluate(event("m.room.encrypted", ["ciphertext": "x"]), members: 2)?.ruleID == ".m.rule.encrypted_room_one_to_one")
+        #expect(evaluate(event("m.room.encrypted", ["ciphertext": "x"]))?.ruleID == ".m.rule.encrypted")
+        #expect(evaluate(event(["msgtype": "m.notice", "body": "bot"]))?.notify == false)
+        #expect(evaluate(event("m.reaction", ["m.relates_to": ["rel_type": "m.annotation", "event_id": "$x", "key": "👍"]]))?.notify == false)
+        let edit = evaluate(event(["body": "* fixed", "m.new_content": ["body": "fixed"], "m.relates_to": ["rel_type": "m.replace", "event_id": "$x"]]))
+        #expect(edit?.ruleID == ".m.rule.suppress_edits" && edit?.notify == false)
+        #expect(evaluate(event("org.example.custom", ["body": "x"])) == nil)
+    }
+
+    @Test func defaultRulesForMentionsAndMembership() throws {
+        let mention = try #require(evaluate(event(["body": "hi", "m.mentions": ["user_ids": [.string(Self.me)]]])))
+        #expect(mention.ruleID == ".m.rule.is_user_mention" && mention.notify && mention.highlight)
+        let room = try #require(evaluate(event(["body": "all", "m.mentions": ["room": true]])))
+        #expect(room.ruleID == ".m.rule.is_room_mention" && room.highlight)
+        // Without the power to notify the room, an @room is an ordinary message.
+        #expect(evaluate(event(["body": "all", "m.mentions": ["room": true]]), senderMayNotify: false)?.ruleID == ".m.rule.message")
+        let invite = try #require(evaluate(event("m.room.member", stateKey: Self.me, ["membership": "invite"])))
+        #expect(invite.ruleID == ".m.rule.invite_for_me" && invite.notify)
+        #expect(evaluate(event("m.room.member", stateKey: "@else:example.org", ["membership": "invite"]))?.notify == false)
+        let tombstone = try #require(evaluate(event("m.room.tombstone", stateKey: "", ["body": "moved"])))
+        #expect(tombstone.highlight)
+    }
+
+    @Test func userRulesAndDefaultChanges() {
+        var rules = UserPushRules()
+        rules.rules[.content] = [PushRule(ruleID: "cake", pattern: "cake", actions: ["notify", ["set_tweak": "highlight", "value": false]])]
+        rules.rules[.sender] = [PushRule(ruleID: "@spam:example.org", actions: [])]
+        #expect(evaluate(event(["body": "I like cake"]), rules: rules)?.ruleID == "cake")
+        #expect(evaluate(event(["body": "I like cake"]), rules: rules)?.highlight == false)
+        #expect(evaluate(event(sender: "@spam:example.org", ["body": "buy"]), rules: rules)?.notify == false)
+        rules.defaultChanges[DefaultPushRules.master] = UserPushRules.DefaultRuleChange(enabled: true)
+        // The master rule comes before every user rule.
+        #expect(evaluate(event(["body": "I like cake"]), rules: rules)?.ruleID == DefaultPushRules.master)
+        rules.defaultChanges[DefaultPushRules.master] = nil
+        rules.rules[.content]?[0].enabled = false
+        #expect(evaluate(event(["body": "I like cake"]), rules: rules)?.ruleID == ".m.rule.message")
+    }
+
+    @Test func containsDisplayName() {
+        var rules = UserPushRules()
+        rules.rules[.override] = [PushRule(ruleID: "name", conditions: [["kind": "contains_display_name"]], actions: ["notify"])]
+        #expect(evaluate(event(["body": "hey Me Myself, look"]), rules: rules, displayName: "me myself")?.ruleID == "name")
+        #expect(evaluate(event(["body": "hey memyself"]), rules: rules, displayName: "me")?.ruleID == ".m.rule.message")
+        #expect(evaluate(event(["body": "hey"]), rules: rules, displayName: nil)?.ruleID == ".m.rule.message")
+    }
+
+    @Test func rulesetOrderFollowsTheSpec() {
+        let set = UserPushRules(rules: [.override: [PushRule(ruleID: "mine", conditions: [], actions: [])]]).ruleset(for: Self.me)
+        #expect(set.rules[.override]?.map(\.ruleID) == [
+            ".m.rule.master", "mine", ".m.rule.suppress_notices", ".m.rule.invite_for_me", ".m.rule.member_event",
+            ".m.rule.is_user_mention", ".m.rule.is_room_mention", ".m.rule.tombstone", ".m.rule.reaction",
+            ".m.rule.room.server_acl", ".m.rule.suppress_edits",
+        ])
+        #expect(set.rules[.underride]?.map(\.ruleID) == [
+            ".m.rule.call", ".m.rule.encrypted_room_one_to_one", ".m.rule.room_one_to_one", ".m.rule.message", ".m.rule.encrypted",
+        ])
+        #expect(set.rules[.content]?.isEmpty == true)
+    }
+
+    @Test func inputValidation() throws {
+        #expect(throws: MatrixError.self) { try PushRuleInput.kind("global") }
+        #expect(try PushRuleInput.rule(kind: .override, ruleID: "x", body: ["actions": ["dont_notify", "coalesce"]]).actions.isEmpty)
+        func errcode(_ kind: PushRuleKind, _ id: String, _ body: JSONObject) -> String? {
+            do throws(MatrixError) {
+                _ = try PushRuleInput.rule(kind: kind, ruleID: id, body: body)
+                return nil
+            } catch {
+                return error.errcode
+            }
+        }
+        #expect(errcode(.override, ".m.rule.mine", ["actions": []]) == "M_INVALID_PARAM")
+        #expect(errcode(.override, "a\\b", ["actions": []]) == "M_INVALID_PARAM")
+        #expect(errcode(.override, "x", [:]) == "M_MISSING_PARAM")
+        #expect(errcode(.override, "x", ["actions": ["explode"]]) == "M_INVALID_PARAM")
+        #expect(errcode(.override, "x", ["actions": [], "conditions": "no"]) == "M_INVALID_PARAM")
+        #expect(errcode(.override, "x", ["actions": [], "conditions": [["key": "type"]]]) == "M_INVALID_PARAM")
+        #expect(errcode(.override, "x", ["actions": [], "conditions": [["kind": "event_match", "key": "type"]]]) == "M_INVALID_PARAM")
+        #expect(errcode(.override, "x", ["actions": [], "conditions": [["kind": "room_member_count", "is": "lots"]]]) == "M_INVALID_PARAM")
+        #expect(errcode(.override, "x", ["actions": [], "conditions": [["kind": "event_property_is", "key": "a", "value": ["x"]]]]) == "M_INVALID_PARAM")
+        #expect(errcode(.override, "x", ["actions": [], "conditions": [["kind": "org.example.future"]]]) == nil)
+        #expect(errcode(.content, "x", ["actions": []]) == "M_MISSING_PARAM")
+        #expect(errcode(.room, "not-a-room", ["actions": []]) == "M_INVALID_PARAM")
+        #expect(errcode(.sender, "@ok:example.org", ["actions": []]) == nil)
+    }
+}

@@ -1,0 +1,265 @@
+import Foundation
+import HummingbirdTesting
+import MatrixProtocol
+import Testing
+
+private let base = "/_matrix/client/v3"
+
+/// Helpers shared by the notification, edit and relation tests.
+struct RoomClient {
+    let client: any TestClientProtocol
+
+    @discardableResult
+    func send(_ token: String, _ roomID: String, _ content: JSONObject, type: String = "m.room.message") async throws -> String {
+        let r = try await client.call(.put, "\(base)/rooms/\(enc(roomID))/send/\(type)/\(UUID())", token: token, body: content)
+        #expect(r.status == .ok, "send: \(r.json)")
+        return r.json["event_id"]?.stringValue ?? ""
+    }
+
+    func text(_ token: String, _ roomID: String, _ body: String, mentions: [String]? = nil) async throws -> String {
+        var content: JSONObject = ["msgtype": "m.text", "body": .string(body)]
+        if let mentions { content["m.mentions"] = ["user_ids": JSONValue(mentions)] }
+        return try await send(token, roomID, content)
+    }
+
+    func threadReply(_ token: String, _ roomID: String, root: String, _ body: String) async throws -> String {
+        try await send(token, roomID, ["msgtype": "m.text", "body": .string(body),
+                                       "m.relates_to": ["rel_type": "m.thread", "event_id": .string(root)]])
+    }
+
+    func join(_ token: String, _ roomID: String) async throws {
+        let r = try await client.call(.post, "\(base)/join/\(enc(roomID))", token: token, body: [:])
+        #expect(r.status == .ok, "join: \(r.json)")
+    }
+
+    func receipt(_ token: String, _ roomID: String, _ eventID: String, type: String = "m.read", thread: String? = nil) async throws {
+        var body: JSONObject = [:]
+        if let thread { body["thread_id"] = .string(thread) }
+        let r = try await client.call(.post, "\(base)/rooms/\(enc(roomID))/receipt/\(type)/\(enc(eventID))", token: token, body: body)
+        #expect(r.status == .ok, "receipt: \(r.json)")
+    }
+
+    func sync(_ token: String, since: String? = nil, filter: String? = nil) async throws -> JSONObject {
+        var query: [String] = []
+        if let since { query.append("since=\(since)") }
+        if let filter { query.append("filter=\(filter.addingPercentEncoding(withAllowedCharacters: .alphanumerics)!)") }
+        return try await client.call(.get, "\(base)/sync" + (query.isEmpty ? "" : "?" + query.joined(separator: "&")), token: token).json
+    }
+
+    /// (notification_count, highlight_count) of a joined room in a sync response.
+    func counts(_ sync: JSONObject, _ roomID: String) -> (Int64?, Int64?) {
+        let unread = sync["rooms"]?["join"]?[roomID]?["unread_notifications"]
+        return (unread?["notification_count"]?.intValue, unread?["highlight_count"]?.intValue)
+    }
+}
+
+@Suite struct NotificationCountTests {
+    @Test func countsRiseWithMessagesAndMentionsAndFallAfterReceipts() async throws {
+        let hs = try await TestHomeserver.make(configure: openRegistration)
+        try await hs.test { client in
+            let rc = RoomClient(client: client)
+            let alice = try await registerUser(client, "alice"), bob = try await registerUser(client, "bob")
+            let carol = try await registerUser(client, "carol")
+            let roomID = try await createRoom(client, token: alice.token, ["preset": "public_chat"])
+            try await rc.join(bob.token, roomID)
+            try await rc.join(carol.token, roomID)
+            var sync = try await rc.sync(bob.token)
+            #expect(rc.counts(sync, roomID) == (0, 0))
+            var next = try #require(sync["next_batch"]?.stringValue)
+
+            let one = try await rc.text(alice.token, roomID, "one")
+            let two = try await rc.text(alice.token, roomID, "two")
+            // The count comes in the same sync as the events.
+            sync = try await rc.sync(bob.token, since: next)
+            #expect(sync["rooms"]?["join"]?[roomID]?["timeline"]?["events"]?.arrayValue?.count == 2)
+            #expect(rc.counts(sync, roomID) == (2, 0))
+            next = try #require(sync["next_batch"]?.stringValue)
+
+            let mention = try await rc.text(alice.token, roomID, "hey bob", mentions: [bob.userID])
+            _ = try await rc.send(alice.token, roomID, ["msgtype": "m.notice", "body": "a bot says"])  // suppressed
+            _ = try await rc.send(alice.token, roomID, ["key": "👍", "m.relates_to": ["rel_type": "m.annotation", "event_id": .string(two), "key": "👍"]],
+                                  type: "m.reaction")
+            sync = try await rc.sync(bob.token, since: next)
+            #expect(rc.counts(sync, roomID) == (3, 1))
+            // The sender is never notified; carol was not mentioned.
+            #expect(rc.counts(try await rc.sync(alice.token), roomID) == (0, 0))
+            #expect(rc.counts(try await rc.sync(carol.token), roomID) == (3, 0))
+            next = try #require(sync["next_batch"]?.stringValue)
+
+            // A receipt reads everything up to its event.
+            try await rc.receipt(bob.token, roomID, two)
+            sync = try await rc.sync(bob.token, since: next)
+            #expect(rc.counts(sync, roomID) == (1, 1))
+            try await rc.receipt(bob.token, roomID, mention, type: "m.read.private")
+            sync = try await rc.sync(bob.token, since: try #require(sync["next_batch"]?.stringValue))
+            #expect(rc.counts(sync, roomID) == (0, 0))
+            // The receipt further ahead counts: an older m.read does not bring notifications back.
+            try await rc.receipt(bob.token, roomID, one)
+            #expect(rc.counts(try await rc.sync(bob.token), roomID) == (0, 0))
+
+            // Sending marks the room read up to the sent event.
+            _ = try await rc.text(alice.token, roomID, "three")
+            #expect(rc.counts(try await rc.sync(bob.token), roomID) == (1, 0))
+            _ = try await rc.text(bob.token, roomID, "I'm here")
+            #expect(rc.counts(try await rc.sync(bob.token), roomID) == (0, 0))
+
+            // A one-to-one room uses its own rule (still a notification).
+            let dm = try await createRoom(client, token: alice.token, ["preset": "public_chat"])
+            try await rc.join(carol.token, dm)
+            _ = try await rc.text(alice.token, dm, "psst")
+            #expect(rc.counts(try await rc.sync(carol.token), dm) == (1, 0))
+        }
+        try await hs.close()
+    }
+
+    @Test func roomMentionsNeedThePowerToNotify() async throws {
+        let hs = try await TestHomeserver.make(configure: openRegistration)
+        try await hs.test { client in
+            let rc = RoomClient(client: client)
+            let alice = try await registerUser(client, "alice"), bob = try await registerUser(client, "bob")
+            let roomID = try await createRoom(client, token: alice.token, ["preset": "public_chat"])
+            try await rc.join(bob.token, roomID)
+            // alice (power 100) may notify the room; bob (power 0, below notifications.room = 50) may not.
+            _ = try await rc.send(alice.token, roomID, ["msgtype": "m.text", "body": "@room lunch", "m.mentions": ["room": true]])
+            _ = try await rc.send(bob.token, roomID, ["msgtype": "m.text", "body": "@room me too", "m.mentions": ["room": true]])
+            #expect(rc.counts(try await rc.sync(bob.token), roomID) == (0, 0))  // bob's own message read the room
+            #expect(rc.counts(try await rc.sync(alice.token), roomID) == (1, 0))
+            let carol = try await registerUser(client, "carol")
+            try await rc.join(carol.token, roomID)
+            _ = try await rc.send(alice.token, roomID, ["msgtype": "m.text", "body": "@room again", "m.mentions": ["room": true]])
+            #expect(rc.counts(try await rc.sync(carol.token), roomID) == (1, 1))
+        }
+        try await hs.close()
+    }
+
+    @Test func userRulesChangeWhatCounts() async throws {
+        let hs = try await TestHomeserver.make(configure: openRegistration)
+        try await hs.test { client in
+            let rc = RoomClient(client: client)
+            let alice = try await registerUser(client, "alice"), bob = try await registerUser(client, "bob")
+            let roomID = try await createRoom(client, token: alice.token, ["preset": "public_chat"])
+            try await rc.join(bob.token, roomID)
+            _ = try await rc.text(alice.token, roomID, "before")
+            // Muting the room (a room rule without actions) applies to later events at once.
+            var r = try await client.call(.put, "\(base)/pushrules/global/room/\(enc(roomID))", token: bob.token, body: ["actions": []])
+            #expect(r.status == .ok)
+            _ = try await rc.text(alice.token, roomID, "muted")
+            #expect(rc.counts(try await rc.sync(bob.token), roomID) == (1, 0))
+            r = try await client.call(.delete, "\(base)/pushrules/global/room/\(enc(roomID))", token: bob.token)
+            #expect(r.status == .ok)
+            // A keyword highlights.
+            _ = try await client.call(.put, "\(base)/pushrules/global/content/cake", token: bob.token,
+                                      body: ["pattern": "cake", "actions": ["notify", ["set_tweak": "highlight"]]])
+            _ = try await rc.text(alice.token, roomID, "there is CAKE here")
+            #expect(rc.counts(try await rc.sync(bob.token), roomID) == (2, 1))
+            // The master rule silences everything.
+            _ = try await client.call(.put, "\(base)/pushrules/global/override/.m.rule.master/enabled", token: bob.token, body: ["enabled": true])
+            _ = try await rc.text(alice.token, roomID, "more cake")
+            #expect(rc.counts(try await rc.sync(bob.token), roomID) == (2, 1))
+        }
+        try await hs.close()
+    }
+
+    @Test func threadCounts() async throws {
+        let hs = try await TestHomeserver.make(configure: openRegistration)
+        try await hs.test { client in
+            let rc = RoomClient(client: client)
+            let alice = try await registerUser(client, "alice"), bob = try await registerUser(client, "bob")
+            let roomID = try await createRoom(client, token: alice.token, ["preset": "public_chat"])
+            try await rc.join(bob.token, roomID)
+            _ = try await rc.text(bob.token, roomID, "hello")  // bob's own event: read up to here
+            let root = try await rc.text(alice.token, roomID, "root")
+            _ = try await rc.threadReply(alice.token, roomID, root: root, "reply 1")
+            let reply2 = try await rc.threadReply(alice.token, roomID, root: root, "reply 2 @bob")
+            _ = try await rc.send(alice.token, roomID, ["key": "+1", "m.relates_to": ["rel_type": "m.annotation", "event_id": .string(reply2), "key": "+1"]],
+                                  type: "m.reaction")
+            let mention = try await rc.threadReply(alice.token, roomID, root: root, "see")
+            _ = mention
+            let main = try await rc.text(alice.token, roomID, "main")
+
+            // Without per-thread counts: every notification together.
+            #expect(rc.counts(try await rc.sync(bob.token), roomID) == (5, 0))
+            let threaded = #"{"room":{"timeline":{"unread_thread_notifications":true}}}"#
+            var sync = try await rc.sync(bob.token, filter: threaded)
+            #expect(rc.counts(sync, roomID) == (2, 0))
+            var threads = sync["rooms"]?["join"]?[roomID]?["unread_thread_notifications"]
+            #expect(threads?[root]?["notification_count"] == 3 && threads?[root]?["highlight_count"] == 0)
+
+            // A threaded receipt reads only its thread; `main` only the main timeline.
+            try await rc.receipt(bob.token, roomID, reply2, thread: root)
+            sync = try await rc.sync(bob.token, filter: threaded)
+            #expect(rc.counts(sync, roomID) == (2, 0))
+            threads = sync["rooms"]?["join"]?[roomID]?["unread_thread_notifications"]
+            #expect(threads?[root]?["notification_count"] == 1)
+            try await rc.receipt(bob.token, roomID, main, thread: "main")
+            sync = try await rc.sync(bob.token, filter: threaded)
+            #expect(rc.counts(sync, roomID) == (0, 0))
+            #expect(sync["rooms"]?["join"]?[roomID]?["unread_thread_notifications"]?[root]?["notification_count"] == 1)
+            #expect(rc.counts(try await rc.sync(bob.token), roomID) == (1, 0))
+            // An unthreaded receipt reads every thread up to its event.
+            try await rc.receipt(bob.token, roomID, main)
+            sync = try await rc.sync(bob.token, filter: threaded)
+            #expect(rc.counts(sync, roomID) == (0, 0))
+            #expect(sync["rooms"]?["join"]?[roomID]?["unread_thread_notifications"] == nil)
+        }
+        try await hs.close()
+    }
+
+    @Test func notificationsList() async throws {
+        let hs = try await TestHomeserver.make(configure: openRegistration)
+        try await hs.test { client in
+            let rc = RoomClient(client: client)
+            let alice = try await registerUser(client, "alice"), bob = try await registerUser(client, "bob")
+            let roomID = try await createRoom(client, token: alice.token, ["preset": "public_chat"])
+            try await rc.join(bob.token, roomID)
+            let one = try await rc.text(alice.token, roomID, "one")
+            let two = try await rc.text(alice.token, roomID, "two", mentions: [bob.userID])
+            let three = try await rc.text(alice.token, roomID, "three")
+            try await rc.receipt(bob.token, roomID, one)
+
+            var r = try await client.call(.get, "\(base)/notifications", token: bob.token)
+            #expect(r.status == .ok)
+            let items = r.json["notifications"]?.arrayValue ?? []
+            #expect(items.map { $0["event"]?["event_id"] } == [.string(three), .string(two), .string(one)])
+            #expect(items.map { $0["read"] } == [false, false, true])
+            #expect(items.allSatisfy { $0["room_id"] == .string(roomID) && $0["ts"]?.intValue != nil })
+            #expect(items[1]["actions"]?.arrayValue?.contains(["set_tweak": "highlight"]) == true)
+            #expect(items[0]["event"]?["content"]?["body"] == "three" && r.json["next_token"] == nil)
+
+            r = try await client.call(.get, "\(base)/notifications?only=highlight", token: bob.token)
+            #expect(r.json["notifications"]?.arrayValue?.map { $0["event"]?["event_id"] } == [.string(two)])
+
+            r = try await client.call(.get, "\(base)/notifications?limit=2", token: bob.token)
+            #expect(r.json["notifications"]?.arrayValue?.count == 2)
+            let token = try #require(r.json["next_token"]?.stringValue)
+            r = try await client.call(.get, "\(base)/notifications?limit=2&from=\(token)", token: bob.token)
+            #expect(r.json["notifications"]?.arrayValue?.map { $0["event"]?["event_id"] } == [.string(one)])
+            #expect(r.json["next_token"] == nil)
+            #expect(try await client.call(.get, "\(base)/notifications", token: alice.token).json["notifications"] == [])
+
+            r = try await client.call(.get, "\(base)/notifications?limit=0", token: bob.token)
+            #expect(r.status == .badRequest && r.json["errcode"] == "M_INVALID_PARAM")
+            r = try await client.call(.get, "\(base)/notifications?only=everything", token: bob.token)
+            #expect(r.status == .badRequest && r.json["errcode"] == "M_INVALID_PARAM")
+            r = try await client.call(.get, "\(base)/notifications?from=xyz", token: bob.token)
+            #expect(r.status == .badRequest && r.json["errcode"] == "M_INVALID_PARAM")
+            #expect(try await client.call(.get, "\(base)/notifications").status == .unauthorized)
+
+            // Notifications of several rooms come newest first together.
+            let other = try await createRoom(client, token: alice.token, ["preset": "public_chat"])
+            try await rc.join(bob.token, other)
+            let four = try await rc.text(alice.token, other, "four")
+            r = try await client.call(.get, "\(base)/notifications?limit=2", token: bob.token)
+            #expect(r.json["notifications"]?.arrayValue?.map { $0["event"]?["event_id"] } == [.string(four), .string(three)])
+            #expect(r.json["notifications"]?.arrayValue?.map { $0["room_id"] } == [.string(other), .string(roomID)])
+
+            // An invite notifies the invitee, who is not joined yet.
+            let carol = try await registerUser(client, "carol")
+            _ = try await client.call(.post, "\(base)/rooms/\(enc(roomID))/invite", token: alice.token, body: ["user_id": .string(carol.userID)])
+            let invite = try await client.call(.get, "\(base)/notifications", token: carol.token).json["notifications"]?.arrayValue?.first
+            #expect(invite?["event"]?["type"] == "m.room.member" && invite?["event"]?["state_key"] == .string(carol.userID))
+            #expect(invite?["actions"]?.arrayValue?.first == "notify")
+        }
+        try await hs.close()
+    }
+}
