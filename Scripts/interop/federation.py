@@ -6,7 +6,7 @@ Starts Apus (client port plain, federation port TLS with the peers' test-CA cert
 fresh Synapse peer, then checks, in both directions: the shared fed_smoke.py scenario; joins and
 messages in rooms of versions 10, 11 and 12 created by either side; 200 messages each way;
 name/topic/power-level changes; redactions; kick, ban and leave; /messages back past the join
-(backfill); matrix-nio E2EE between a user on each server (keys queried and claimed and
+(backfill); media uploaded on one server downloaded through the other; matrix-nio E2EE between a user on each server (keys queried and claimed and
 to-device messages sent over federation); a real fork (both servers change the topic while a relay cuts them apart) resolved
 to the same state on both; a leave while the other server is down, reconciled when it returns.
 Ends with the line `N passed, N failed`.
@@ -222,6 +222,22 @@ async def scenarios(peers):
         await syn.register(f"sy_{tag}", "pw-" + tag)
         servers = {apus: f"127.0.0.1:{peers.apus_proxy.port}", syn: f"127.0.0.1:{peers.syn_proxy.port}"}
         names = {apus: "Apus", syn: "Synapse"}
+
+        # Media across servers: uploaded on one, downloaded through the other's authenticated API.
+        for owner, reader in ((apus, syn), (syn, apus)):
+            label = f"media uploaded on {names[owner]} is downloaded through {names[reader]}"
+            try:
+                payload = os.urandom(40_000)
+                async with s.post(owner.base + "/_matrix/media/v3/upload", params={"filename": "avatar.png"}, data=payload,
+                                  headers={"Authorization": f"Bearer {owner.token}", "Content-Type": "image/png"}) as r:
+                    uri = (await r.json())["content_uri"]
+                server, media_id = uri[len("mxc://"):].split("/", 1)
+                async with s.get(f"{reader.base}/_matrix/client/v1/media/download/{server}/{media_id}",
+                                 headers={"Authorization": f"Bearer {reader.token}"}) as r:
+                    body = await r.read()
+                    check(label, r.status == 200 and body == payload, f"HTTP {r.status}, {len(body)} bytes")
+            except Exception as e:  # noqa: BLE001
+                check(label, False, repr(e))
 
         # Room versions 10, 11, 12 created by either side, joined by the other.
         for creator, joiner in ((apus, syn), (syn, apus)):

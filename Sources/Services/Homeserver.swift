@@ -80,6 +80,7 @@ public final class Homeserver: Sendable {
         if federation.enabled {
             e2eeKeys.setRemote(federation)
             toDevice.setRemote(federation)
+            media.setRemoteFetcher(federation)
         }
         let link = HomeserverLink()
         admin = Admin(homeserver: link)

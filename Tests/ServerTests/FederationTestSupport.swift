@@ -51,6 +51,19 @@ final class LoopbackFederation: @unchecked Sendable {
             }
             return object
         }
+
+        func bytes(to destination: ServerName, path: String) async throws -> (contentType: String?, body: [UInt8]) {
+            guard let client = network.client(destination.description) else { throw Unreachable() }
+            let auth = try XMatrixAuthorization.sign(method: "GET", uri: path, origin: origin, destination: destination.description,
+                                                     content: nil, key: key)
+            var headers: HTTPFields = [:]
+            headers[.authorization] = auth.headerValue
+            let (status, type, bytes) = try await client.execute(uri: path, method: .get, headers: headers, body: nil) {
+                ($0.status, $0.headers[.contentType], Array($0.body.readableBytesView))
+            }
+            guard (200..<300).contains(status.code) else { throw RemoteError(status: status.code, errcode: nil, message: nil) }
+            return (type, bytes)
+        }
     }
 }
 

@@ -189,3 +189,37 @@ private let base = "/_matrix/client/v3"
         try await pair.close()
     }
 }
+
+@Suite struct FederationMediaTests {
+    @Test func remoteMediaIsFetchedOnceThenServedFromTheCache() async throws {
+        let pair = try await FederatedPair.make()
+        try await pair.run { a, b in
+            let alice = try await registerUser(a, "alice")
+            let bob = try await registerUser(b, "bob")
+            let payload = (0..<5000).map { UInt8($0 % 251) }
+            var headers: HTTPFields = [:]
+            headers[.authorization] = "Bearer \(alice.token)"
+            headers[.contentType] = "application/octet-stream"
+            let uploaded = try await a.execute(uri: "/_matrix/media/v3/upload?filename=data.bin", method: .post, headers: headers,
+                                               body: ByteBuffer(bytes: payload)) { (try? JSONParser.parseObject(Array($0.body.readableBytesView))) ?? [:] }
+            let uri = uploaded["content_uri"]?.stringValue ?? ""
+            #expect(uri.hasPrefix("mxc://a.test/"), "upload: \(uploaded)")
+            let mediaID = String(uri.dropFirst("mxc://a.test/".count))
+            var auth: HTTPFields = [:]
+            auth[.authorization] = "Bearer \(bob.token)"
+            let path = "/_matrix/client/v1/media/download/a.test/\(mediaID)"
+            let (status, bytes) = try await b.execute(uri: path, method: .get, headers: auth, body: nil) {
+                ($0.status, Array($0.body.readableBytesView))
+            }
+            #expect(status == .ok && bytes == payload)
+            // Served from B's cache once A is gone.
+            pair.network.setDown("a.test", true)
+            let again = try await b.execute(uri: path, method: .get, headers: auth, body: nil) { Array($0.body.readableBytesView) }
+            #expect(again == payload)
+            let missing = try await b.execute(uri: "/_matrix/client/v1/media/download/a.test/nothingHere", method: .get, headers: auth,
+                                              body: nil) { $0.status }
+            #expect(missing.code == 502 || missing == .notFound)
+        }
+        try await pair.close()
+    }
+}

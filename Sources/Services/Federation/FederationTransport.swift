@@ -6,6 +6,16 @@ public protocol FederationTransport: Sendable {
     /// Sends a request and decodes the JSON object answer; throws `RemoteError` for an
     /// error answer and any other error when the server could not be reached.
     func json(to destination: ServerName, method: String, path: String, body: JSONValue?, signed: Bool) async throws -> JSONObject
+
+    /// A signed GET whose answer is not JSON (media): its content type and bytes; `RemoteError`
+    /// for an error answer.
+    func bytes(to destination: ServerName, path: String) async throws -> (contentType: String?, body: [UInt8])
+}
+
+extension FederationTransport {
+    public func bytes(to destination: ServerName, path: String) async throws -> (contentType: String?, body: [UInt8]) {
+        throw MatrixError.unrecognized("This transport cannot fetch media")
+    }
 }
 
 /// A transport that remembers unreachable peers.

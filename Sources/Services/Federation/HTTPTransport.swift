@@ -13,4 +13,13 @@ extension FederationHTTPClient: FederationTransport, PeerReachability {
             throw error
         }
     }
+
+    public func bytes(to destination: ServerName, path: String) async throws -> (contentType: String?, body: [UInt8]) {
+        let response = try await send(to: destination, method: "GET", path: path, body: nil, signed: true, timeout: .seconds(60))
+        guard (200..<300).contains(response.status) else {
+            let object = try? JSONParser.parseObject(response.body)
+            throw RemoteError(status: response.status, errcode: object?["errcode"]?.stringValue, message: object?["error"]?.stringValue)
+        }
+        return (response.header("content-type"), response.body)
+    }
 }

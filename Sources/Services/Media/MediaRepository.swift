@@ -1,6 +1,7 @@
 import ApusConfig
 import Foundation
 import Logging
+import Synchronization
 import MatrixProtocol
 import NIOCore
 import Sodium
@@ -34,6 +35,10 @@ public final class MediaRepository: Sendable {
     private let settings: ApusConfiguration.Media
     private let thumbnailer: Thumbnailer
     private let signals = UploadSignals()
+    private let fetcher = Mutex<(any RemoteMediaFetcher)?>(nil)
+
+    /// Federation's fetching of remote media; without it, remote media not cached is not found.
+    public func setRemoteFetcher(_ remote: any RemoteMediaFetcher) { fetcher.withLock { $0 = remote } }
     private let logger: Logger
 
     public var maxUploadSize: Int { settings.maxUploadSize }
@@ -180,12 +185,17 @@ public final class MediaRepository: Sendable {
             return StoredMedia(origin: cached.origin, mediaID: cached.mediaID, sha256: cached.sha256, size: cached.size,
                                contentType: cached.contentType, filename: cached.filename)
         }
-        // TODO(federation): fetch with GET /_matrix/federation/v1/media/download/{mediaId} from
-        // `origin` (timeout_ms applies), `files.store` the second multipart part (limit
-        // `maxUploadSize`; 502 M_TOO_LARGE past it), `database.upsertRemoteMedia` with
-        // legacyAccess = settings.allowLegacyUnauthenticated, then return it as above. Thumbnails
-        // of it are then made here like local ones.
-        throw MatrixError.notFound("Remote media is not available yet")
+        guard let remote = fetcher.withLock({ $0 }) else { throw MatrixError.notFound("Remote media is not available (federation is off)") }
+        // Fetched once, then served (and thumbnailed) from the cache like local media.
+        let fetched = try await remote.fetchMedia(origin: origin, mediaID: id.value, maxSize: settings.maxUploadSize)
+        let stored = try await files.store(bytes: fetched.bytes)
+        let media = RemoteMedia(origin: origin.description, mediaID: id.value, contentType: fetched.contentType, filename: fetched.filename,
+                                size: stored.size, sha256: stored.sha256, fetchedTs: clock.nowMillis(),
+                                legacyAccess: settings.allowLegacyUnauthenticated)
+        try await database.upsertRemoteMedia(media)
+        guard !legacy || media.legacyAccess else { throw MatrixError.notFound("Media not found (served only through /_matrix/client/v1/media)") }
+        return StoredMedia(origin: media.origin, mediaID: media.mediaID, sha256: media.sha256, size: media.size,
+                           contentType: media.contentType, filename: media.filename)
     }
 
     /// The local media row once it has content: waits up to `timeoutMillis` for a pending
