@@ -8,17 +8,6 @@ import Testing
 
 private let base = "/_matrix/client/v3"
 
-/// Sets up alice on A and bob on B in one public room of A's, and returns its ID.
-private func sharedRoom(_ a: some TestClientProtocol, _ b: some TestClientProtocol) async throws
-    -> (room: String, alice: (userID: String, token: String, deviceID: String), bob: (userID: String, token: String, deviceID: String)) {
-    let alice = try await registerUser(a, "alice")
-    let bob = try await registerUser(b, "bob")
-    let room = try await createRoom(a, token: alice.token, ["preset": "public_chat"])
-    let join = try await b.call(.post, "\(base)/join/\(enc(room))?via=a.test", token: bob.token, body: [:])
-    #expect(join.status == .ok, "join: \(join.json)")
-    return (room, alice, bob)
-}
-
 /// Sends a PDU to `client` in a transaction signed by `origin` with `key`.
 private func sendTransaction(_ client: some TestClientProtocol, origin: String, key: SigningKey, txn: String,
                              pdus: [JSONObject]) async throws -> JSONObject {

@@ -128,3 +128,14 @@ func messageBodies(_ sync: JSONObject, room: String) -> [String] {
         $0["type"]?.stringValue == "m.room.message" ? $0["content"]?["body"]?.stringValue : nil
     }
 }
+
+/// Sets up alice on A and bob on B in one public room of A's, and returns its ID.
+func sharedRoom(_ a: some TestClientProtocol, _ b: some TestClientProtocol) async throws
+    -> (room: String, alice: (userID: String, token: String, deviceID: String), bob: (userID: String, token: String, deviceID: String)) {
+    let alice = try await registerUser(a, "alice")
+    let bob = try await registerUser(b, "bob")
+    let room = try await createRoom(a, token: alice.token, ["preset": "public_chat"])
+    let join = try await b.call(.post, "\(base)/join/\(enc(room))?via=a.test", token: bob.token, body: [:])
+    #expect(join.status == .ok, "join: \(join.json)")
+    return (room, alice, bob)
+}

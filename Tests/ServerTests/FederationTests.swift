@@ -98,10 +98,7 @@ private let base = "/_matrix/client/v3"
     @Test func typingAndReceiptsReachTheOtherServer() async throws {
         let pair = try await FederatedPair.make()
         try await pair.run { a, b in
-            let alice = try await registerUser(a, "alice")
-            let bob = try await registerUser(b, "bob")
-            let room = try await createRoom(a, token: alice.token, ["preset": "public_chat"])
-            #expect(try await b.call(.post, "\(base)/join/\(enc(room))?via=a.test", token: bob.token, body: [:]).status == .ok)
+            let (room, alice, bob) = try await sharedRoom(a, b)
             let sent = try await a.call(.put, "\(base)/rooms/\(enc(room))/send/m.room.message/t1", token: alice.token,
                                         body: ["msgtype": "m.text", "body": "read me"])
             let eventID = sent.json["event_id"]?.stringValue ?? ""
@@ -175,10 +172,7 @@ private let base = "/_matrix/client/v3"
     @Test func remoteMessagesCountAsUnread() async throws {
         let pair = try await FederatedPair.make()
         try await pair.run { a, b in
-            let alice = try await registerUser(a, "alice")
-            let bob = try await registerUser(b, "bob")
-            let room = try await createRoom(a, token: alice.token, ["preset": "public_chat"])
-            #expect(try await b.call(.post, "\(base)/join/\(enc(room))?via=a.test", token: bob.token, body: [:]).status == .ok)
+            let (room, alice, bob) = try await sharedRoom(a, b)
             _ = try await b.call(.put, "\(base)/rooms/\(enc(room))/send/m.room.message/n1", token: bob.token,
                                  body: ["msgtype": "m.text", "body": "ping alice"])
             let counted = try await syncUntil(a, token: alice.token) { sync in
