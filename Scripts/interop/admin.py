@@ -4,7 +4,7 @@ against Apus's admin API, `apus doctor` on a healthy deployment and on faults th
 (unreachable key endpoint, a server name that resolves to another server, an expired and a
 mismatched certificate), /metrics, and `apus backup` taken while ../shared/peers/load.py runs,
 restored and checked (integrity, every event acknowledged before the backup began, the restored
-server starts). Ends with the line `N passed, N failed`.
+server starts), and config reload on SIGHUP. Ends with the line `N passed, N failed`.
 """
 import argparse
 import datetime
@@ -12,6 +12,7 @@ import ipaddress
 import json
 import os
 import shutil
+import signal
 import socket
 import sqlite3
 import subprocess
@@ -311,6 +312,48 @@ def backup_checks(a, tmp, root, room_id):
         r.stop()
 
 
+def reload_check(args, tmp):
+    """SIGHUP: live settings change (registration switched on, log level), a bad file is refused."""
+    d = os.path.join(tmp, "reload")
+    os.makedirs(d)
+    port = free_port()
+    config = os.path.join(d, "apus.toml")
+    base = f'data_dir = "{d}/data"\n[[listeners]]\nbind = "127.0.0.1"\nport = {port}\nresources = ["client"]\n'
+    with open(config, "w") as f:
+        f.write(base)
+    log = open(os.path.join(d, "log"), "w")
+    proc = subprocess.Popen([args.apus, "serve", "--config", config], stdout=log, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        end = time.time() + 30
+        while time.time() < end:
+            try:
+                call(url, "GET", "/_matrix/client/versions")
+                break
+            except Exception:  # noqa: BLE001
+                time.sleep(0.2)
+        body = {"username": "r1", "password": "p", "auth": {"type": "m.login.dummy"}}
+        before = call(url, "POST", "/_matrix/client/v3/register", body=body)[0]
+        with open(config, "w") as f:
+            f.write(base + '[registration]\nenabled = true\n[log]\nlevel = "debug"\n')
+        proc.send_signal(signal.SIGHUP)
+        time.sleep(1)
+        after = call(url, "POST", "/_matrix/client/v3/register", body=body)[0]
+        with open(config, "a") as f:
+            f.write("bogus = 1\n")
+        proc.send_signal(signal.SIGHUP)
+        time.sleep(1)
+        still = call(url, "POST", "/_matrix/client/v3/register", body=dict(body, username="r2"))[0]
+        text = open(os.path.join(d, "log")).read()
+        check("SIGHUP reloads live settings (registration on, log level) and logs them", before == 403 and after == 200
+              and "registration.enabled: false → true" in text, f"{before} {after}\n{text[-800:]}")
+        check("SIGHUP with a bad file keeps the running settings and says why", still == 200 and "config reload refused" in text
+              and "bogus" in text, text[-800:])
+    finally:
+        proc.terminate()
+        proc.wait(20)
+
+
 def _login(server, user):
     st, body = call(server.base, "POST", "/_matrix/client/v3/login", body={"type": "m.login.password", "user": user, "password": "admin-password"})
     return body.get("access_token")
@@ -335,6 +378,7 @@ def main():
         metrics_check(a)
         doctor_checks(a, b, tmp)
         backup_checks(a, tmp, root, room_id)
+        reload_check(args, tmp)
     except Exception:  # noqa: BLE001
         check("admin interop ran", False, traceback.format_exc())
     finally:

@@ -19,14 +19,14 @@ enum Register {
             guard let username = request.uri.queryParameters.get("username") else {
                 throw MatrixError.missingParam("Missing 'username'")
             }
-            guard hs.config.registration.enabled else { throw MatrixError.forbidden("Registration is disabled") }
+            guard hs.live.registration.enabled else { throw MatrixError.forbidden("Registration is disabled") }
             _ = try await hs.accounts.checkUsernameAvailable(username)
             return .json(["available": true])
         }
     }
 
     private static func registerUser(_ body: JSONObject, hs: Homeserver) async throws -> Response {
-        guard hs.config.registration.enabled else { throw MatrixError.forbidden("Registration is disabled") }
+        guard hs.live.registration.enabled else { throw MatrixError.forbidden("Registration is disabled") }
         let username = try body.optionalString("username")
         let password = try body.optionalString("password")
         let deviceID = try body.optionalString("device_id")
@@ -49,7 +49,7 @@ enum Register {
     }
 
     private static func registerGuest(_ body: JSONObject, hs: Homeserver) async throws -> Response {
-        guard hs.config.registration.allowGuests else { throw MatrixError.forbidden("Guest access is disabled") }
+        guard hs.live.registration.allowGuests else { throw MatrixError.forbidden("Guest access is disabled") }
         let displayName = try body.optionalString("initial_device_display_name")
         let (userID, login) = try await hs.accounts.register(
             localpart: nil, password: nil, deviceID: nil, displayName: displayName,

@@ -13,10 +13,13 @@ import Store
 public struct Daemon {
     public let config: ApusConfiguration
     public let logger: Logger
+    /// The configuration file, re-read on SIGHUP (nil: embedded defaults, nothing to reload).
+    public let configPath: String?
 
-    public init(config: ApusConfiguration, logger: Logger) {
+    public init(config: ApusConfiguration, logger: Logger, configPath: String? = nil) {
         self.config = config
         self.logger = logger
+        self.configPath = configPath
     }
 
     public func run() async throws {
@@ -36,6 +39,12 @@ public struct Daemon {
         }
         let homeserver = try await Homeserver(config: config, signingKey: key, database: database, logger: logger,
                                               federationTransport: transport)
+        var reloader: ConfigReloader?
+        if let configPath {
+            reloader = ConfigReloader(path: configPath, homeserver: homeserver, logger: logger)
+            reloader?.start()
+        }
+        defer { _ = reloader }
         let readiness = Readiness(expected: config.listeners.count, notifier: notifier, logger: logger)
         var services: [any Service] = []
         for listener in config.listeners {

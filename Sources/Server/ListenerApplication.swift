@@ -53,9 +53,11 @@ public enum ListenerApplication {
         router.add(middleware: MatrixCORSMiddleware(allowedOrigins: config.http.corsAllowedOrigins))
         router.add(middleware: GzipMiddleware())
         router.add(middleware: MatrixErrorMiddleware(routes: routes.index))
-        if config.rateLimits.enabled {
-            router.add(middleware: RateLimitMiddleware(limiter: RateLimiter(perSecond: config.rateLimits.perSecond, burst: config.rateLimits.burst)))
-        }
+        // Always installed: a config reload may switch rate limits on or off.
+        let live = homeserver.live
+        router.add(middleware: RateLimitMiddleware(
+            limiter: RateLimiter(perSecond: config.rateLimits.perSecond, burst: config.rateLimits.burst),
+            settings: { let r = live.rateLimits; return (r.enabled, r.perSecond, r.burst) }))
         router.add(middleware: BodyLimitMiddleware(limit: config.http.maxRequestBodySize, uploadLimit: config.media.maxUploadSize))
         routes.install(on: router)
         return router

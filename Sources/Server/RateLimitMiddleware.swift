@@ -9,10 +9,16 @@ import MatrixProtocol
 struct RateLimitMiddleware: RouterMiddleware {
     typealias Context = ApusRequestContext
     let limiter: RateLimiter
+    /// The current `[rate_limits]` (they change on a config reload); nil: fixed at start.
+    var settings: (@Sendable () -> (enabled: Bool, perSecond: Double, burst: Int))?
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         guard request.method != .get, request.method != .head, request.method != .options else {
             return try await next(request, context)
+        }
+        if let current = settings?() {
+            guard current.enabled else { return try await next(request, context) }
+            limiter.update(perSecond: current.perSecond, burst: current.burst)
         }
         let key = request.headers[.authorization].map { "t:" + $0 } ?? "a:" + (context.remoteAddress?.ipAddress ?? "?")
         if let waitMs = limiter.take(key) {
@@ -30,14 +36,23 @@ final class RateLimiter: @unchecked Sendable {
     private struct Bucket { var tokens: Double; var updated: Double }
     private let lock = NSLock()
     private var buckets: [String: Bucket] = [:]
-    private let perSecond: Double
-    private let burst: Double
+    private var perSecond: Double
+    private var burst: Double
     private let now: @Sendable () -> Double
 
     init(perSecond: Double, burst: Int, now: @escaping @Sendable () -> Double = { Date().timeIntervalSince1970 }) {
         self.perSecond = perSecond
         self.burst = Double(max(1, burst))
         self.now = now
+    }
+
+    /// New parameters (config reload); existing buckets keep their tokens, capped at the new burst.
+    func update(perSecond: Double, burst: Int) {
+        lock.withLock {
+            guard perSecond != self.perSecond || Double(max(1, burst)) != self.burst else { return }
+            self.perSecond = perSecond
+            self.burst = Double(max(1, burst))
+        }
     }
 
     /// Takes one token; nil when allowed, else how many milliseconds until one is available.

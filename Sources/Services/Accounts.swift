@@ -19,6 +19,7 @@ public final class Accounts: Sendable {
     }
 
     let config: ApusConfiguration
+    let live: LiveSettings
     let database: Database
     let clock: Clock
     let hasher: PasswordHasher
@@ -26,8 +27,9 @@ public final class Accounts: Sendable {
     let notifier: Notifier
     public let uia: UserInteractiveAuth
 
-    init(config: ApusConfiguration, database: Database, clock: Clock, hasher: PasswordHasher, notifier: Notifier) {
+    init(config: ApusConfiguration, live: LiveSettings, database: Database, clock: Clock, hasher: PasswordHasher, notifier: Notifier) {
         self.config = config
+        self.live = live
         self.database = database
         self.clock = clock
         self.hasher = hasher
@@ -41,7 +43,7 @@ public final class Accounts: Sendable {
 
     /// The UIA flows registration asks for.
     public var registrationFlows: [[UserInteractiveAuth.Stage]] {
-        config.registration.requireToken ? [[.registrationToken]] : [[.dummy]]
+        live.registration.requireToken ? [[.registrationToken]] : [[.dummy]]
     }
 
     /// Checks a requested username: valid for a new user and not taken. Throws the spec's errors.

@@ -10,6 +10,8 @@ public final class Homeserver: Sendable {
     public static let version = "0.1.0"
 
     public let config: ApusConfiguration
+    /// What a config reload (SIGHUP) may change while running.
+    public let live: LiveSettings
     public let signingKey: SigningKey
     public let database: Database
     public let clock: Clock
@@ -43,6 +45,7 @@ public final class Homeserver: Sendable {
                 clock: Clock = .system, logger: Logger, passwordCost: PasswordHash.Cost = .standard,
                 federationTransport: (any FederationTransport)? = nil) async throws {
         self.config = config
+        self.live = LiveSettings(config)
         self.signingKey = signingKey
         self.database = database
         self.clock = clock
@@ -56,7 +59,7 @@ public final class Homeserver: Sendable {
             receipts: try await database.currentReceiptPosition(),
             toDevice: try await database.currentToDevicePosition(),
             deviceLists: try await database.currentDeviceListPosition()))
-        accounts = Accounts(config: config, database: database, clock: clock, hasher: PasswordHasher(cost: passwordCost),
+        accounts = Accounts(config: config, live: live, database: database, clock: clock, hasher: PasswordHasher(cost: passwordCost),
                             notifier: notifier)
         typing = Typing(clock: clock, notifier: notifier)
         pushRules = PushRules(database: database, notifier: notifier)

@@ -10,21 +10,20 @@ struct Serve: AsyncParsableCommand {
         discussion: """
             Creates the data directory, the SQLite database and the signing key on first start.
             Under systemd (Type=notify) it reports READY=1 once every listener is bound and
-            STOPPING=1 when a graceful stop begins.
+            STOPPING=1 when a graceful stop begins. SIGHUP re-reads --config and applies the
+            settings that can change live: [log] level, [rate_limits], [registration].
             """)
 
     @OptionGroup var options: ConfigOption
 
     func run() async throws {
         let config = try options.load()
-        LoggingSystem.bootstrap { label in
-            var handler = StreamLogHandler.standardError(label: label)
-            handler.logLevel = Logger.Level(rawValue: config.log.level.rawValue) ?? .info
-            return handler
-        }
+        // One level for every logger, so a config reload (SIGHUP) can change it.
+        LiveLogLevel.current = Logger.Level(rawValue: config.log.level.rawValue) ?? .info
+        LoggingSystem.bootstrap(LiveLogLevel.handler)
         let logger = Logger(label: "apus")
         do {
-            try await Daemon(config: config, logger: logger).run()
+            try await Daemon(config: config, logger: logger, configPath: options.config).run()
         } catch {
             logger.critical("Cannot run: \(error)")
             throw ExitCode.failure

@@ -36,7 +36,7 @@ public final class Admin: Sendable {
     /// Registers with the HMAC-SHA1 of `nonce\0username\0password\0admin|notadmin` keyed by
     /// the configured shared secret.
     public func registerWithSharedSecret(_ body: JSONObject) async throws -> JSONObject {
-        let secret = hs.config.registration.sharedSecret
+        let secret = hs.live.registration.sharedSecret
         guard !secret.isEmpty else { throw MatrixError.badJSON("Shared secret registration is not enabled") .withStatus(400) }
         let nonce = try body.requiredString("nonce")
         let username = try body.requiredString("username")
