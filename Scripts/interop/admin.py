@@ -159,6 +159,7 @@ class Apus:
 
 
 def cli_checks(a, tmp):
+    """The server is running: the CLI goes through its admin API (with a token minted for the run)."""
     pw = os.path.join(tmp, "pw")
     with open(pw, "w") as f:
         f.write("admin-password\n")
@@ -298,6 +299,9 @@ def backup_checks(a, tmp, root, room_id):
     a.write(path=config, data=os.path.join(restored, "data"))
     out = a.cli("restore", dest, config=config)
     a.stop()
+    stopped = a.cli("user", "list", "--json")
+    check("cli works on the database while the server is stopped", stopped.returncode == 0 and root["user_id"] in stopped.stdout,
+          stopped.stdout + stopped.stderr)
     r = Apus(a.args, tmp, "restored-run", fed=a.fed)  # same server name: the data belongs to it
     r.client = a.client
     r.write(data=os.path.join(restored, "data"))

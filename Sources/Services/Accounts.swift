@@ -247,3 +247,17 @@ public final class Accounts: Sendable {
         }
     }
 }
+
+extension Accounts {
+    /// A short-lived session for a local tool (the admin CLI talking to the running server): a
+    /// new device of `userID` whose token expires after `lifetimeMs`.
+    public func toolSession(userID: String, lifetimeMs: Int64) async throws -> Login {
+        let now = clock.nowMillis()
+        let device = "APUS-CLI-" + AccessTokens.deviceID()
+        let access = AccessTokens.generate(prefix: "apa_")
+        try await database.createSession(NewSession(userID: userID, deviceID: device, initialDisplayName: "apus CLI",
+                                                    accessTokenHash: AccessTokens.hash(access), refreshTokenHash: nil,
+                                                    expiresTS: now + lifetimeMs, now: now))
+        return Login(userID: userID, deviceID: device, accessToken: access, refreshToken: nil, expiresInMs: lifetimeMs)
+    }
+}

@@ -6,11 +6,14 @@ import MatrixProtocol
 import Services
 import Store
 
-/// The admin commands work on the database directly, through the same services the admin API
-/// uses. SQLite lets them run beside a running server; `room delete --purge` wants it stopped
-/// (the running server keeps the room's state in memory).
+/// The admin commands talk to the running server's admin API when its (plain-HTTP) client
+/// listener answers, with an admin token minted for the run; otherwise they work on the
+/// database directly through the same services.
 struct AdminContext {
     let homeserver: Homeserver
+    let backend: any AdminBackend
+    /// The device of the minted token, removed again at the end.
+    let toolDevice: (userID: String, deviceID: String)?
 
     static func open(_ options: ConfigOption) async throws -> AdminContext {
         let config = try options.load()
@@ -23,10 +26,25 @@ struct AdminContext {
         let (key, _) = try SigningKeyFile.loadOrCreate(path: config.signingKeyPath)
         let database = try Database(path: config.databasePath, logger: logger)
         let homeserver = try await Homeserver(config: config, signingKey: key, database: database, logger: logger)
-        return AdminContext(homeserver: homeserver)
+        if let base = await APIBackend.runningServer(config) {
+            // A system admin for tools; it has no password, so nobody logs in as it.
+            let tool = "@apus-cli:\(config.serverName)"
+            if try await database.adminUser(tool) == nil {
+                _ = try await homeserver.accounts.register(localpart: "apus-cli", password: nil, deviceID: nil, displayName: nil,
+                                                           inhibitLogin: true, wantsRefreshToken: false, guest: false)
+            }
+            try await database.setAdmin(true, userID: tool)
+            let login = try await homeserver.accounts.toolSession(userID: tool, lifetimeMs: 10 * 60 * 1000)
+            return AdminContext(homeserver: homeserver, backend: APIBackend(base: base, token: login.accessToken),
+                                toolDevice: (tool, login.deviceID))
+        }
+        return AdminContext(homeserver: homeserver, backend: DirectBackend(homeserver: homeserver), toolDevice: nil)
     }
 
-    func close() async { try? await homeserver.database.close() }
+    func close() async {
+        if let toolDevice { try? await homeserver.database.deleteDevices([toolDevice.deviceID], of: toolDevice.userID) }
+        try? await homeserver.database.close()
+    }
 
     /// A full user ID from a localpart or ID.
     func userID(_ name: String) -> String {
@@ -35,12 +53,16 @@ struct AdminContext {
 
     /// Runs `body`, printing a MatrixError as a one-line message with a failing exit code.
     func run(_ body: () async throws -> Void) async throws {
-        defer { Task { await close() } }
         do {
             try await body()
+            await close()
         } catch let error as MatrixError {
+            await close()
             FileHandle.standardError.write(Data("error: \(error.message)\n".utf8))
             throw ExitCode(1)
+        } catch {
+            await close()
+            throw error
         }
     }
 }

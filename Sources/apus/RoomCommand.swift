@@ -6,7 +6,7 @@ import Services
 struct RoomCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "room",
-        abstract: "Inspect and delete rooms (works on the database directly; stop the server before `delete --purge`).",
+        abstract: "Inspect and delete rooms (through the running server's admin API when it is up, else on the database).",
         subcommands: [List.self, Info.self, Delete.self])
 
     static let columns = [("room", "room_id"), ("name", "name"), ("version", "version"), ("members", "joined_members"),
@@ -20,7 +20,7 @@ struct RoomCommand: AsyncParsableCommand {
         func run() async throws {
             let context = try await AdminContext.open(options)
             try await context.run {
-                let answer = try await context.homeserver.admin.rooms(from: 0, limit: Int.max)
+                let answer = try await context.backend.rooms()
                 output.print(.object(answer), columns: RoomCommand.columns, rows: answer["rooms"]?.arrayValue ?? [])
             }
         }
@@ -35,8 +35,8 @@ struct RoomCommand: AsyncParsableCommand {
         func run() async throws {
             let context = try await AdminContext.open(options)
             try await context.run {
-                var room = try await context.homeserver.admin.room(roomID)
-                room["members"] = try await context.homeserver.admin.roomMembers(roomID)["members"]
+                var room = try await context.backend.room(roomID)
+                room["members"] = try await context.backend.roomMembers(roomID)["members"]
                 if output.json {
                     output.print(.object(room), columns: [], rows: [])
                 } else {
@@ -55,7 +55,7 @@ struct RoomCommand: AsyncParsableCommand {
         func run() async throws {
             let context = try await AdminContext.open(options)
             try await context.run {
-                let answer = try await context.homeserver.admin.deleteRoom(roomID, purge: purge, by: "@admin:cli")
+                let answer = try await context.backend.deleteRoom(roomID, purge: purge)
                 print("room \(roomID) deleted\(purge ? " and purged" : ""); members removed: \(OutputOptions.text(answer["kicked_users"]))")
             }
         }

@@ -6,7 +6,7 @@ import Services
 struct TokenCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "registration-token",
-        abstract: "Manage registration tokens (works on the database directly; the server may be running).",
+        abstract: "Manage registration tokens (through the running server's admin API when it is up, else on the database).",
         subcommands: [Add.self, List.self, Revoke.self])
 
     static let columns = [("token", "token"), ("uses allowed", "uses_allowed"), ("completed", "completed"), ("expires (ms)", "expiry_time")]
@@ -26,7 +26,7 @@ struct TokenCommand: AsyncParsableCommand {
                 if let token { body["token"] = .string(token) }
                 if let uses { body["uses_allowed"] = .int(Int64(uses)) }
                 if let expires { body["expiry_time"] = .int(expires) }
-                let created = try await context.homeserver.admin.createRegistrationToken(body)
+                let created = try await context.backend.createToken(body)
                 output.print(.object(created), columns: TokenCommand.columns, rows: [.object(created)])
             }
         }
@@ -40,7 +40,7 @@ struct TokenCommand: AsyncParsableCommand {
         func run() async throws {
             let context = try await AdminContext.open(options)
             try await context.run {
-                let answer = try await context.homeserver.admin.registrationTokens(valid: nil)
+                let answer = try await context.backend.tokens()
                 output.print(.object(answer), columns: TokenCommand.columns, rows: answer["registration_tokens"]?.arrayValue ?? [])
             }
         }
@@ -54,7 +54,7 @@ struct TokenCommand: AsyncParsableCommand {
         func run() async throws {
             let context = try await AdminContext.open(options)
             try await context.run {
-                try await context.homeserver.admin.deleteRegistrationToken(token)
+                try await context.backend.deleteToken(token)
                 print("token \(token) revoked")
             }
         }

@@ -6,7 +6,7 @@ import Services
 struct UserCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "user",
-        abstract: "Manage local users (works on the database directly; the server may be running).",
+        abstract: "Manage local users (through the running server's admin API when it is up, else on the database).",
         subcommands: [Add.self, List.self, ResetPassword.self, Deactivate.self, MakeAdmin.self])
 
     struct Add: AsyncParsableCommand {
@@ -22,10 +22,10 @@ struct UserCommand: AsyncParsableCommand {
             let context = try await AdminContext.open(options)
             try await context.run {
                 let userID = context.userID(name)
-                guard try await context.homeserver.database.adminUser(userID) == nil else {
+                guard (try? await context.backend.user(userID)) == nil else {
                     throw MatrixError("M_USER_IN_USE", "\(userID) already exists", status: 400)
                 }
-                let (_, user) = try await context.homeserver.admin.putUser(userID, body: ["password": .string(password), "admin": .bool(admin)])
+                let user = try await context.backend.putUser(userID, body: ["password": .string(password), "admin": .bool(admin)])
                 output.print(.object(user), columns: UserCommand.columns, rows: [.object(user)])
             }
         }
@@ -43,7 +43,7 @@ struct UserCommand: AsyncParsableCommand {
         func run() async throws {
             let context = try await AdminContext.open(options)
             try await context.run {
-                let answer = try await context.homeserver.admin.users(from: 0, limit: Int.max, name: nil, guests: true, deactivated: deactivated)
+                let answer = try await context.backend.users(deactivated: deactivated)
                 output.print(.object(answer), columns: UserCommand.columns, rows: answer["users"]?.arrayValue ?? [])
             }
         }
@@ -60,8 +60,8 @@ struct UserCommand: AsyncParsableCommand {
             let context = try await AdminContext.open(options)
             try await context.run {
                 let userID = context.userID(name)
-                _ = try await context.homeserver.admin.user(userID)
-                try await context.homeserver.accounts.setPassword(userID: userID, password: password, logoutDevices: true)
+                _ = try await context.backend.user(userID)
+                _ = try await context.backend.putUser(userID, body: ["password": .string(password), "logout_devices": true])
                 print("password of \(userID) changed; its sessions were logged out")
             }
         }
@@ -76,8 +76,7 @@ struct UserCommand: AsyncParsableCommand {
             let context = try await AdminContext.open(options)
             try await context.run {
                 let userID = context.userID(name)
-                _ = try await context.homeserver.admin.user(userID)
-                try await context.homeserver.deactivateAccount(userID)
+                try await context.backend.deactivate(userID)
                 print("\(userID) deactivated")
             }
         }
@@ -93,7 +92,8 @@ struct UserCommand: AsyncParsableCommand {
             let context = try await AdminContext.open(options)
             try await context.run {
                 let userID = context.userID(name)
-                _ = try await context.homeserver.admin.putUser(userID, body: ["admin": .bool(!revoke)])
+                _ = try await context.backend.user(userID)
+                _ = try await context.backend.putUser(userID, body: ["admin": .bool(!revoke)])
                 print(revoke ? "\(userID) is no longer an admin" : "\(userID) is now an admin")
             }
         }
