@@ -2,7 +2,7 @@
 """Operations of the real `apus` binary: the admin CLI, synadm (the Synapse admin tool from PyPI)
 against Apus's admin API, `apus doctor` on a healthy deployment and on faults the script creates
 (unreachable key endpoint, a server name that resolves to another server, an expired and a
-mismatched certificate), /metrics, and `apus backup` taken while ../shared/peers/load.py runs,
+mismatched certificate, a client .well-known that disagrees with public_baseurl), /metrics, and `apus backup` taken while ../shared/peers/load.py runs,
 restored and checked (integrity, every event acknowledged before the backup began, the restored
 server starts), and config reload on SIGHUP. Ends with the line `N passed, N failed`.
 """
@@ -88,7 +88,7 @@ def make_certs(d):
 
 CONFIG = """server_name = "127.0.0.1:{name_port}"
 data_dir = "{data}"
-public_baseurl = "http://127.0.0.1:{client}/"
+public_baseurl = "http://127.0.0.1:{client}/{public_path}"
 [[listeners]]
 bind = "127.0.0.1"
 port = {client}
@@ -123,10 +123,10 @@ class Apus:
         self.write(cert=cert, name_port=name_port or self.fed)
         self.proc = None
 
-    def write(self, cert="good", name_port=None, path=None, data=None):
+    def write(self, cert="good", name_port=None, path=None, data=None, public_path=""):
         with open(path or self.config, "w") as f:
             f.write(CONFIG.format(name_port=name_port or self.fed, data=data or os.path.join(self.dir, "data"), client=self.client,
-                                  fed=self.fed, certs=self.args.certs, cert=cert))
+                                  fed=self.fed, certs=self.args.certs, cert=cert, public_path=public_path))
 
     @property
     def base(self):
@@ -261,6 +261,11 @@ def doctor_checks(a, b, tmp):
     code, report = doctor(a, other)
     bad = finding(report, "tls", "error")
     check("doctor: reports a certificate for another name", code == 1 and any("other.example" in f["message"] for f in bad), report)
+    moved = os.path.join(a.dir, "moved.toml")
+    a.write(path=moved, public_path="elsewhere/")   # clients are told another URL than the one configured
+    code, report = doctor(a, moved)
+    check("doctor: reports a client .well-known that disagrees with public_baseurl",
+          code == 1 and finding(report, "client well-known", "error"), report)
 
 
 def metrics_check(a):

@@ -2,6 +2,9 @@ import ApusConfig
 import ArgumentParser
 import FederationClient
 import Foundation
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
 import Logging
 import MatrixProtocol
 import NIOSSL
@@ -174,13 +177,31 @@ struct DoctorCommand: AsyncParsableCommand {
         }
     }
 
+    /// What clients find at `https://<server name host>/.well-known/matrix/client` (and what we
+    /// serve at public_baseurl) must name public_baseurl.
     func checkClientWellKnown(_ config: ApusConfiguration, _ add: (String, Finding.Level, String, String?) -> Void) async {
-        let expected = config.wellKnown.clientBaseURL ?? config.publicBaseURL
-        if expected.description.trimmingCharacters(in: CharacterSet(charactersIn: "/")) != config.publicBaseURL.description.trimmingCharacters(in: CharacterSet(charactersIn: "/")) {
-            add("client well-known", .warning, "/.well-known/matrix/client announces \(expected), public_baseurl is \(config.publicBaseURL)",
-                "make [well_known] client_base_url and public_baseurl the same URL")
-        } else {
-            add("client well-known", .ok, "announces \(expected)", nil)
+        let expected = config.publicBaseURL.trimmingCharacters(in: CharacterSet(charactersIn: "/"))
+        let host = config.serverName.host
+        // Well-known files live at the root of a host, whatever path public_baseurl has.
+        var root = URLComponents(string: expected) ?? URLComponents()
+        root.path = "/.well-known/matrix/client"
+        for (where_, url) in [("https://\(host)", "https://\(host)/.well-known/matrix/client"),
+                              ("the host of public_baseurl", root.string ?? expected)] {
+            guard let target = URL(string: url) else { continue }
+            let request = URLRequest(url: target, timeoutInterval: 5)
+            guard let (data, response) = try? await URLSession.shared.data(for: request),
+                  (response as? HTTPURLResponse)?.statusCode == 200 else {
+                add("client well-known", .warning, "\(url) does not answer: clients that only know the server name cannot find this server",
+                    "serve /.well-known/matrix/client at \(where_) (Apus serves it on its client listener) or tell users the homeserver URL")
+                continue
+            }
+            let base = (try? JSONParser.parseObject(Array(data)))?["m.homeserver"]?["base_url"]?.stringValue ?? ""
+            if base.trimmingCharacters(in: CharacterSet(charactersIn: "/")) == expected {
+                add("client well-known", .ok, "\(url) names \(expected)", nil)
+            } else {
+                add("client well-known", .error, "\(url) names \(base.isEmpty ? "no homeserver" : base), not public_baseurl \(expected)",
+                    "make [well_known] client_base_url (or the file served there) and public_baseurl the same URL")
+            }
         }
     }
 
