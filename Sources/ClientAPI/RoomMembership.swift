@@ -43,8 +43,10 @@ enum RoomMembership {
         routes.client(.post, "/knock/:roomIdOrAlias") { request, context in
             let requester = try await hs.requester(request)
             let body = try await request.jsonObject(context: context)
+            let query = request.uri.queryParameters
+            let via = (query.getAll("via") + query.getAll("server_name")).map { String($0) }
             let roomID = try await hs.rooms.knock(try context.pathParameter("roomIdOrAlias"), user: requester.userID,
-                                                  reason: try body.optionalString("reason"))
+                                                  reason: try body.optionalString("reason"), via: via)
             return .json(["room_id": .string(roomID)])
         }
         routes.client(.post, "/rooms/:roomID/forget") { request, context in

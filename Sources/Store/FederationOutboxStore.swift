@@ -81,7 +81,7 @@ extension Database {
     /// Records an invite of a local user to a room this server may have no state of: the room
     /// (created if unknown), the invite event, the membership, and the stripped state to show.
     public func recordRemoteInvite(roomID: String, version: String, invite: (pdu: PDUEventRow, json: [UInt8]),
-                                   strippedState: [UInt8], now: Int64) async throws -> Int64 {
+                                   strippedState: [UInt8], now: Int64, membership: String = "invite") async throws -> Int64 {
         try await writer.write { db in
             var room = try Self.room(db, roomID)
             if room == nil {
@@ -101,8 +101,8 @@ extension Database {
                                      invite.pdu.originServerTS, Data(invite.json), stream])
                 nid = db.lastInsertedRowID
             }
-            try db.execute(sql: "INSERT OR REPLACE INTO room_memberships (room_nid, user_id, membership, event_nid) VALUES (?, ?, 'invite', ?)",
-                           arguments: [room.nid, invite.pdu.stateKey, nid])
+            try db.execute(sql: "INSERT OR REPLACE INTO room_memberships (room_nid, user_id, membership, event_nid) VALUES (?, ?, ?, ?)",
+                           arguments: [room.nid, invite.pdu.stateKey, membership, nid])
             try db.execute(sql: "INSERT OR REPLACE INTO invite_stripped_state (room_nid, user_id, json) VALUES (?, ?, ?)",
                            arguments: [room.nid, invite.pdu.stateKey, Data(strippedState)])
             return stream

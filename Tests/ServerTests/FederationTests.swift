@@ -217,3 +217,32 @@ private let base = "/_matrix/client/v3"
         try await pair.close()
     }
 }
+
+@Suite struct FederationKnockTests {
+    @Test func knockOnARemoteRoomThenGetInvited() async throws {
+        let pair = try await FederatedPair.make()
+        try await pair.run { a, b in
+            let alice = try await registerUser(a, "alice")
+            let bob = try await registerUser(b, "bob")
+            let room = try await createRoom(a, token: alice.token, [
+                "preset": "private_chat", "name": "Knock knock",
+                "initial_state": [["type": "m.room.join_rules", "state_key": "", "content": ["join_rule": "knock"]]],
+            ])
+            let knock = try await b.call(.post, "\(base)/knock/\(enc(room))?via=a.test", token: bob.token, body: ["reason": "let me in"])
+            #expect(knock.status == .ok, "knock: \(knock.json)")
+            #expect(try await pair.a.homeserver.rooms.membership(of: bob.userID, in: room) == "knock")
+            let sync = try await b.call(.get, "\(base)/sync", token: bob.token)
+            let state = sync.json["rooms"]?["knock"]?[room]?["knock_state"]?["events"]?.arrayValue ?? []
+            #expect(state.contains { $0["type"] == "m.room.name" && $0["content"]?["name"] == "Knock knock" }, "knock_state: \(state)")
+            // A public room refuses knocks: the auth rules of the resident server decide.
+            let open = try await createRoom(a, token: alice.token, ["preset": "public_chat"])
+            let refused = try await b.call(.post, "\(base)/knock/\(enc(open))?via=a.test", token: bob.token, body: [:])
+            #expect(refused.status == .forbidden, "knock on a public room: \(refused.json)")
+            // The knock is answered with an invite, which bob accepts.
+            #expect(try await a.call(.post, "\(base)/rooms/\(enc(room))/invite", token: alice.token,
+                                     body: ["user_id": .string(bob.userID)]).status == .ok)
+            #expect(try await b.call(.post, "\(base)/join/\(enc(room))", token: bob.token, body: [:]).status == .ok)
+        }
+        try await pair.close()
+    }
+}

@@ -58,6 +58,7 @@ extension Federation {
         case .rejected(let reason), .softFailed(let reason): throw MatrixError.forbidden(reason)
         case .accepted, .duplicate: break
         }
+        if membership == "knock" { return ["knock_room_state": .array(try await strippedState(roomID: roomID))] }
         guard membership == "join" else { return [:] }
         let stateEvents = try await database.events(Array(stateBefore.values))
         let chain = try await database.authChain(of: Array(stateBefore.values) + [pdu.eventID])

@@ -62,10 +62,16 @@ extension Rooms {
     }
 
     /// Knocks on a local room (v7+, join rule `knock` or `knock_restricted`; the auth rules decide).
-    public func knock(_ idOrAlias: String, user: String, reason: String? = nil) async throws -> String {
-        let roomID = try await resolveRoom(idOrAlias)
+    public func knock(_ idOrAlias: String, user: String, reason: String? = nil, via: [String] = []) async throws -> String {
+        let (roomID, aliasServers) = try await locateRoom(idOrAlias)
         let content = Profiles.memberContent("knock", profile: try await database.profile(of: user), reason: reason)
-        _ = try await send(roomID: roomID, sender: user, type: "m.room.member", stateKey: user, content: content)
+        let servers = try await candidateServers(roomID: roomID, user: user, extra: via + aliasServers)
+        if try await hasState(roomID), try await isResident(roomID) || servers.isEmpty {
+            _ = try await send(roomID: roomID, sender: user, type: "m.room.member", stateKey: user, content: content)
+            return roomID
+        }
+        guard !servers.isEmpty else { throw MatrixError.notFound("Room \(roomID) is not known to this server") }
+        try await federation.get().knockRemote(roomID: roomID, servers: servers, userID: user, content: content)
         return roomID
     }
 
