@@ -6,7 +6,7 @@ Starts Apus (client port plain, federation port TLS with the peers' test-CA cert
 fresh Synapse peer, then checks, in both directions: the shared fed_smoke.py scenario; joins and
 messages in rooms of versions 10, 11 and 12 created by either side; 200 messages each way;
 name/topic/power-level changes; redactions; kick, ban and leave; /messages back past the join
-(backfill); media uploaded on one server downloaded through the other; matrix-nio E2EE between a user on each server (keys queried and claimed and
+(backfill); knocking; media uploaded on one server downloaded through the other; matrix-nio E2EE between a user on each server (keys queried and claimed and
 to-device messages sent over federation); a real fork (both servers change the topic while a relay cuts them apart) resolved
 to the same state on both; a leave while the other server is down, reconciled when it returns.
 Ends with the line `N passed, N failed`.
@@ -239,6 +239,26 @@ async def scenarios(peers):
             except Exception as e:  # noqa: BLE001
                 check(label, False, repr(e))
 
+        # Knocking, both ways: the knock reaches the room's server, an invite answers it.
+        for owner, knocker in ((syn, apus), (apus, syn)):
+            label = f"{names[knocker]} user knocks on a {names[owner]} room, is invited and joins"
+            try:
+                room = await owner.create_room(preset="private_chat", name=f"knock-{tag}",
+                                               initial_state=[{"type": "m.room.join_rules", "state_key": "", "content": {"join_rule": "knock"}}])
+                await knocker.req("POST", f"/_matrix/client/v3/knock/{q(room)}", {"reason": "hi"},
+                                  params=[("server_name", servers[owner])])
+
+                async def knocked():
+                    st, m = await state(owner, room, "m.room.member", knocker.user_id)
+                    return m.get("membership") == "knock"
+                ok = await eventually(knocked)
+                await owner.invite(room, knocker.user_id)
+                await eventually(lambda: _invited(knocker, room))
+                await knocker.join(room, via=[servers[owner]])
+                check(label, ok and room in (await knocker.req("GET", "/_matrix/client/v3/joined_rooms"))[1]["joined_rooms"])
+            except Exception as e:  # noqa: BLE001
+                check(label, False, repr(e))
+
         # Room versions 10, 11, 12 created by either side, joined by the other.
         for creator, joiner in ((apus, syn), (syn, apus)):
             for version in ("10", "11", "12"):
@@ -374,6 +394,11 @@ async def scenarios(peers):
             check("leave while Synapse was down is reconciled when it returns", await eventually(reconciled, 60))
         except Exception as e:  # noqa: BLE001
             check("offline leave scenario ran", False, traceback.format_exc()[-1500:])
+
+
+async def _invited(client, room):
+    sync = await client.sync()
+    return room in sync.get("rooms", {}).get("invite", {})
 
 
 async def _has_all(client, room, wanted, bodies):
