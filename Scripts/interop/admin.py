@@ -13,7 +13,6 @@ import json
 import os
 import shutil
 import signal
-import socket
 import sqlite3
 import subprocess
 import sys
@@ -28,18 +27,8 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
-RESULTS = []
-
-
-def check(name, condition, detail=""):
-    RESULTS.append((name, bool(condition)))
-    print(f"{'PASS' if condition else 'FAIL'}: {name}" + ("" if condition else f"\n    {str(detail)[-1500:]}"), flush=True)
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from harness import RESULTS, check, free_port, passed, summary_line  # noqa: E402
 
 
 def call(base, method, path, token=None, body=None):
@@ -393,13 +382,13 @@ def main():
     finally:
         a.stop()
         b.stop()
-    passed = sum(1 for _, ok in RESULTS if ok)
-    if passed == len(RESULTS):
+    _, all_passed = passed()
+    if all_passed:
         shutil.rmtree(tmp, ignore_errors=True)
     else:
         print(f"(logs in {tmp})")
-    print(f"{passed} passed, {len(RESULTS) - passed} failed")
-    sys.exit(0 if passed == len(RESULTS) else 1)
+    print(summary_line())
+    sys.exit(0 if all_passed else 1)
 
 
 if __name__ == "__main__":

@@ -23,18 +23,8 @@ import threading
 import time
 import traceback
 
-RESULTS = []
-
-
-def check(name, condition, detail=""):
-    RESULTS.append((name, bool(condition)))
-    print(f"{'PASS' if condition else 'FAIL'}: {name}" + ("" if condition else f"\n    {detail}"), flush=True)
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from harness import RESULTS, check, free_port, passed, summary_line  # noqa: E402
 
 
 class Proxy:
@@ -432,15 +422,13 @@ def main():
         check("federation interop ran", False, traceback.format_exc()[-2000:])
     finally:
         peers.stop()
-        failed = [n for n, ok in RESULTS if not ok]
-        if failed:
+        if not passed()[1]:
             with open(os.path.join(peers.tmp, "apus.log")) as f:
                 print("--- apus log (tail) ---\n" + "".join(f.readlines()[-60:]))
         else:
             shutil.rmtree(peers.tmp, ignore_errors=True)
-    passed = sum(1 for _, ok in RESULTS if ok)
-    print(f"{passed} passed, {len(RESULTS) - passed} failed")
-    sys.exit(0 if passed == len(RESULTS) else 1)
+    print(summary_line())
+    sys.exit(0 if passed()[1] else 1)
 
 
 if __name__ == "__main__":

@@ -167,7 +167,4 @@ extension Database {
             return db.changesCount > 0
         }
     }
-
-    /// Devices with their last use, for `whois`.
-    public func sessions(of userID: String) async throws -> [DeviceRecord] { try await devices(of: userID) }
 }

@@ -128,7 +128,7 @@ public final class Admin: Sendable {
     public func whois(_ userID: String) async throws -> JSONObject {
         guard try await hs.database.adminUser(userID) != nil else { throw MatrixError.notFound("User not found") }
         var devices = JSONObject()
-        for device in try await hs.database.sessions(of: userID) {
+        for device in try await hs.database.devices(of: userID) {
             var connection: JSONObject = [:]
             connection["ip"] = device.lastSeenIP.map(JSONValue.string) ?? .null
             connection["last_seen"] = device.lastSeenTS.map(JSONValue.int) ?? .null
