@@ -69,12 +69,15 @@ enum FederationBenchmark {
         }
         let room = try await hs.database.createRoom(roomID: roomID, version: "10", now: now)
         let start = ContinuousClock.now
+        let cpuStart = processCPUSeconds()
         try await hs.federation.storeChecked(events, room: room, version: version)
         let seconds = seconds(ContinuousClock.now - start)
+        let cpu = processCPUSeconds() - cpuStart
         let stored = try await hs.database.missingEvents(events.compactMap { try? EventHashing.eventID($0.objectValue ?? [:], version: version) })
         guard stored.isEmpty else { throw Options.Invalid(description: "\(stored.count) events were not stored") }
         print("send_join answer of \(events.count) state events (verify signatures + hashes, auth checks, store):")
-        print("  \(String(format: "%.2f", seconds)) s, \(Int(Double(events.count) / seconds)) events/s")
+        print("  \(String(format: "%.2f", seconds)) s, \(Int(Double(events.count) / seconds)) events/s; "
+              + "\(String(format: "%.2f", cpu)) s of CPU, \(Int(Double(events.count) / cpu)) events per CPU-second")
     }
 
     /// A local room a remote user joined; then transactions of 50 messages from that user.
@@ -97,6 +100,7 @@ enum FederationBenchmark {
         var previous = joinID
         var depth = try await hs.database.forwardExtremities(of: room).map(\.depth).max() ?? 0
         var durations: [Double] = []
+        var cpu: [Double] = []
         for t in 0..<count {
             var pdus: [JSONValue] = []
             for n in 0..<50 {
@@ -113,16 +117,26 @@ enum FederationBenchmark {
                 pdus.append(.object(json))
             }
             let start = ContinuousClock.now
+            let cpuStart = processCPUSeconds()
             let answer = try await hs.federation.receiveTransaction(origin: remote, txnID: "bench\(t)",
                                                                     body: ["origin": .string(remote), "pdus": .array(pdus), "edus": []])
             durations.append(seconds(ContinuousClock.now - start) * 1000)
+            cpu.append((processCPUSeconds() - cpuStart) * 1000)
             let errors = (answer["pdus"]?.objectValue ?? [:]).filter { $0.value["error"] != nil }
             guard errors.isEmpty else { throw Options.Invalid(description: "refused PDUs: \(errors.count)") }
         }
         let sorted = durations.sorted()
         print("inbound transactions of 50 PDUs into an up-to-date room (\(count) transactions):")
         print("  p50 \(String(format: "%.1f", sorted[sorted.count / 2])) ms, max \(String(format: "%.1f", sorted.last ?? 0)) ms, "
-              + "\(Int(50_000 / (sorted.reduce(0, +) / Double(sorted.count)))) PDUs/s")
+              + "\(Int(50_000 / (sorted.reduce(0, +) / Double(sorted.count)))) PDUs/s; CPU p50 "
+              + String(format: "%.1f", cpu.sorted()[cpu.count / 2]) + " ms")
+    }
+
+    /// CPU time of the whole process (all threads): the cost of a phase independent of other load.
+    static func processCPUSeconds() -> Double {
+        var spec = timespec()
+        clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &spec)
+        return Double(spec.tv_sec) + Double(spec.tv_nsec) / 1e9
     }
 
     static func seconds(_ d: Duration) -> Double { Double(d.components.seconds) + Double(d.components.attoseconds) / 1e18 }

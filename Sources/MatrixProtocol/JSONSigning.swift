@@ -31,6 +31,27 @@ public enum JSONSigning {
     /// Checks the signature by `entity` with `keyID` against `publicKey`.
     public static func verify(_ object: JSONObject, entity: String, keyID: String, publicKey: [UInt8],
                               lenientNumbers: Bool = false) throws(SignatureError) {
+        let signature = try signature(in: object, entity: entity, keyID: keyID)
+        let bytes: [UInt8]
+        do { bytes = try signingBytes(object, lenientNumbers: lenientNumbers) } catch { throw .malformed("not canonical JSON: \(error)") }
+        try verify(signature, over: bytes, entity: entity, keyID: keyID, publicKey: publicKey)
+    }
+
+    /// `verify` over signing bytes the caller already has (an event's redacted canonical form,
+    /// which its reference hash covers too), with the signature taken from `object`.
+    public static func verify(_ bytes: [UInt8], signaturesOf object: JSONObject, entity: String, keyID: String,
+                              publicKey: [UInt8]) throws(SignatureError) {
+        try verify(try signature(in: object, entity: entity, keyID: keyID), over: bytes, entity: entity, keyID: keyID, publicKey: publicKey)
+    }
+
+    private static func verify(_ signature: [UInt8], over bytes: [UInt8], entity: String, keyID: String,
+                               publicKey: [UInt8]) throws(SignatureError) {
+        guard Ed25519.verify(signature: signature, message: bytes, publicKey: publicKey) else {
+            throw .invalid("signature from \(entity) with key \(keyID) does not verify")
+        }
+    }
+
+    private static func signature(in object: JSONObject, entity: String, keyID: String) throws(SignatureError) -> [UInt8] {
         guard let signatures = object["signatures"] else { throw .missing("the object has no signatures") }
         guard let byEntity = signatures.objectValue else { throw .malformed("'signatures' is not an object") }
         guard let entry = byEntity[entity] else { throw .missing("no signature from \(entity)") }
@@ -39,11 +60,7 @@ public enum JSONSigning {
         guard let sigText = sigValue.stringValue, let signature = Base64.decode(sigText) else {
             throw .malformed("signature from \(entity) with key \(keyID) is not base64")
         }
-        let bytes: [UInt8]
-        do { bytes = try signingBytes(object, lenientNumbers: lenientNumbers) } catch { throw .malformed("not canonical JSON: \(error)") }
-        guard Ed25519.verify(signature: signature, message: bytes, publicKey: publicKey) else {
-            throw .invalid("signature from \(entity) with key \(keyID) does not verify")
-        }
+        return signature
     }
 
     /// Key IDs that `entity` signed with (supported algorithms only).

@@ -74,25 +74,24 @@ extension Database {
     public func createUser(userID: String, localpart: String, passwordHash: String?, isGuest: Bool = false,
                            isAdmin: Bool = false, now: Int64) async throws {
         try await writer.write { db in
-            let taken = try Bool.fetchOne(db, sql: "SELECT 1 FROM users WHERE user_id = ? OR localpart = ?",
-                                          arguments: [userID, localpart]) ?? false
+            let taken = try Bool.fetchOne(db.cachedStatement(sql: "SELECT 1 FROM users WHERE user_id = ? OR localpart = ?"), arguments: [userID, localpart]) ?? false
             guard !taken else { throw StoreError.alreadyExists(userID) }
-            try db.execute(sql: """
+            try db.cachedStatement(sql: """
                 INSERT INTO users (user_id, localpart, password_hash, is_admin, is_guest, created_ts)
                 VALUES (?, ?, ?, ?, ?, ?)
-                """, arguments: [userID, localpart, passwordHash, isAdmin, isGuest, now])
+                """).execute(arguments: [userID, localpart, passwordHash, isAdmin, isGuest, now])
         }
     }
 
     public func user(_ userID: String) async throws -> UserRecord? {
         try await read { db in
-            try Row.fetchOne(db, sql: "SELECT * FROM users WHERE user_id = ?", arguments: [userID]).map(UserRecord.init)
+            try Row.fetchOne(db.cachedStatement(sql: "SELECT * FROM users WHERE user_id = ?"), arguments: [userID]).map(UserRecord.init)
         }
     }
 
     public func userExists(localpart: String) async throws -> Bool {
         try await read { db in
-            try Bool.fetchOne(db, sql: "SELECT 1 FROM users WHERE localpart = ?", arguments: [localpart]) ?? false
+            try Bool.fetchOne(db.cachedStatement(sql: "SELECT 1 FROM users WHERE localpart = ?"), arguments: [localpart]) ?? false
         }
     }
 
@@ -100,14 +99,12 @@ extension Database {
     /// device's tokens, as the spec asks.
     public func createSession(_ s: NewSession) async throws {
         try await writer.write { db in
-            let exists = try Bool.fetchOne(db, sql: "SELECT 1 FROM devices WHERE user_id = ? AND device_id = ?",
-                                           arguments: [s.userID, s.deviceID]) ?? false
+            let exists = try Bool.fetchOne(db.cachedStatement(sql: "SELECT 1 FROM devices WHERE user_id = ? AND device_id = ?"), arguments: [s.userID, s.deviceID]) ?? false
             if exists {
-                try db.execute(sql: "DELETE FROM access_tokens WHERE user_id = ? AND device_id = ?", arguments: [s.userID, s.deviceID])
-                try db.execute(sql: "DELETE FROM refresh_tokens WHERE user_id = ? AND device_id = ?", arguments: [s.userID, s.deviceID])
+                try db.cachedStatement(sql: "DELETE FROM access_tokens WHERE user_id = ? AND device_id = ?").execute(arguments: [s.userID, s.deviceID])
+                try db.cachedStatement(sql: "DELETE FROM refresh_tokens WHERE user_id = ? AND device_id = ?").execute(arguments: [s.userID, s.deviceID])
             } else {
-                try db.execute(sql: "INSERT INTO devices (user_id, device_id, display_name, created_ts) VALUES (?, ?, ?, ?)",
-                               arguments: [s.userID, s.deviceID, s.initialDisplayName, s.now])
+                try db.cachedStatement(sql: "INSERT INTO devices (user_id, device_id, display_name, created_ts) VALUES (?, ?, ?, ?)").execute(arguments: [s.userID, s.deviceID, s.initialDisplayName, s.now])
             }
             try Self.insertTokens(db, userID: s.userID, deviceID: s.deviceID, access: s.accessTokenHash,
                                   refresh: s.refreshTokenHash, expiresTS: s.expiresTS, now: s.now)
@@ -116,22 +113,20 @@ extension Database {
 
     private static func insertTokens(_ db: GRDB.Database, userID: String, deviceID: String, access: [UInt8],
                                      refresh: [UInt8]?, expiresTS: Int64?, now: Int64) throws {
-        try db.execute(sql: "INSERT INTO access_tokens (token_hash, user_id, device_id, created_ts, expires_ts) VALUES (?, ?, ?, ?, ?)",
-                       arguments: [Data(access), userID, deviceID, now, expiresTS])
+        try db.cachedStatement(sql: "INSERT INTO access_tokens (token_hash, user_id, device_id, created_ts, expires_ts) VALUES (?, ?, ?, ?, ?)").execute(arguments: [Data(access), userID, deviceID, now, expiresTS])
         if let refresh {
-            try db.execute(sql: "INSERT INTO refresh_tokens (token_hash, user_id, device_id, created_ts) VALUES (?, ?, ?, ?)",
-                           arguments: [Data(refresh), userID, deviceID, now])
+            try db.cachedStatement(sql: "INSERT INTO refresh_tokens (token_hash, user_id, device_id, created_ts) VALUES (?, ?, ?, ?)").execute(arguments: [Data(refresh), userID, deviceID, now])
         }
     }
 
     /// The session of an access token (by hash), with its user's flags.
     public func session(accessTokenHash: [UInt8]) async throws -> SessionRecord? {
         try await read { db in
-            try Row.fetchOne(db, sql: """
+            try Row.fetchOne(db.cachedStatement(sql: """
                 SELECT t.user_id, t.device_id, t.expires_ts, u.is_guest, u.is_admin, u.deactivated
                 FROM access_tokens t JOIN users u ON u.user_id = t.user_id
                 WHERE t.token_hash = ?
-                """, arguments: [Data(accessTokenHash)]).map { row in
+                """), arguments: [Data(accessTokenHash)]).map { row in
                 SessionRecord(userID: row["user_id"], deviceID: row["device_id"], isGuest: row["is_guest"],
                               isAdmin: row["is_admin"], deactivated: row["deactivated"], expiresTS: row["expires_ts"])
             }
@@ -142,11 +137,10 @@ extension Database {
     public func rotateRefreshToken(_ oldHash: [UInt8], newAccessHash: [UInt8], newRefreshHash: [UInt8],
                                    expiresTS: Int64?, now: Int64) async throws -> (userID: String, deviceID: String)? {
         try await writer.write { db in
-            guard let row = try Row.fetchOne(db, sql: "SELECT user_id, device_id FROM refresh_tokens WHERE token_hash = ?",
-                                             arguments: [Data(oldHash)]) else { return nil }
+            guard let row = try Row.fetchOne(db.cachedStatement(sql: "SELECT user_id, device_id FROM refresh_tokens WHERE token_hash = ?"), arguments: [Data(oldHash)]) else { return nil }
             let userID: String = row["user_id"], deviceID: String = row["device_id"]
-            try db.execute(sql: "DELETE FROM refresh_tokens WHERE token_hash = ?", arguments: [Data(oldHash)])
-            try db.execute(sql: "DELETE FROM access_tokens WHERE user_id = ? AND device_id = ?", arguments: [userID, deviceID])
+            try db.cachedStatement(sql: "DELETE FROM refresh_tokens WHERE token_hash = ?").execute(arguments: [Data(oldHash)])
+            try db.cachedStatement(sql: "DELETE FROM access_tokens WHERE user_id = ? AND device_id = ?").execute(arguments: [userID, deviceID])
             try Self.insertTokens(db, userID: userID, deviceID: deviceID, access: newAccessHash, refresh: newRefreshHash,
                                   expiresTS: expiresTS, now: now)
             return (userID, deviceID)
@@ -155,14 +149,14 @@ extension Database {
 
     public func devices(of userID: String) async throws -> [DeviceRecord] {
         try await read { db in
-            try Row.fetchAll(db, sql: "SELECT * FROM devices WHERE user_id = ? ORDER BY device_id", arguments: [userID])
+            try Row.fetchAll(db.cachedStatement(sql: "SELECT * FROM devices WHERE user_id = ? ORDER BY device_id"), arguments: [userID])
                 .map(DeviceRecord.init)
         }
     }
 
     public func device(_ deviceID: String, of userID: String) async throws -> DeviceRecord? {
         try await read { db in
-            try Row.fetchOne(db, sql: "SELECT * FROM devices WHERE user_id = ? AND device_id = ?", arguments: [userID, deviceID])
+            try Row.fetchOne(db.cachedStatement(sql: "SELECT * FROM devices WHERE user_id = ? AND device_id = ?"), arguments: [userID, deviceID])
                 .map(DeviceRecord.init)
         }
     }
@@ -170,8 +164,7 @@ extension Database {
     /// Returns false when the device does not exist.
     public func setDeviceDisplayName(_ name: String?, deviceID: String, userID: String) async throws -> Bool {
         try await writer.write { db in
-            try db.execute(sql: "UPDATE devices SET display_name = ? WHERE user_id = ? AND device_id = ?",
-                           arguments: [name, userID, deviceID])
+            try db.cachedStatement(sql: "UPDATE devices SET display_name = ? WHERE user_id = ? AND device_id = ?").execute(arguments: [name, userID, deviceID])
             return db.changesCount > 0
         }
     }
@@ -182,7 +175,7 @@ extension Database {
         try await writer.write { db in
             var deleted: [String] = []
             for id in deviceIDs {
-                try db.execute(sql: "DELETE FROM devices WHERE user_id = ? AND device_id = ?", arguments: [userID, id])
+                try db.cachedStatement(sql: "DELETE FROM devices WHERE user_id = ? AND device_id = ?").execute(arguments: [userID, id])
                 if db.changesCount > 0 { deleted.append(id) }
             }
             try Self.deleteE2EEData(db, userID: userID, deviceIDs: deleted)
@@ -193,9 +186,8 @@ extension Database {
     @discardableResult
     public func deleteAllDevices(of userID: String, keeping: String? = nil) async throws -> [String] {
         try await writer.write { db in
-            let ids = try String.fetchAll(db, sql: "SELECT device_id FROM devices WHERE user_id = ? AND device_id IS NOT ?",
-                                          arguments: [userID, keeping])
-            try db.execute(sql: "DELETE FROM devices WHERE user_id = ? AND device_id IS NOT ?", arguments: [userID, keeping])
+            let ids = try String.fetchAll(db.cachedStatement(sql: "SELECT device_id FROM devices WHERE user_id = ? AND device_id IS NOT ?"), arguments: [userID, keeping])
+            try db.cachedStatement(sql: "DELETE FROM devices WHERE user_id = ? AND device_id IS NOT ?").execute(arguments: [userID, keeping])
             try Self.deleteE2EEData(db, userID: userID, deviceIDs: ids)
             return ids
         }
@@ -203,7 +195,7 @@ extension Database {
 
     public func setPasswordHash(_ hash: String?, userID: String) async throws {
         try await writer.write { db in
-            try db.execute(sql: "UPDATE users SET password_hash = ? WHERE user_id = ?", arguments: [hash, userID])
+            try db.cachedStatement(sql: "UPDATE users SET password_hash = ? WHERE user_id = ?").execute(arguments: [hash, userID])
         }
     }
 
@@ -211,9 +203,9 @@ extension Database {
     /// reserved: it is never handed out again.
     public func deactivateUser(_ userID: String) async throws {
         try await writer.write { db in
-            try db.execute(sql: "UPDATE users SET deactivated = 1, password_hash = NULL WHERE user_id = ?", arguments: [userID])
-            let ids = try String.fetchAll(db, sql: "SELECT device_id FROM devices WHERE user_id = ?", arguments: [userID])
-            try db.execute(sql: "DELETE FROM devices WHERE user_id = ?", arguments: [userID])
+            try db.cachedStatement(sql: "UPDATE users SET deactivated = 1, password_hash = NULL WHERE user_id = ?").execute(arguments: [userID])
+            let ids = try String.fetchAll(db.cachedStatement(sql: "SELECT device_id FROM devices WHERE user_id = ?"), arguments: [userID])
+            try db.cachedStatement(sql: "DELETE FROM devices WHERE user_id = ?").execute(arguments: [userID])
             try Self.deleteE2EEData(db, userID: userID, deviceIDs: ids)
         }
     }
@@ -221,11 +213,11 @@ extension Database {
     /// Uses one registration token if it is valid at `now`; false otherwise.
     public func consumeRegistrationToken(_ token: String, now: Int64) async throws -> Bool {
         try await writer.write { db in
-            try db.execute(sql: """
+            try db.cachedStatement(sql: """
                 UPDATE registration_tokens SET completed = completed + 1
                 WHERE token = ? AND (expiry_time IS NULL OR expiry_time > ?)
                   AND (uses_allowed IS NULL OR completed < uses_allowed)
-                """, arguments: [token, now])
+                """).execute(arguments: [token, now])
             return db.changesCount > 0
         }
     }
@@ -233,18 +225,17 @@ extension Database {
     /// True when a registration token exists and could still be used at `now`.
     public func registrationTokenIsValid(_ token: String, now: Int64) async throws -> Bool {
         try await read { db in
-            try Bool.fetchOne(db, sql: """
+            try Bool.fetchOne(db.cachedStatement(sql: """
                 SELECT 1 FROM registration_tokens WHERE token = ? AND (expiry_time IS NULL OR expiry_time > ?)
                   AND (uses_allowed IS NULL OR completed < uses_allowed)
-                """, arguments: [token, now]) ?? false
+                """), arguments: [token, now]) ?? false
         }
     }
 
     /// Adds a registration token (admin tools; tests).
     public func addRegistrationToken(_ token: String, usesAllowed: Int?, expiryTime: Int64?) async throws {
         try await writer.write { db in
-            try db.execute(sql: "INSERT INTO registration_tokens (token, uses_allowed, expiry_time) VALUES (?, ?, ?)",
-                           arguments: [token, usesAllowed, expiryTime])
+            try db.cachedStatement(sql: "INSERT INTO registration_tokens (token, uses_allowed, expiry_time) VALUES (?, ?, ?)").execute(arguments: [token, usesAllowed, expiryTime])
         }
     }
 }

@@ -43,7 +43,7 @@ extension Database {
     }
 
     public func adminUser(_ userID: String) async throws -> AdminUser? {
-        try await read { db in try Row.fetchOne(db, sql: "SELECT * FROM users WHERE user_id = ?", arguments: [userID]).map(Self.adminUser) }
+        try await read { db in try Row.fetchOne(db.cachedStatement(sql: "SELECT * FROM users WHERE user_id = ?"), arguments: [userID]).map(Self.adminUser) }
     }
 
     static func adminUser(_ row: Row) -> AdminUser {
@@ -51,26 +51,26 @@ extension Database {
     }
 
     public func setAdmin(_ admin: Bool, userID: String) async throws {
-        try await writer.write { db in try db.execute(sql: "UPDATE users SET is_admin = ? WHERE user_id = ?", arguments: [admin, userID]) }
+        try await writer.write { db in try db.cachedStatement(sql: "UPDATE users SET is_admin = ? WHERE user_id = ?").execute(arguments: [admin, userID]) }
     }
 
     /// Reactivation (admin only): the account can log in again once it has a password.
     public func reactivateUser(_ userID: String) async throws {
-        try await writer.write { db in try db.execute(sql: "UPDATE users SET deactivated = 0 WHERE user_id = ?", arguments: [userID]) }
+        try await writer.write { db in try db.cachedStatement(sql: "UPDATE users SET deactivated = 0 WHERE user_id = ?").execute(arguments: [userID]) }
     }
 
     /// Rooms by ID with member counts, from an offset; `search` matches the room ID or name.
     public func adminRooms(from: Int, limit: Int, localServer: String) async throws -> (rooms: [AdminRoom], total: Int) {
         try await read { db in
-            let total = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM rooms") ?? 0
-            let rows = try Row.fetchAll(db, sql: "SELECT * FROM rooms ORDER BY room_id LIMIT ? OFFSET ?", arguments: [limit, from])
+            let total = try Int.fetchOne(db.cachedStatement(sql: "SELECT COUNT(*) FROM rooms")) ?? 0
+            let rows = try Row.fetchAll(db.cachedStatement(sql: "SELECT * FROM rooms ORDER BY room_id LIMIT ? OFFSET ?"), arguments: [limit, from])
             return (try rows.map { try Self.adminRoom(db, $0, localServer: localServer) }, total)
         }
     }
 
     public func adminRoom(_ roomID: String, localServer: String) async throws -> AdminRoom? {
         try await read { db in
-            try Row.fetchOne(db, sql: "SELECT * FROM rooms WHERE room_id = ?", arguments: [roomID]).map {
+            try Row.fetchOne(db.cachedStatement(sql: "SELECT * FROM rooms WHERE room_id = ?"), arguments: [roomID]).map {
                 try Self.adminRoom(db, $0, localServer: localServer)
             }
         }
@@ -78,11 +78,10 @@ extension Database {
 
     static func adminRoom(_ db: GRDB.Database, _ row: Row, localServer: String) throws -> AdminRoom {
         let nid: Int64 = row["room_nid"]
-        let joined = try String.fetchAll(db, sql: "SELECT user_id FROM room_memberships WHERE room_nid = ? AND membership = 'join'",
-                                         arguments: [nid])
+        let joined = try String.fetchAll(db.cachedStatement(sql: "SELECT user_id FROM room_memberships WHERE room_nid = ? AND membership = 'join'"), arguments: [nid])
         return AdminRoom(room: RoomRecord(nid: nid, roomID: row["room_id"], version: row["room_version"]), joinedMembers: joined.count,
                          joinedLocalMembers: joined.filter { $0.hasSuffix(":" + localServer) }.count,
-                         stateEvents: try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM current_state WHERE room_nid = ?", arguments: [nid]) ?? 0,
+                         stateEvents: try Int.fetchOne(db.cachedStatement(sql: "SELECT COUNT(*) FROM current_state WHERE room_nid = ?"), arguments: [nid]) ?? 0,
                          published: row["published"])
     }
 
@@ -132,18 +131,18 @@ extension Database {
                 for table in ["event_edges", "event_auth", "event_relations", "federation_outbox"] {
                     try db.execute(sql: "DELETE FROM \(table) WHERE event_nid = ?", arguments: [nid])
                 }
-                try db.execute(sql: "DELETE FROM events WHERE event_nid = ?", arguments: [nid])
+                try db.cachedStatement(sql: "DELETE FROM events WHERE event_nid = ?").execute(arguments: [nid])
             }
             return doomed.count
         }
     }
 
     public func registrationTokens() async throws -> [RegistrationToken] {
-        try await read { db in try Row.fetchAll(db, sql: "SELECT * FROM registration_tokens ORDER BY token").map(Self.token) }
+        try await read { db in try Row.fetchAll(db.cachedStatement(sql: "SELECT * FROM registration_tokens ORDER BY token")).map(Self.token) }
     }
 
     public func registrationToken(_ token: String) async throws -> RegistrationToken? {
-        try await read { db in try Row.fetchOne(db, sql: "SELECT * FROM registration_tokens WHERE token = ?", arguments: [token]).map(Self.token) }
+        try await read { db in try Row.fetchOne(db.cachedStatement(sql: "SELECT * FROM registration_tokens WHERE token = ?"), arguments: [token]).map(Self.token) }
     }
 
     static func token(_ row: Row) -> RegistrationToken {
@@ -153,17 +152,17 @@ extension Database {
     public func updateRegistrationToken(_ token: String, usesAllowed: Int??, expiryTime: Int64??) async throws {
         try await writer.write { db in
             if let usesAllowed {
-                try db.execute(sql: "UPDATE registration_tokens SET uses_allowed = ? WHERE token = ?", arguments: [usesAllowed, token])
+                try db.cachedStatement(sql: "UPDATE registration_tokens SET uses_allowed = ? WHERE token = ?").execute(arguments: [usesAllowed, token])
             }
             if let expiryTime {
-                try db.execute(sql: "UPDATE registration_tokens SET expiry_time = ? WHERE token = ?", arguments: [expiryTime, token])
+                try db.cachedStatement(sql: "UPDATE registration_tokens SET expiry_time = ? WHERE token = ?").execute(arguments: [expiryTime, token])
             }
         }
     }
 
     public func deleteRegistrationToken(_ token: String) async throws -> Bool {
         try await writer.write { db in
-            try db.execute(sql: "DELETE FROM registration_tokens WHERE token = ?", arguments: [token])
+            try db.cachedStatement(sql: "DELETE FROM registration_tokens WHERE token = ?").execute(arguments: [token])
             return db.changesCount > 0
         }
     }

@@ -39,8 +39,7 @@ extension Database {
     public func crossSigningKeys(of userID: String) async throws -> [String: CrossSigningKeyRecord] {
         try await read { db in
             var keys: [String: CrossSigningKeyRecord] = [:]
-            for row in try Row.fetchAll(db, sql: "SELECT key_type, public_key, json FROM e2e_cross_signing_keys WHERE user_id = ?",
-                                        arguments: [userID]) {
+            for row in try Row.fetchAll(db.cachedStatement(sql: "SELECT key_type, public_key, json FROM e2e_cross_signing_keys WHERE user_id = ?"), arguments: [userID]) {
                 let record = CrossSigningKeyRecord(type: row["key_type"], publicKey: row["public_key"], json: [UInt8](row["json"] as Data))
                 keys[record.type] = record
             }
@@ -52,9 +51,9 @@ extension Database {
     public func setCrossSigningKeys(of userID: String, _ keys: [CrossSigningKeyRecord]) async throws -> Int64 {
         try await writer.write { db in
             for key in keys {
-                try db.execute(sql: """
+                try db.cachedStatement(sql: """
                     INSERT OR REPLACE INTO e2e_cross_signing_keys (user_id, key_type, public_key, json) VALUES (?, ?, ?, ?)
-                    """, arguments: [userID, key.type, key.publicKey, Data(key.json)])
+                    """).execute(arguments: [userID, key.type, key.publicKey, Data(key.json)])
             }
             return try Self.recordDeviceListChange(db, userID: userID)
         }
@@ -66,10 +65,10 @@ extension Database {
         guard !signatures.isEmpty else { return nil }
         return try await writer.write { db in
             for s in signatures {
-                try db.execute(sql: """
+                try db.cachedStatement(sql: """
                     INSERT OR REPLACE INTO e2e_signatures (target_user_id, target_key_id, signer_user_id, signing_key_id, signature)
                     VALUES (?, ?, ?, ?, ?)
-                    """, arguments: [s.targetUserID, s.targetKeyID, s.signerUserID, s.signingKeyID, s.signature])
+                    """).execute(arguments: [s.targetUserID, s.targetKeyID, s.signerUserID, s.signingKeyID, s.signature])
             }
             var position: Int64 = 0
             for user in Set(signatures.map(\.targetUserID)).sorted() {
@@ -82,9 +81,9 @@ extension Database {
     /// Uploaded signatures on `targetKeyID` of `targetUserID` made by any of `signers`.
     public func signatures(on targetKeyID: String, of targetUserID: String, by signers: Set<String>) async throws -> [KeySignature] {
         try await read { db in
-            try Row.fetchAll(db, sql: """
+            try Row.fetchAll(db.cachedStatement(sql: """
                 SELECT * FROM e2e_signatures WHERE target_user_id = ? AND target_key_id = ? ORDER BY signer_user_id, signing_key_id
-                """, arguments: [targetUserID, targetKeyID]).map {
+                """), arguments: [targetUserID, targetKeyID]).map {
                 KeySignature(targetUserID: $0["target_user_id"], targetKeyID: $0["target_key_id"], signerUserID: $0["signer_user_id"],
                              signingKeyID: $0["signing_key_id"], signature: $0["signature"])
             }.filter { signers.contains($0.signerUserID) }

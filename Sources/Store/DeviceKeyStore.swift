@@ -47,38 +47,36 @@ extension Database {
         try await writer.write { db in
             var position: Int64?
             if let deviceKeys {
-                let old = try Data.fetchOne(db, sql: "SELECT json FROM e2e_device_keys WHERE user_id = ? AND device_id = ?",
-                                            arguments: [userID, deviceID]).map { [UInt8]($0) }
+                let old = try Data.fetchOne(db.cachedStatement(sql: "SELECT json FROM e2e_device_keys WHERE user_id = ? AND device_id = ?"), arguments: [userID, deviceID]).map { [UInt8]($0) }
                 if let old, !compatible(old, deviceKeys) { throw E2EEStoreError.deviceKeysChanged }
                 if old != deviceKeys {
-                    try db.execute(sql: "INSERT OR REPLACE INTO e2e_device_keys (user_id, device_id, json) VALUES (?, ?, ?)",
-                                   arguments: [userID, deviceID, Data(deviceKeys)])
+                    try db.cachedStatement(sql: "INSERT OR REPLACE INTO e2e_device_keys (user_id, device_id, json) VALUES (?, ?, ?)").execute(arguments: [userID, deviceID, Data(deviceKeys)])
                     position = try Self.recordDeviceListChange(db, userID: userID)
                 }
             }
             for key in oneTimeKeys {
-                let existing = try Data.fetchOne(db, sql: """
+                let existing = try Data.fetchOne(db.cachedStatement(sql: """
                     SELECT json FROM e2e_one_time_keys WHERE user_id = ? AND device_id = ? AND algorithm = ? AND key_id = ?
-                    """, arguments: [userID, deviceID, key.algorithm, key.keyID]).map { [UInt8]($0) }
+                    """), arguments: [userID, deviceID, key.algorithm, key.keyID]).map { [UInt8]($0) }
                 if let existing {
                     // A retried upload is harmless; the same ID with other content is a replay or a bug.
                     guard existing == key.json else { throw E2EEStoreError.oneTimeKeyConflict("\(key.algorithm):\(key.keyID)") }
                     continue
                 }
-                try db.execute(sql: """
+                try db.cachedStatement(sql: """
                     INSERT INTO e2e_one_time_keys (user_id, device_id, algorithm, key_id, json) VALUES (?, ?, ?, ?, ?)
-                    """, arguments: [userID, deviceID, key.algorithm, key.keyID, Data(key.json)])
+                    """).execute(arguments: [userID, deviceID, key.algorithm, key.keyID, Data(key.json)])
             }
             for key in fallbackKeys {
                 // The same key uploaded again keeps its `used` flag; a new one starts unused.
-                let existing = try Row.fetchOne(db, sql: """
+                let existing = try Row.fetchOne(db.cachedStatement(sql: """
                     SELECT key_id, json FROM e2e_fallback_keys WHERE user_id = ? AND device_id = ? AND algorithm = ?
-                    """, arguments: [userID, deviceID, key.algorithm])
+                    """), arguments: [userID, deviceID, key.algorithm])
                 if let existing, existing["key_id"] == key.keyID, [UInt8](existing["json"] as Data) == key.json { continue }
-                try db.execute(sql: """
+                try db.cachedStatement(sql: """
                     INSERT OR REPLACE INTO e2e_fallback_keys (user_id, device_id, algorithm, key_id, json, used)
                     VALUES (?, ?, ?, ?, ?, 0)
-                    """, arguments: [userID, deviceID, key.algorithm, key.keyID, Data(key.json)])
+                    """).execute(arguments: [userID, deviceID, key.algorithm, key.keyID, Data(key.json)])
             }
             return (try Self.oneTimeKeyCounts(db, userID: userID, deviceID: deviceID), position)
         }
@@ -87,8 +85,7 @@ extension Database {
     /// The stored device_keys JSON of one device.
     public func deviceKeys(userID: String, deviceID: String) async throws -> [UInt8]? {
         try await read { db in
-            try Data.fetchOne(db, sql: "SELECT json FROM e2e_device_keys WHERE user_id = ? AND device_id = ?",
-                              arguments: [userID, deviceID]).map { [UInt8]($0) }
+            try Data.fetchOne(db.cachedStatement(sql: "SELECT json FROM e2e_device_keys WHERE user_id = ? AND device_id = ?"), arguments: [userID, deviceID]).map { [UInt8]($0) }
         }
     }
 
@@ -112,18 +109,17 @@ extension Database {
         try await writer.write { db in
             var claimed: [ClaimedKey] = []
             for r in requests {
-                if let row = try Row.fetchOne(db, sql: """
+                if let row = try Row.fetchOne(db.cachedStatement(sql: """
                     SELECT id, key_id, json FROM e2e_one_time_keys WHERE user_id = ? AND device_id = ? AND algorithm = ?
                     ORDER BY id LIMIT 1
-                    """, arguments: [r.userID, r.deviceID, r.algorithm]) {
-                    try db.execute(sql: "DELETE FROM e2e_one_time_keys WHERE id = ?", arguments: [row["id"] as Int64])
+                    """), arguments: [r.userID, r.deviceID, r.algorithm]) {
+                    try db.cachedStatement(sql: "DELETE FROM e2e_one_time_keys WHERE id = ?").execute(arguments: [row["id"] as Int64])
                     claimed.append(ClaimedKey(userID: r.userID, deviceID: r.deviceID, algorithm: r.algorithm,
                                               keyID: row["key_id"], json: [UInt8](row["json"] as Data)))
-                } else if let row = try Row.fetchOne(db, sql: """
+                } else if let row = try Row.fetchOne(db.cachedStatement(sql: """
                     SELECT key_id, json FROM e2e_fallback_keys WHERE user_id = ? AND device_id = ? AND algorithm = ?
-                    """, arguments: [r.userID, r.deviceID, r.algorithm]) {
-                    try db.execute(sql: "UPDATE e2e_fallback_keys SET used = 1 WHERE user_id = ? AND device_id = ? AND algorithm = ?",
-                                   arguments: [r.userID, r.deviceID, r.algorithm])
+                    """), arguments: [r.userID, r.deviceID, r.algorithm]) {
+                    try db.cachedStatement(sql: "UPDATE e2e_fallback_keys SET used = 1 WHERE user_id = ? AND device_id = ? AND algorithm = ?").execute(arguments: [r.userID, r.deviceID, r.algorithm])
                     claimed.append(ClaimedKey(userID: r.userID, deviceID: r.deviceID, algorithm: r.algorithm,
                                               keyID: row["key_id"], json: [UInt8](row["json"] as Data)))
                 }
@@ -140,17 +136,17 @@ extension Database {
     /// Algorithms for which the device has a fallback key no claim has used yet.
     public func unusedFallbackKeyTypes(userID: String, deviceID: String) async throws -> [String] {
         try await read { db in
-            try String.fetchAll(db, sql: """
+            try String.fetchAll(db.cachedStatement(sql: """
                 SELECT algorithm FROM e2e_fallback_keys WHERE user_id = ? AND device_id = ? AND used = 0 ORDER BY algorithm
-                """, arguments: [userID, deviceID])
+                """), arguments: [userID, deviceID])
         }
     }
 
     static func oneTimeKeyCounts(_ db: GRDB.Database, userID: String, deviceID: String) throws -> [String: Int] {
         var counts: [String: Int] = [:]
-        for row in try Row.fetchAll(db, sql: """
+        for row in try Row.fetchAll(db.cachedStatement(sql: """
             SELECT algorithm, COUNT(*) AS n FROM e2e_one_time_keys WHERE user_id = ? AND device_id = ? GROUP BY algorithm
-            """, arguments: [userID, deviceID]) {
+            """), arguments: [userID, deviceID]) {
             counts[row["algorithm"]] = row["n"]
         }
         return counts

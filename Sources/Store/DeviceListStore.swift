@@ -5,7 +5,7 @@ import GRDB
 extension Database {
     /// Appends a change of `userID`'s devices to the stream and returns its position.
     static func recordDeviceListChange(_ db: GRDB.Database, userID: String) throws -> Int64 {
-        try db.execute(sql: "INSERT INTO device_list_changes (user_id) VALUES (?)", arguments: [userID])
+        try db.cachedStatement(sql: "INSERT INTO device_list_changes (user_id) VALUES (?)").execute(arguments: [userID])
         return db.lastInsertedRowID
     }
 
@@ -17,7 +17,7 @@ extension Database {
             for table in ["e2e_device_keys", "e2e_one_time_keys", "e2e_fallback_keys", "to_device_inbox", "to_device_txns"] {
                 try db.execute(sql: "DELETE FROM \(table) WHERE user_id = ? AND device_id = ?", arguments: [userID, id])
             }
-            try db.execute(sql: "DELETE FROM e2e_signatures WHERE target_user_id = ? AND target_key_id = ?", arguments: [userID, id])
+            try db.cachedStatement(sql: "DELETE FROM e2e_signatures WHERE target_user_id = ? AND target_key_id = ?").execute(arguments: [userID, id])
         }
         _ = try recordDeviceListChange(db, userID: userID)
     }
@@ -25,7 +25,7 @@ extension Database {
     /// The newest device-list position (0 when nothing changed yet).
     public func currentDeviceListPosition() async throws -> Int64 {
         try await read { db in
-            try Int64.fetchOne(db, sql: "SELECT seq FROM sqlite_sequence WHERE name = 'device_list_changes'") ?? 0
+            try Int64.fetchOne(db.cachedStatement(sql: "SELECT seq FROM sqlite_sequence WHERE name = 'device_list_changes'")) ?? 0
         }
     }
 
@@ -33,19 +33,18 @@ extension Database {
     public func deviceListChanges(after: Int64, upTo: Int64) async throws -> Set<String> {
         guard upTo > after else { return [] }
         return try await read { db in
-            Set(try String.fetchAll(db, sql: "SELECT DISTINCT user_id FROM device_list_changes WHERE stream_id > ? AND stream_id <= ?",
-                                    arguments: [after, upTo]))
+            Set(try String.fetchAll(db.cachedStatement(sql: "SELECT DISTINCT user_id FROM device_list_changes WHERE stream_id > ? AND stream_id <= ?"), arguments: [after, upTo]))
         }
     }
 
     /// Users joined to a room `userID` is joined to (including `userID` when joined anywhere).
     public func usersSharingRoom(with userID: String) async throws -> Set<String> {
         try await read { db in
-            Set(try String.fetchAll(db, sql: """
+            Set(try String.fetchAll(db.cachedStatement(sql: """
                 SELECT DISTINCT other.user_id FROM room_memberships mine
                 JOIN room_memberships other ON other.room_nid = mine.room_nid AND other.membership = 'join'
                 WHERE mine.user_id = ? AND mine.membership = 'join'
-                """, arguments: [userID]))
+                """), arguments: [userID]))
         }
     }
 
@@ -57,19 +56,18 @@ extension Database {
         async throws -> [(roomNID: Int64, userID: String, membership: String?)] {
         guard upTo > after else { return [] }
         return try await read { db in
-            let changes = try Row.fetchAll(db, sql: """
+            let changes = try Row.fetchAll(db.cachedStatement(sql: """
                 SELECT DISTINCT e.room_nid, k.state_key, m.membership FROM events e
                 JOIN state_keys k ON k.state_key_nid = e.state_key_nid
                 LEFT JOIN room_memberships m ON m.room_nid = e.room_nid AND m.user_id = k.state_key
                 WHERE e.type = 'm.room.member' AND e.stream_ordering > ? AND e.stream_ordering <= ?
                   AND e.rejected_reason IS NULL AND e.soft_failed = 0
                   AND e.room_nid IN (SELECT room_nid FROM room_memberships WHERE user_id = ?)
-                """, arguments: [after, upTo, userID]).map { (roomNID: $0["room_nid"] as Int64, userID: $0["state_key"] as String,
+                """), arguments: [after, upTo, userID]).map { (roomNID: $0["room_nid"] as Int64, userID: $0["state_key"] as String,
                                                               membership: $0["membership"] as String?) }
             var result = changes
             for room in Set(changes.filter { $0.userID == userID }.map(\.roomNID)) {
-                for row in try Row.fetchAll(db, sql: "SELECT user_id, membership FROM room_memberships WHERE room_nid = ? AND user_id != ?",
-                                            arguments: [room, userID]) {
+                for row in try Row.fetchAll(db.cachedStatement(sql: "SELECT user_id, membership FROM room_memberships WHERE room_nid = ? AND user_id != ?"), arguments: [room, userID]) {
                     result.append((room, row["user_id"], row["membership"]))
                 }
             }
@@ -88,10 +86,10 @@ extension Database {
     /// Local users whose devices changed in `(after, upTo]` (to tell other servers).
     public func localDeviceListChanges(after: Int64, upTo: Int64, serverSuffix: String) async throws -> [(userID: String, stream: Int64)] {
         try await read { db in
-            try Row.fetchAll(db, sql: """
+            try Row.fetchAll(db.cachedStatement(sql: """
                 SELECT user_id, MAX(stream_id) AS s FROM device_list_changes WHERE stream_id > ? AND stream_id <= ? AND user_id LIKE ?
                 GROUP BY user_id ORDER BY s
-                """, arguments: [after, upTo, "%" + serverSuffix]).map { ($0["user_id"], $0["s"]) }
+                """), arguments: [after, upTo, "%" + serverSuffix]).map { ($0["user_id"], $0["s"]) }
         }
     }
 }

@@ -4,7 +4,7 @@ import GRDB
 extension Database {
     /// Where the sender stands in the event stream (0 at first).
     public func federationPosition(_ name: String) async throws -> Int64? {
-        try await read { db in try Int64.fetchOne(db, sql: "SELECT position FROM federation_positions WHERE name = ?", arguments: [name]) }
+        try await read { db in try Int64.fetchOne(db.cachedStatement(sql: "SELECT position FROM federation_positions WHERE name = ?"), arguments: [name]) }
     }
 
     /// Queues events for destinations and moves the sender's position, in one transaction, so a
@@ -12,67 +12,63 @@ extension Database {
     public func enqueueOutbound(_ entries: [(destination: String, eventNID: Int64)], position: Int64) async throws {
         try await writer.write { db in
             for entry in entries {
-                try db.execute(sql: "INSERT OR IGNORE INTO federation_outbox (destination, event_nid) VALUES (?, ?)",
-                               arguments: [entry.destination, entry.eventNID])
+                try db.cachedStatement(sql: "INSERT OR IGNORE INTO federation_outbox (destination, event_nid) VALUES (?, ?)").execute(arguments: [entry.destination, entry.eventNID])
             }
-            try db.execute(sql: """
+            try db.cachedStatement(sql: """
                 INSERT INTO federation_positions (name, position) VALUES ('outbox', ?)
                 ON CONFLICT (name) DO UPDATE SET position = excluded.position
-                """, arguments: [position])
+                """).execute(arguments: [position])
         }
     }
 
     /// The oldest queued PDUs for a destination: (outbox seq, event JSON).
     public func outboundBatch(destination: String, limit: Int) async throws -> [(seq: Int64, json: [UInt8])] {
         try await read { db in
-            try Row.fetchAll(db, sql: """
+            try Row.fetchAll(db.cachedStatement(sql: """
                 SELECT o.seq, e.json FROM federation_outbox o JOIN events e ON e.event_nid = o.event_nid
                 WHERE o.destination = ? ORDER BY o.seq LIMIT ?
-                """, arguments: [destination, limit]).map { ($0["seq"], [UInt8]($0["json"] as Data)) }
+                """), arguments: [destination, limit]).map { ($0["seq"], [UInt8]($0["json"] as Data)) }
         }
     }
 
     public func removeOutbound(destination: String, upTo seq: Int64) async throws {
         try await writer.write { db in
-            try db.execute(sql: "DELETE FROM federation_outbox WHERE destination = ? AND seq <= ?", arguments: [destination, seq])
+            try db.cachedStatement(sql: "DELETE FROM federation_outbox WHERE destination = ? AND seq <= ?").execute(arguments: [destination, seq])
         }
     }
 
     /// Destinations with something queued (at start-up, to resume sending).
     public func outboundDestinations() async throws -> [String] {
-        try await read { db in try String.fetchAll(db, sql: "SELECT DISTINCT destination FROM federation_outbox") }
+        try await read { db in try String.fetchAll(db.cachedStatement(sql: "SELECT DISTINCT destination FROM federation_outbox")) }
     }
 
     /// Timeline events after a stream position, oldest first: (nid, room, sender, type, state key, membership JSON).
     public func streamEvents(after position: Int64, limit: Int) async throws -> [(nid: Int64, stream: Int64, roomNID: Int64, json: [UInt8])] {
         try await read { db in
-            try Row.fetchAll(db, sql: """
+            try Row.fetchAll(db.cachedStatement(sql: """
                 SELECT event_nid, stream_ordering, room_nid, json FROM events WHERE stream_ordering > ?
                 ORDER BY stream_ordering LIMIT ?
-                """, arguments: [position, limit]).map { ($0["event_nid"], $0["stream_ordering"], $0["room_nid"], [UInt8]($0["json"] as Data)) }
+                """), arguments: [position, limit]).map { ($0["event_nid"], $0["stream_ordering"], $0["room_nid"], [UInt8]($0["json"] as Data)) }
         }
     }
 
     /// Servers with at least one joined member in a room.
     public func joinedServers(roomNID: Int64) async throws -> Set<String> {
         try await read { db in
-            Set(try String.fetchAll(db, sql: "SELECT user_id FROM room_memberships WHERE room_nid = ? AND membership = 'join'",
-                                    arguments: [roomNID]).compactMap { $0.split(separator: ":", maxSplits: 1).last.map(String.init) })
+            Set(try String.fetchAll(db.cachedStatement(sql: "SELECT user_id FROM room_memberships WHERE room_nid = ? AND membership = 'join'"), arguments: [roomNID]).compactMap { $0.split(separator: ":", maxSplits: 1).last.map(String.init) })
         }
     }
 
     /// The answer already given to an inbound transaction, if any.
     public func receivedTransaction(origin: String, txnID: String) async throws -> [UInt8]? {
         try await read { db in
-            try Data.fetchOne(db, sql: "SELECT response FROM federation_received_txns WHERE origin = ? AND txn_id = ?",
-                              arguments: [origin, txnID]).map { [UInt8]($0) }
+            try Data.fetchOne(db.cachedStatement(sql: "SELECT response FROM federation_received_txns WHERE origin = ? AND txn_id = ?"), arguments: [origin, txnID]).map { [UInt8]($0) }
         }
     }
 
     public func recordReceivedTransaction(origin: String, txnID: String, response: [UInt8], now: Int64) async throws {
         try await writer.write { db in
-            try db.execute(sql: "INSERT OR REPLACE INTO federation_received_txns (origin, txn_id, response, received_ts) VALUES (?, ?, ?, ?)",
-                           arguments: [origin, txnID, Data(response), now])
+            try db.cachedStatement(sql: "INSERT OR REPLACE INTO federation_received_txns (origin, txn_id, response, received_ts) VALUES (?, ?, ?, ?)").execute(arguments: [origin, txnID, Data(response), now])
         }
     }
 }
@@ -85,26 +81,24 @@ extension Database {
         try await writer.write { db in
             var room = try Self.room(db, roomID)
             if room == nil {
-                try db.execute(sql: "INSERT INTO rooms (room_id, room_version, created_ts) VALUES (?, ?, ?)", arguments: [roomID, version, now])
+                try db.cachedStatement(sql: "INSERT INTO rooms (room_id, room_version, created_ts) VALUES (?, ?, ?)").execute(arguments: [roomID, version, now])
                 room = RoomRecord(nid: db.lastInsertedRowID, roomID: roomID, version: version)
             }
             guard let room else { throw StoreError.notFound(roomID) }
-            let stream = (try Int64.fetchOne(db, sql: "SELECT MAX(stream_ordering) FROM events") ?? 0) + 1
+            let stream = (try Int64.fetchOne(db.cachedStatement(sql: "SELECT MAX(stream_ordering) FROM events")) ?? 0) + 1
             let keyNID = try Self.internStateKey(db, .init("m.room.member", invite.pdu.stateKey))
-            var nid = try Int64.fetchOne(db, sql: "SELECT event_nid FROM events WHERE event_id = ?", arguments: [invite.pdu.eventID])
+            var nid = try Int64.fetchOne(db.cachedStatement(sql: "SELECT event_nid FROM events WHERE event_id = ?"), arguments: [invite.pdu.eventID])
             if nid == nil {
                 // An outlier with a stream position: not part of the room's graph here, but /sync must see it.
-                try db.execute(sql: """
+                try db.cachedStatement(sql: """
                     INSERT INTO events (event_id, room_nid, type, state_key_nid, sender, depth, origin_server_ts, json, outlier, stream_ordering)
                     VALUES (?, ?, 'm.room.member', ?, ?, ?, ?, ?, 1, ?)
-                    """, arguments: [invite.pdu.eventID, room.nid, keyNID, invite.pdu.sender, invite.pdu.depth,
+                    """).execute(arguments: [invite.pdu.eventID, room.nid, keyNID, invite.pdu.sender, invite.pdu.depth,
                                      invite.pdu.originServerTS, Data(invite.json), stream])
                 nid = db.lastInsertedRowID
             }
-            try db.execute(sql: "INSERT OR REPLACE INTO room_memberships (room_nid, user_id, membership, event_nid) VALUES (?, ?, ?, ?)",
-                           arguments: [room.nid, invite.pdu.stateKey, membership, nid])
-            try db.execute(sql: "INSERT OR REPLACE INTO invite_stripped_state (room_nid, user_id, json) VALUES (?, ?, ?)",
-                           arguments: [room.nid, invite.pdu.stateKey, Data(strippedState)])
+            try db.cachedStatement(sql: "INSERT OR REPLACE INTO room_memberships (room_nid, user_id, membership, event_nid) VALUES (?, ?, ?, ?)").execute(arguments: [room.nid, invite.pdu.stateKey, membership, nid])
+            try db.cachedStatement(sql: "INSERT OR REPLACE INTO invite_stripped_state (room_nid, user_id, json) VALUES (?, ?, ?)").execute(arguments: [room.nid, invite.pdu.stateKey, Data(strippedState)])
             return stream
         }
     }
@@ -112,8 +106,7 @@ extension Database {
     /// The stripped state a remote invite came with, if any.
     public func inviteStrippedState(room: RoomRecord, userID: String) async throws -> [UInt8]? {
         try await read { db in
-            try Data.fetchOne(db, sql: "SELECT json FROM invite_stripped_state WHERE room_nid = ? AND user_id = ?",
-                              arguments: [room.nid, userID]).map { [UInt8]($0) }
+            try Data.fetchOne(db.cachedStatement(sql: "SELECT json FROM invite_stripped_state WHERE room_nid = ? AND user_id = ?"), arguments: [room.nid, userID]).map { [UInt8]($0) }
         }
     }
 }
@@ -141,16 +134,15 @@ extension Database {
     public func recordRemoteMembership(_ membership: String, roomID: String, event: (pdu: PDUEventRow, json: [UInt8])) async throws -> Int64 {
         try await writer.write { db in
             guard let room = try Self.room(db, roomID) else { throw StoreError.notFound(roomID) }
-            let stream = (try Int64.fetchOne(db, sql: "SELECT MAX(stream_ordering) FROM events") ?? 0) + 1
+            let stream = (try Int64.fetchOne(db.cachedStatement(sql: "SELECT MAX(stream_ordering) FROM events")) ?? 0) + 1
             let keyNID = try Self.internStateKey(db, .init("m.room.member", event.pdu.stateKey))
-            try db.execute(sql: """
+            try db.cachedStatement(sql: """
                 INSERT OR IGNORE INTO events (event_id, room_nid, type, state_key_nid, sender, depth, origin_server_ts, json, outlier, stream_ordering)
                 VALUES (?, ?, 'm.room.member', ?, ?, ?, ?, ?, 1, ?)
-                """, arguments: [event.pdu.eventID, room.nid, keyNID, event.pdu.sender, event.pdu.depth, event.pdu.originServerTS,
+                """).execute(arguments: [event.pdu.eventID, room.nid, keyNID, event.pdu.sender, event.pdu.depth, event.pdu.originServerTS,
                                  Data(event.json), stream])
-            let nid = try Int64.fetchOne(db, sql: "SELECT event_nid FROM events WHERE event_id = ?", arguments: [event.pdu.eventID])
-            try db.execute(sql: "INSERT OR REPLACE INTO room_memberships (room_nid, user_id, membership, event_nid) VALUES (?, ?, ?, ?)",
-                           arguments: [room.nid, event.pdu.stateKey, membership, nid])
+            let nid = try Int64.fetchOne(db.cachedStatement(sql: "SELECT event_nid FROM events WHERE event_id = ?"), arguments: [event.pdu.eventID])
+            try db.cachedStatement(sql: "INSERT OR REPLACE INTO room_memberships (room_nid, user_id, membership, event_nid) VALUES (?, ?, ?, ?)").execute(arguments: [room.nid, event.pdu.stateKey, membership, nid])
             return stream
         }
     }
@@ -160,9 +152,9 @@ extension Database {
     /// The event behind a user's current membership in a room.
     public func membershipEvent(of userID: String, in room: RoomRecord) async throws -> StoredEvent? {
         try await read { db in
-            try Row.fetchOne(db, sql: """
+            try Row.fetchOne(db.cachedStatement(sql: """
                 SELECT e.* FROM room_memberships m JOIN events e ON e.event_nid = m.event_nid WHERE m.room_nid = ? AND m.user_id = ?
-                """, arguments: [room.nid, userID]).map(StoredEvent.init)
+                """), arguments: [room.nid, userID]).map(StoredEvent.init)
         }
     }
 }
@@ -170,7 +162,7 @@ extension Database {
 extension Database {
     public func room(byNID nid: Int64) async throws -> RoomRecord? {
         try await read { db in
-            try Row.fetchOne(db, sql: "SELECT room_nid, room_id, room_version FROM rooms WHERE room_nid = ?", arguments: [nid])
+            try Row.fetchOne(db.cachedStatement(sql: "SELECT room_nid, room_id, room_version FROM rooms WHERE room_nid = ?"), arguments: [nid])
                 .map { RoomRecord(nid: $0["room_nid"], roomID: $0["room_id"], version: $0["room_version"]) }
         }
     }
@@ -185,8 +177,7 @@ extension Database {
             while !frontier.isEmpty, out.count < limit {
                 var next: [StoredEvent] = []
                 for id in frontier where seen.insert(id).inserted {
-                    if let row = try Row.fetchOne(db, sql: "SELECT * FROM events WHERE event_id = ? AND room_nid = ? AND outlier = 0",
-                                                  arguments: [id, room.nid]) {
+                    if let row = try Row.fetchOne(db.cachedStatement(sql: "SELECT * FROM events WHERE event_id = ? AND room_nid = ? AND outlier = 0"), arguments: [id, room.nid]) {
                         next.append(StoredEvent(row: row))
                     }
                 }
@@ -194,7 +185,7 @@ extension Database {
                 var prevs: [String] = []
                 for event in next where out.count < limit {
                     out.append(event)
-                    prevs += try String.fetchAll(db, sql: "SELECT prev_event_id FROM event_edges WHERE event_nid = ?", arguments: [event.nid])
+                    prevs += try String.fetchAll(db.cachedStatement(sql: "SELECT prev_event_id FROM event_edges WHERE event_nid = ?"), arguments: [event.nid])
                 }
                 frontier = prevs.filter { !seen.contains($0) }
             }
@@ -207,7 +198,7 @@ extension Database {
     /// PDUs queued per destination (metrics).
     public func outboxDepths() async throws -> [(destination: String, count: Int)] {
         try await read { db in
-            try Row.fetchAll(db, sql: "SELECT destination, COUNT(*) AS n FROM federation_outbox GROUP BY destination ORDER BY destination")
+            try Row.fetchAll(db.cachedStatement(sql: "SELECT destination, COUNT(*) AS n FROM federation_outbox GROUP BY destination ORDER BY destination"))
                 .map { ($0["destination"], $0["n"]) }
         }
     }
@@ -219,8 +210,7 @@ extension Database {
     /// positions (positions are never reused) and are hidden the way soft-failed events are.
     public func retireMembershipMarkers(room: RoomRecord) async throws {
         try await writer.write { db in
-            try db.execute(sql: "UPDATE events SET soft_failed = 1 WHERE room_nid = ? AND outlier = 1 AND stream_ordering IS NOT NULL",
-                           arguments: [room.nid])
+            try db.cachedStatement(sql: "UPDATE events SET soft_failed = 1 WHERE room_nid = ? AND outlier = 1 AND stream_ordering IS NOT NULL").execute(arguments: [room.nid])
         }
     }
 }

@@ -92,18 +92,18 @@ public enum MediaCompletion: Sendable, Equatable {
 extension Database {
     public func localMedia(_ mediaID: String) async throws -> LocalMedia? {
         try await read { db in
-            try Row.fetchOne(db, sql: "SELECT * FROM local_media WHERE media_id = ?", arguments: [mediaID]).map(LocalMedia.init(row:))
+            try Row.fetchOne(db.cachedStatement(sql: "SELECT * FROM local_media WHERE media_id = ?"), arguments: [mediaID]).map(LocalMedia.init(row:))
         }
     }
 
     /// Records uploaded content (its file is already in place) or a pending ID.
     public func insertLocalMedia(_ media: LocalMedia) async throws {
         try await writer.write { db in
-            try db.execute(sql: """
+            try db.cachedStatement(sql: """
                 INSERT INTO local_media (media_id, uploader, content_type, filename, size, sha256, created_ts,
                                          unused_expires_ts, legacy_access)
                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
-                """, arguments: [media.mediaID, media.uploader, media.contentType, media.filename, media.size, media.sha256,
+                """).execute(arguments: [media.mediaID, media.uploader, media.contentType, media.filename, media.size, media.sha256,
                                  media.createdTs, media.unusedExpiresTs, media.legacyAccess])
         }
     }
@@ -112,15 +112,15 @@ extension Database {
     /// Counting and inserting in one write keeps concurrent requests from overshooting the limit.
     public func insertPendingMedia(_ media: LocalMedia, limit: Int, now: Int64) async throws -> Bool {
         try await writer.write { db in
-            let pending = try Int.fetchOne(db, sql: """
+            let pending = try Int.fetchOne(db.cachedStatement(sql: """
                 SELECT COUNT(*) FROM local_media WHERE uploader = ? AND sha256 IS NULL AND unused_expires_ts > ?
-                """, arguments: [media.uploader, now]) ?? 0
+                """), arguments: [media.uploader, now]) ?? 0
             guard pending < limit else { return false }
-            try db.execute(sql: """
+            try db.cachedStatement(sql: """
                 INSERT INTO local_media (media_id, uploader, content_type, filename, size, sha256, created_ts,
                                          unused_expires_ts, legacy_access)
                 VALUES (?, ?, NULL, NULL, NULL, NULL, ?, ?, ?)
-                """, arguments: [media.mediaID, media.uploader, media.createdTs, media.unusedExpiresTs, media.legacyAccess])
+                """).execute(arguments: [media.mediaID, media.uploader, media.createdTs, media.unusedExpiresTs, media.legacyAccess])
             return true
         }
     }
@@ -129,13 +129,12 @@ extension Database {
     public func completePendingMedia(_ mediaID: String, contentType: String?, filename: String?, size: Int, sha256: String,
                                      now: Int64) async throws -> MediaCompletion {
         try await writer.write { db in
-            try db.execute(sql: """
+            try db.cachedStatement(sql: """
                 UPDATE local_media SET content_type = ?, filename = ?, size = ?, sha256 = ?, unused_expires_ts = NULL
                 WHERE media_id = ? AND sha256 IS NULL AND unused_expires_ts > ?
-                """, arguments: [contentType, filename, size, sha256, mediaID, now])
+                """).execute(arguments: [contentType, filename, size, sha256, mediaID, now])
             if db.changesCount == 1 { return .completed }
-            let uploaded = try Bool.fetchOne(db, sql: "SELECT sha256 IS NOT NULL FROM local_media WHERE media_id = ?",
-                                             arguments: [mediaID])
+            let uploaded = try Bool.fetchOne(db.cachedStatement(sql: "SELECT sha256 IS NOT NULL FROM local_media WHERE media_id = ?"), arguments: [mediaID])
             return uploaded == true ? .alreadyUploaded : .notFound
         }
     }
@@ -144,15 +143,14 @@ extension Database {
     @discardableResult
     public func deleteExpiredPendingMedia(now: Int64) async throws -> Int {
         try await writer.write { db in
-            try db.execute(sql: "DELETE FROM local_media WHERE sha256 IS NULL AND unused_expires_ts <= ?", arguments: [now])
+            try db.cachedStatement(sql: "DELETE FROM local_media WHERE sha256 IS NULL AND unused_expires_ts <= ?").execute(arguments: [now])
             return db.changesCount
         }
     }
 
     public func remoteMedia(origin: String, mediaID: String) async throws -> RemoteMedia? {
         try await read { db in
-            try Row.fetchOne(db, sql: "SELECT * FROM remote_media_cache WHERE origin = ? AND media_id = ?",
-                             arguments: [origin, mediaID]).map {
+            try Row.fetchOne(db.cachedStatement(sql: "SELECT * FROM remote_media_cache WHERE origin = ? AND media_id = ?"), arguments: [origin, mediaID]).map {
                 RemoteMedia(origin: $0["origin"], mediaID: $0["media_id"], contentType: $0["content_type"], filename: $0["filename"],
                             size: $0["size"], sha256: $0["sha256"], fetchedTs: $0["fetched_ts"], legacyAccess: $0["legacy_access"])
             }
@@ -162,23 +160,23 @@ extension Database {
     /// Records remote media fetched over federation (its file is already in place).
     public func upsertRemoteMedia(_ media: RemoteMedia) async throws {
         try await writer.write { db in
-            try db.execute(sql: """
+            try db.cachedStatement(sql: """
                 INSERT INTO remote_media_cache (origin, media_id, content_type, filename, size, sha256, fetched_ts,
                                                 last_access_ts, legacy_access)
                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
                 ON CONFLICT (origin, media_id) DO UPDATE SET content_type = excluded.content_type,
                     filename = excluded.filename, size = excluded.size, sha256 = excluded.sha256,
                     fetched_ts = excluded.fetched_ts, last_access_ts = excluded.last_access_ts
-                """, arguments: [media.origin, media.mediaID, media.contentType, media.filename, media.size, media.sha256,
+                """).execute(arguments: [media.origin, media.mediaID, media.contentType, media.filename, media.size, media.sha256,
                                  media.fetchedTs, media.fetchedTs, media.legacyAccess])
         }
     }
 
     public func mediaThumbnail(origin: String, mediaID: String, width: Int, height: Int, method: String) async throws -> MediaThumbnail? {
         try await read { db in
-            try Row.fetchOne(db, sql: """
+            try Row.fetchOne(db.cachedStatement(sql: """
                 SELECT * FROM media_thumbnails WHERE origin = ? AND media_id = ? AND width = ? AND height = ? AND method = ?
-                """, arguments: [origin, mediaID, width, height, method]).map {
+                """), arguments: [origin, mediaID, width, height, method]).map {
                 MediaThumbnail(width: $0["width"], height: $0["height"], method: $0["method"], contentType: $0["content_type"],
                                size: $0["size"], sha256: $0["sha256"])
             }
@@ -188,10 +186,10 @@ extension Database {
     /// Records a generated thumbnail (file already in place); a concurrent twin is kept as is.
     public func insertMediaThumbnail(_ thumbnail: MediaThumbnail, origin: String, mediaID: String, now: Int64) async throws {
         try await writer.write { db in
-            try db.execute(sql: """
+            try db.cachedStatement(sql: """
                 INSERT OR IGNORE INTO media_thumbnails (origin, media_id, width, height, method, content_type, size, sha256, created_ts)
                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
-                """, arguments: [origin, mediaID, thumbnail.width, thumbnail.height, thumbnail.method, thumbnail.contentType,
+                """).execute(arguments: [origin, mediaID, thumbnail.width, thumbnail.height, thumbnail.method, thumbnail.contentType,
                                  thumbnail.size, thumbnail.sha256, now])
         }
     }
@@ -199,8 +197,7 @@ extension Database {
     /// Number of thumbnail rows of some media (tests, admin).
     public func mediaThumbnailCount(origin: String, mediaID: String) async throws -> Int {
         try await read { db in
-            try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM media_thumbnails WHERE origin = ? AND media_id = ?",
-                             arguments: [origin, mediaID]) ?? 0
+            try Int.fetchOne(db.cachedStatement(sql: "SELECT COUNT(*) FROM media_thumbnails WHERE origin = ? AND media_id = ?"), arguments: [origin, mediaID]) ?? 0
         }
     }
 }
@@ -208,6 +205,6 @@ extension Database {
 extension Database {
     /// Number of local media rows, pending ones included (tests, admin).
     public func localMediaCount() async throws -> Int {
-        try await read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM local_media") ?? 0 }
+        try await read { db in try Int.fetchOne(db.cachedStatement(sql: "SELECT COUNT(*) FROM local_media")) ?? 0 }
     }
 }

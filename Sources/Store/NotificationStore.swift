@@ -74,11 +74,10 @@ extension Database {
         }
         if let sender = actions.localSender {
             // The sender has read their thread up to now: nothing in it is unread.
-            try db.execute(sql: """
+            try db.cachedStatement(sql: """
                 INSERT OR REPLACE INTO push_own_events (user_id, room_nid, thread_id, stream_ordering) VALUES (?, ?, ?, ?)
-                """, arguments: [sender, room.nid, actions.threadID, stream])
-            try db.execute(sql: "DELETE FROM push_unread WHERE room_nid = ? AND user_id = ? AND thread_id = ?",
-                           arguments: [room.nid, sender, actions.threadID])
+                """).execute(arguments: [sender, room.nid, actions.threadID, stream])
+            try db.cachedStatement(sql: "DELETE FROM push_unread WHERE room_nid = ? AND user_id = ? AND thread_id = ?").execute(arguments: [room.nid, sender, actions.threadID])
         }
     }
 
@@ -86,15 +85,14 @@ extension Database {
     /// the later of their `m.read` and `m.read.private` receipts, and their own latest event.
     static func readPositions(_ db: GRDB.Database, userID: String, room: RoomRecord) throws -> [String: Int64] {
         var positions: [String: Int64] = [:]
-        for row in try Row.fetchAll(db, sql: """
+        for row in try Row.fetchAll(db.cachedStatement(sql: """
             SELECT r.thread_id, MAX(e.stream_ordering) AS position FROM receipts r JOIN events e ON e.event_id = r.event_id
             WHERE r.room_id = ? AND r.receipt_type IN ('m.read', 'm.read.private') AND r.user_id = ? AND e.stream_ordering IS NOT NULL
             GROUP BY r.thread_id
-            """, arguments: [room.roomID, userID]) {
+            """), arguments: [room.roomID, userID]) {
             positions[row["thread_id"]] = row["position"]
         }
-        for row in try Row.fetchAll(db, sql: "SELECT thread_id, stream_ordering FROM push_own_events WHERE user_id = ? AND room_nid = ?",
-                                    arguments: [userID, room.nid]) {
+        for row in try Row.fetchAll(db.cachedStatement(sql: "SELECT thread_id, stream_ordering FROM push_own_events WHERE user_id = ? AND room_nid = ?"), arguments: [userID, room.nid]) {
             let thread: String = row["thread_id"]
             positions[thread] = max(positions[thread] ?? .min, row["stream_ordering"])
         }
@@ -125,14 +123,12 @@ extension Database {
             if row["highlight"] as Bool { counts[thread, default: UnreadCounts()].highlights += 1 }
         }
         if let only {
-            try db.execute(sql: "DELETE FROM push_unread WHERE room_nid = ? AND user_id = ? AND thread_id = ?",
-                           arguments: [room.nid, userID, only])
+            try db.cachedStatement(sql: "DELETE FROM push_unread WHERE room_nid = ? AND user_id = ? AND thread_id = ?").execute(arguments: [room.nid, userID, only])
         } else {
-            try db.execute(sql: "DELETE FROM push_unread WHERE room_nid = ? AND user_id = ?", arguments: [room.nid, userID])
+            try db.cachedStatement(sql: "DELETE FROM push_unread WHERE room_nid = ? AND user_id = ?").execute(arguments: [room.nid, userID])
         }
         for (thread, count) in counts {
-            try db.execute(sql: "INSERT INTO push_unread (room_nid, user_id, thread_id, notifications, highlights) VALUES (?, ?, ?, ?, ?)",
-                           arguments: [room.nid, userID, thread, count.notifications, count.highlights])
+            try db.cachedStatement(sql: "INSERT INTO push_unread (room_nid, user_id, thread_id, notifications, highlights) VALUES (?, ?, ?, ?, ?)").execute(arguments: [room.nid, userID, thread, count.notifications, count.highlights])
         }
     }
 
@@ -141,9 +137,9 @@ extension Database {
     public func unreadCounts(userID: String, room: RoomRecord) async throws -> [String: UnreadCounts] {
         try await read { db in
             var counts: [String: UnreadCounts] = [:]
-            for row in try Row.fetchAll(db, sql: """
+            for row in try Row.fetchAll(db.cachedStatement(sql: """
                 SELECT thread_id, notifications, highlights FROM push_unread WHERE room_nid = ? AND user_id = ? AND notifications > 0
-                """, arguments: [room.nid, userID]) {
+                """), arguments: [room.nid, userID]) {
                 counts[row["thread_id"]] = UnreadCounts(notifications: row["notifications"], highlights: row["highlights"])
             }
             return counts
@@ -167,7 +163,7 @@ extension Database {
                     """, arguments: [userID, before, limit])
             } else {
                 rows = []
-                let rooms = try Int64.fetchAll(db, sql: "SELECT room_nid FROM room_memberships WHERE user_id = ?", arguments: [userID])
+                let rooms = try Int64.fetchAll(db.cachedStatement(sql: "SELECT room_nid FROM room_memberships WHERE user_id = ?"), arguments: [userID])
                 for room in rooms {
                     rows += try Row.fetchAll(db, sql: select + """
                          WHERE a.room_nid = ? AND a.stream_ordering < ? AND a.user_id = ? ORDER BY a.stream_ordering DESC LIMIT ?
@@ -195,9 +191,9 @@ extension Database {
     /// The relation an event has (`content.m.relates_to` with a `rel_type`): to find its thread.
     public func relation(of eventID: String) async throws -> (relType: String, target: String)? {
         try await read { db in
-            try Row.fetchOne(db, sql: """
+            try Row.fetchOne(db.cachedStatement(sql: """
                 SELECT r.rel_type, r.relates_to_id FROM event_relations r JOIN events e ON e.event_nid = r.event_nid WHERE e.event_id = ?
-                """, arguments: [eventID]).map { ($0["rel_type"], $0["relates_to_id"]) }
+                """), arguments: [eventID]).map { ($0["rel_type"], $0["relates_to_id"]) }
         }
     }
 }

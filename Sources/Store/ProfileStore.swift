@@ -14,7 +14,7 @@ extension Database {
     /// A local user's profile; nil when the user does not exist.
     public func profile(of userID: String) async throws -> Profile? {
         try await read { db in
-            try Row.fetchOne(db, sql: "SELECT displayname, avatar_url FROM users WHERE user_id = ?", arguments: [userID]).map {
+            try Row.fetchOne(db.cachedStatement(sql: "SELECT displayname, avatar_url FROM users WHERE user_id = ?"), arguments: [userID]).map {
                 Profile(displayname: $0["displayname"], avatarURL: $0["avatar_url"])
             }
         }
@@ -22,8 +22,7 @@ extension Database {
 
     public func setProfile(_ profile: Profile, of userID: String) async throws {
         try await writer.write { db in
-            try db.execute(sql: "UPDATE users SET displayname = ?, avatar_url = ? WHERE user_id = ?",
-                           arguments: [profile.displayname, profile.avatarURL, userID])
+            try db.cachedStatement(sql: "UPDATE users SET displayname = ?, avatar_url = ? WHERE user_id = ?").execute(arguments: [profile.displayname, profile.avatarURL, userID])
         }
     }
 }

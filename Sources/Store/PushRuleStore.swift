@@ -27,18 +27,17 @@ extension Database {
         try await writer.write { db in
             var rules = try Self.loadPushRules(db, userID)
             let result = try change(&rules)
-            try db.execute(sql: "DELETE FROM push_rules WHERE user_id = ?", arguments: [userID])
-            try db.execute(sql: "DELETE FROM push_rule_defaults WHERE user_id = ?", arguments: [userID])
+            try db.cachedStatement(sql: "DELETE FROM push_rules WHERE user_id = ?").execute(arguments: [userID])
+            try db.cachedStatement(sql: "DELETE FROM push_rule_defaults WHERE user_id = ?").execute(arguments: [userID])
             for (kind, list) in rules.rules {
                 for (priority, rule) in list.enumerated() {
-                    try db.execute(sql: """
+                    try db.cachedStatement(sql: """
                         INSERT INTO push_rules (user_id, kind, rule_id, priority, rule, enabled) VALUES (?, ?, ?, ?, ?, ?)
-                        """, arguments: [userID, kind.rawValue, rule.ruleID, priority, Data(rule.storedJSON.encodedBytes()), rule.enabled])
+                        """).execute(arguments: [userID, kind.rawValue, rule.ruleID, priority, Data(rule.storedJSON.encodedBytes()), rule.enabled])
                 }
             }
             for (ruleID, change) in rules.defaultChanges where change.enabled != nil || change.actions != nil {
-                try db.execute(sql: "INSERT INTO push_rule_defaults (user_id, rule_id, enabled, actions) VALUES (?, ?, ?, ?)",
-                               arguments: [userID, ruleID, change.enabled, change.actions.map { Data(JSONValue.array($0).encodedBytes()) }])
+                try db.cachedStatement(sql: "INSERT INTO push_rule_defaults (user_id, rule_id, enabled, actions) VALUES (?, ?, ?, ?)").execute(arguments: [userID, ruleID, change.enabled, change.actions.map { Data(JSONValue.array($0).encodedBytes()) }])
             }
             let position = try Self.putAccountData(db, userID: userID, roomID: nil, type: "m.push_rules", content: render(rules))
             return (result, position)
@@ -47,15 +46,14 @@ extension Database {
 
     static func loadPushRules(_ db: GRDB.Database, _ userID: String) throws -> UserPushRules {
         var rules = UserPushRules()
-        for row in try Row.fetchAll(db, sql: """
+        for row in try Row.fetchAll(db.cachedStatement(sql: """
             SELECT kind, rule_id, rule, enabled FROM push_rules WHERE user_id = ? ORDER BY kind, priority
-            """, arguments: [userID]) {
+            """), arguments: [userID]) {
             guard let kind = PushRuleKind(rawValue: row["kind"]),
                   let stored = try? JSONParser.parseObject([UInt8](row["rule"] as Data)) else { continue }
             rules.rules[kind, default: []].append(PushRule(ruleID: row["rule_id"], storedJSON: stored, enabled: row["enabled"]))
         }
-        for row in try Row.fetchAll(db, sql: "SELECT rule_id, enabled, actions FROM push_rule_defaults WHERE user_id = ?",
-                                    arguments: [userID]) {
+        for row in try Row.fetchAll(db.cachedStatement(sql: "SELECT rule_id, enabled, actions FROM push_rule_defaults WHERE user_id = ?"), arguments: [userID]) {
             let actions = (row["actions"] as Data?).flatMap { try? JSONParser.parse([UInt8]($0)).arrayValue }
             rules.defaultChanges[row["rule_id"]] = UserPushRules.DefaultRuleChange(enabled: row["enabled"], actions: actions)
         }

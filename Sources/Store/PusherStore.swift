@@ -34,28 +34,26 @@ extension Database {
     public func setPusher(_ pusher: Pusher, append: Bool, now: Int64) async throws {
         try await writer.write { db in
             if !append {
-                try db.execute(sql: "DELETE FROM pushers WHERE app_id = ? AND pushkey = ? AND user_id != ?",
-                               arguments: [pusher.appID, pusher.pushkey, pusher.userID])
+                try db.cachedStatement(sql: "DELETE FROM pushers WHERE app_id = ? AND pushkey = ? AND user_id != ?").execute(arguments: [pusher.appID, pusher.pushkey, pusher.userID])
             }
-            try db.execute(sql: """
+            try db.cachedStatement(sql: """
                 INSERT OR REPLACE INTO pushers (user_id, app_id, pushkey, kind, app_display_name, device_display_name,
                                                 profile_tag, lang, data, created_ts)
                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                """, arguments: [pusher.userID, pusher.appID, pusher.pushkey, pusher.kind, pusher.appDisplayName,
+                """).execute(arguments: [pusher.userID, pusher.appID, pusher.pushkey, pusher.kind, pusher.appDisplayName,
                                  pusher.deviceDisplayName, pusher.profileTag, pusher.lang, Data(pusher.data), now])
         }
     }
 
     public func deletePusher(userID: String, appID: String, pushkey: String) async throws {
         try await writer.write { db in
-            try db.execute(sql: "DELETE FROM pushers WHERE user_id = ? AND app_id = ? AND pushkey = ?", arguments: [userID, appID, pushkey])
+            try db.cachedStatement(sql: "DELETE FROM pushers WHERE user_id = ? AND app_id = ? AND pushkey = ?").execute(arguments: [userID, appID, pushkey])
         }
     }
 
     public func pushers(of userID: String) async throws -> [Pusher] {
         try await read { db in
-            try Row.fetchAll(db, sql: "SELECT * FROM pushers WHERE user_id = ? ORDER BY created_ts, app_id, pushkey",
-                             arguments: [userID]).map { row in
+            try Row.fetchAll(db.cachedStatement(sql: "SELECT * FROM pushers WHERE user_id = ? ORDER BY created_ts, app_id, pushkey"), arguments: [userID]).map { row in
                 Pusher(userID: row["user_id"], appID: row["app_id"], pushkey: row["pushkey"], kind: row["kind"],
                        appDisplayName: row["app_display_name"], deviceDisplayName: row["device_display_name"],
                        profileTag: row["profile_tag"], lang: row["lang"], data: [UInt8](row["data"] as Data))

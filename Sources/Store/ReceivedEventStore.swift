@@ -72,41 +72,44 @@ extension Database {
         try await writer.write { db in try Self.appendReceived(db, event, room: room, currentState: currentState) }
     }
 
+    /// `appendReceivedEvent` for a run of events that each extend the current state, in one transaction.
+    public func appendReceivedEvents(_ events: [ReceivedEvent], room: RoomRecord) async throws -> [Int64?] {
+        try await writer.write { db in try events.map { try Self.appendReceived(db, $0, room: room, currentState: nil) } }
+    }
+
     static func appendReceived(_ db: GRDB.Database, _ event: ReceivedEvent, room: RoomRecord, currentState: StateMap?) throws -> Int64? {
         let pdu = event.pdu
-        let existing = try Row.fetchOne(db, sql: "SELECT event_nid, outlier FROM events WHERE event_id = ?", arguments: [pdu.eventID])
+        let existing = try Row.fetchOne(db.cachedStatement(sql: "SELECT event_nid, outlier FROM events WHERE event_id = ?"), arguments: [pdu.eventID])
         if let existing, !(existing["outlier"] as Bool) { return nil }
         let nid: Int64 = try existing?["event_nid"] ?? insertOutlier(db, pdu: pdu, json: event.json, rejectedReason: nil, room: room)
-        let current = try Int64.fetchOne(db, sql: "SELECT current_snapshot FROM rooms WHERE room_nid = ?", arguments: [room.nid])
+        let current = try Int64.fetchOne(db.cachedStatement(sql: "SELECT current_snapshot FROM rooms WHERE room_nid = ?"), arguments: [room.nid])
         let before = event.extendsCurrentState ? current : try snapshot(db, for: event.stateBefore, room: room.nid, base: current)
         var stream: Int64?
         if event.accepted {
-            stream = (try Int64.fetchOne(db, sql: "SELECT MAX(stream_ordering) FROM events") ?? 0) + 1
+            stream = (try Int64.fetchOne(db.cachedStatement(sql: "SELECT MAX(stream_ordering) FROM events")) ?? 0) + 1
         }
-        try db.execute(sql: """
+        try db.cachedStatement(sql: """
             UPDATE events SET outlier = 0, stream_ordering = ?, state_before = ?, rejected_reason = ?, soft_failed = ?
             WHERE event_nid = ?
-            """, arguments: [stream, before, event.rejectedReason, event.softFailed, nid])
+            """).execute(arguments: [stream, before, event.rejectedReason, event.softFailed, nid])
         guard event.accepted else {
-            try db.execute(sql: "UPDATE events SET state_after = ? WHERE event_nid = ?", arguments: [current, nid])
+            try db.cachedStatement(sql: "UPDATE events SET state_after = ? WHERE event_nid = ?").execute(arguments: [current, nid])
             return nil
         }
         for prev in pdu.prevEvents {
-            try db.execute(sql: "INSERT OR IGNORE INTO event_edges (event_nid, prev_event_id) VALUES (?, ?)", arguments: [nid, prev])
-            try db.execute(sql: """
+            try db.cachedStatement(sql: "INSERT OR IGNORE INTO event_edges (event_nid, prev_event_id) VALUES (?, ?)").execute(arguments: [nid, prev])
+            try db.cachedStatement(sql: """
                 DELETE FROM forward_extremities WHERE room_nid = ? AND event_nid = (SELECT event_nid FROM events WHERE event_id = ?)
-                """, arguments: [room.nid, prev])
+                """).execute(arguments: [room.nid, prev])
         }
         // An event some stored event already names as prev is not an extremity (it arrived late).
-        let hasSuccessor = try Bool.fetchOne(db, sql: "SELECT 1 FROM event_edges WHERE prev_event_id = ? LIMIT 1",
-                                             arguments: [pdu.eventID]) ?? false
+        let hasSuccessor = try Bool.fetchOne(db.cachedStatement(sql: "SELECT 1 FROM event_edges WHERE prev_event_id = ? LIMIT 1"), arguments: [pdu.eventID]) ?? false
         if !hasSuccessor {
-            try db.execute(sql: "INSERT OR IGNORE INTO forward_extremities (room_nid, event_nid) VALUES (?, ?)", arguments: [room.nid, nid])
+            try db.cachedStatement(sql: "INSERT OR IGNORE INTO forward_extremities (room_nid, event_nid) VALUES (?, ?)").execute(arguments: [room.nid, nid])
         }
         if let relation = pdu.content["m.relates_to"]?.objectValue, let target = relation["event_id"]?.stringValue,
            let relType = relation["rel_type"]?.stringValue {
-            try db.execute(sql: "INSERT OR IGNORE INTO event_relations (event_nid, relates_to_id, rel_type) VALUES (?, ?, ?)",
-                           arguments: [nid, target, relType])
+            try db.cachedStatement(sql: "INSERT OR IGNORE INTO event_relations (event_nid, relates_to_id, rel_type) VALUES (?, ?, ?)").execute(arguments: [nid, target, relType])
         }
         if let stream { try insertPushActions(db, event.pushActions, eventNID: nid, stream: stream, room: room, ts: pdu.originServerTS) }
         var after = current
@@ -114,22 +117,20 @@ extension Database {
             if let key = pdu.stateKeyPair {
                 let keyNID = try internStateKey(db, key)
                 after = try addSnapshot(db, room: room.nid, parent: current, changes: [keyNID: nid])
-                try db.execute(sql: "INSERT OR REPLACE INTO current_state (room_nid, state_key_nid, event_nid) VALUES (?, ?, ?)",
-                               arguments: [room.nid, keyNID, nid])
-                try db.execute(sql: "UPDATE rooms SET current_snapshot = ? WHERE room_nid = ?", arguments: [after, room.nid])
+                try db.cachedStatement(sql: "INSERT OR REPLACE INTO current_state (room_nid, state_key_nid, event_nid) VALUES (?, ?, ?)").execute(arguments: [room.nid, keyNID, nid])
+                try db.cachedStatement(sql: "UPDATE rooms SET current_snapshot = ? WHERE room_nid = ?").execute(arguments: [after, room.nid])
                 if pdu.type == "m.room.member", let user = pdu.stateKey {
                     let membership = pdu.content["membership"]?.stringValue ?? "leave"
-                    try db.execute(sql: "INSERT OR REPLACE INTO room_memberships (room_nid, user_id, membership, event_nid) VALUES (?, ?, ?, ?)",
-                                   arguments: [room.nid, user, membership, nid])
+                    try db.cachedStatement(sql: "INSERT OR REPLACE INTO room_memberships (room_nid, user_id, membership, event_nid) VALUES (?, ?, ?, ?)").execute(arguments: [room.nid, user, membership, nid])
                     if membership != "invite" {
-                        try db.execute(sql: "DELETE FROM invite_stripped_state WHERE room_nid = ? AND user_id = ?", arguments: [room.nid, user])
+                        try db.cachedStatement(sql: "DELETE FROM invite_stripped_state WHERE room_nid = ? AND user_id = ?").execute(arguments: [room.nid, user])
                     }
                 }
             }
         } else if let currentState {
             after = try replaceCurrentState(db, room: room, with: currentState, currentSnapshot: current)
         }
-        try db.execute(sql: "UPDATE events SET state_after = ? WHERE event_nid = ?", arguments: [after, nid])
+        try db.cachedStatement(sql: "UPDATE events SET state_after = ? WHERE event_nid = ?").execute(arguments: [after, nid])
         return stream
     }
 
@@ -138,7 +139,7 @@ extension Database {
     static func replaceCurrentState(_ db: GRDB.Database, room: RoomRecord, with state: StateMap, currentSnapshot: Int64?) throws -> Int64? {
         let wanted = try nids(db, state)
         var existing: [Int64: Int64] = [:]
-        for row in try Row.fetchAll(db, sql: "SELECT state_key_nid, event_nid FROM current_state WHERE room_nid = ?", arguments: [room.nid]) {
+        for row in try Row.fetchAll(db.cachedStatement(sql: "SELECT state_key_nid, event_nid FROM current_state WHERE room_nid = ?"), arguments: [room.nid]) {
             existing[row["state_key_nid"]] = row["event_nid"]
         }
         var changes: [Int64: Int64?] = [:]
@@ -147,10 +148,9 @@ extension Database {
         guard !changes.isEmpty else { return currentSnapshot }
         for (key, event) in changes {
             if let event {
-                try db.execute(sql: "INSERT OR REPLACE INTO current_state (room_nid, state_key_nid, event_nid) VALUES (?, ?, ?)",
-                               arguments: [room.nid, key, event])
+                try db.cachedStatement(sql: "INSERT OR REPLACE INTO current_state (room_nid, state_key_nid, event_nid) VALUES (?, ?, ?)").execute(arguments: [room.nid, key, event])
             } else {
-                try db.execute(sql: "DELETE FROM current_state WHERE room_nid = ? AND state_key_nid = ?", arguments: [room.nid, key])
+                try db.cachedStatement(sql: "DELETE FROM current_state WHERE room_nid = ? AND state_key_nid = ?").execute(arguments: [room.nid, key])
             }
         }
         for row in try Row.fetchAll(db, sql: """
@@ -159,15 +159,13 @@ extension Database {
             """) {
             let json: Data = row["json"]
             let membership = (try? JSONParser.parseObject([UInt8](json)))?["content"]?["membership"]?.stringValue ?? "leave"
-            try db.execute(sql: "INSERT OR REPLACE INTO room_memberships (room_nid, user_id, membership, event_nid) VALUES (?, ?, ?, ?)",
-                           arguments: [room.nid, row["state_key"] as String, membership, row["event_nid"] as Int64])
+            try db.cachedStatement(sql: "INSERT OR REPLACE INTO room_memberships (room_nid, user_id, membership, event_nid) VALUES (?, ?, ?, ?)").execute(arguments: [room.nid, row["state_key"] as String, membership, row["event_nid"] as Int64])
             if membership != "invite" {
-                try db.execute(sql: "DELETE FROM invite_stripped_state WHERE room_nid = ? AND user_id = ?",
-                               arguments: [room.nid, row["state_key"] as String])
+                try db.cachedStatement(sql: "DELETE FROM invite_stripped_state WHERE room_nid = ? AND user_id = ?").execute(arguments: [room.nid, row["state_key"] as String])
             }
         }
         let snapshot = try addSnapshot(db, room: room.nid, parent: currentSnapshot, changes: changes)
-        try db.execute(sql: "UPDATE rooms SET current_snapshot = ? WHERE room_nid = ?", arguments: [snapshot, room.nid])
+        try db.cachedStatement(sql: "UPDATE rooms SET current_snapshot = ? WHERE room_nid = ?").execute(arguments: [snapshot, room.nid])
         return snapshot
     }
 
@@ -187,7 +185,7 @@ extension Database {
     static func nids(_ db: GRDB.Database, _ state: StateMap) throws -> [Int64: Int64] {
         var out: [Int64: Int64] = [:]
         for (key, eventID) in state {
-            guard let event = try Int64.fetchOne(db, sql: "SELECT event_nid FROM events WHERE event_id = ?", arguments: [eventID]) else {
+            guard let event = try Int64.fetchOne(db.cachedStatement(sql: "SELECT event_nid FROM events WHERE event_id = ?"), arguments: [eventID]) else {
                 throw StoreError.notFound("state event \(eventID)")
             }
             out[try internStateKey(db, key)] = event
@@ -198,7 +196,7 @@ extension Database {
     /// Events whose IDs are not stored yet, among `ids`.
     public func missingEvents(_ ids: [String]) async throws -> [String] {
         try await read { db in
-            try ids.filter { try Int64.fetchOne(db, sql: "SELECT 1 FROM events WHERE event_id = ?", arguments: [$0]) == nil }
+            try ids.filter { try Int64.fetchOne(db.cachedStatement(sql: "SELECT 1 FROM events WHERE event_id = ?"), arguments: [$0]) == nil }
         }
     }
 
@@ -209,10 +207,10 @@ extension Database {
             var queue = ids
             var out: [StoredEvent] = []
             while let id = queue.popLast() {
-                for auth in try String.fetchAll(db, sql: """
+                for auth in try String.fetchAll(db.cachedStatement(sql: """
                     SELECT a.auth_event_id FROM event_auth a JOIN events e ON e.event_nid = a.event_nid WHERE e.event_id = ?
-                    """, arguments: [id]) where seen.insert(auth).inserted {
-                    if let row = try Row.fetchOne(db, sql: "SELECT * FROM events WHERE event_id = ?", arguments: [auth]) {
+                    """), arguments: [id]) where seen.insert(auth).inserted {
+                    if let row = try Row.fetchOne(db.cachedStatement(sql: "SELECT * FROM events WHERE event_id = ?"), arguments: [auth]) {
                         out.append(StoredEvent(row: row))
                         queue.append(auth)
                     }
@@ -230,21 +228,20 @@ extension Database {
     /// Current state, extremities and memberships are not touched: this is the past.
     public func insertBackfilled(_ events: [(pdu: PDU, json: [UInt8])], room: RoomRecord) async throws -> Int {
         try await writer.write { db in
-            var next = min(try Int64.fetchOne(db, sql: "SELECT MIN(stream_ordering) FROM events") ?? 0, 0) - 1
+            var next = min(try Int64.fetchOne(db.cachedStatement(sql: "SELECT MIN(stream_ordering) FROM events")) ?? 0, 0) - 1
             var added = 0
             for event in events.sorted(by: { ($0.pdu.depth, $0.pdu.eventID) > ($1.pdu.depth, $1.pdu.eventID) }) {
                 let pdu = event.pdu
-                let existing = try Row.fetchOne(db, sql: "SELECT event_nid, outlier FROM events WHERE event_id = ?", arguments: [pdu.eventID])
+                let existing = try Row.fetchOne(db.cachedStatement(sql: "SELECT event_nid, outlier FROM events WHERE event_id = ?"), arguments: [pdu.eventID])
                 if let existing, !(existing["outlier"] as Bool) { continue }
                 let nid = try existing?["event_nid"] ?? Self.insertOutlier(db, pdu: pdu, json: event.json, rejectedReason: nil, room: room)
-                try db.execute(sql: "UPDATE events SET outlier = 0, stream_ordering = ? WHERE event_nid = ?", arguments: [next, nid])
+                try db.cachedStatement(sql: "UPDATE events SET outlier = 0, stream_ordering = ? WHERE event_nid = ?").execute(arguments: [next, nid])
                 for prev in pdu.prevEvents {
-                    try db.execute(sql: "INSERT OR IGNORE INTO event_edges (event_nid, prev_event_id) VALUES (?, ?)", arguments: [nid, prev])
+                    try db.cachedStatement(sql: "INSERT OR IGNORE INTO event_edges (event_nid, prev_event_id) VALUES (?, ?)").execute(arguments: [nid, prev])
                 }
                 if let relation = pdu.content["m.relates_to"]?.objectValue, let target = relation["event_id"]?.stringValue,
                    let relType = relation["rel_type"]?.stringValue {
-                    try db.execute(sql: "INSERT OR IGNORE INTO event_relations (event_nid, relates_to_id, rel_type) VALUES (?, ?, ?)",
-                                   arguments: [nid, target, relType])
+                    try db.cachedStatement(sql: "INSERT OR IGNORE INTO event_relations (event_nid, relates_to_id, rel_type) VALUES (?, ?, ?)").execute(arguments: [nid, target, relType])
                 }
                 next -= 1
                 added += 1
@@ -256,17 +253,17 @@ extension Database {
     /// The room's earliest timeline event, where history would continue backwards.
     public func earliestTimelineEvent(of room: RoomRecord) async throws -> StoredEvent? {
         try await read { db in
-            try Row.fetchOne(db, sql: """
+            try Row.fetchOne(db.cachedStatement(sql: """
                 SELECT * FROM events WHERE room_nid = ? AND stream_ordering IS NOT NULL AND rejected_reason IS NULL
                 ORDER BY stream_ordering LIMIT 1
-                """, arguments: [room.nid]).map(StoredEvent.init)
+                """), arguments: [room.nid]).map(StoredEvent.init)
         }
     }
 
     /// Of `ids`, those not part of the timeline (unknown, or outliers).
     public func notInTimeline(_ ids: [String]) async throws -> [String] {
         try await read { db in
-            try ids.filter { try Int64.fetchOne(db, sql: "SELECT 1 FROM events WHERE event_id = ? AND outlier = 0", arguments: [$0]) == nil }
+            try ids.filter { try Int64.fetchOne(db.cachedStatement(sql: "SELECT 1 FROM events WHERE event_id = ? AND outlier = 0"), arguments: [$0]) == nil }
         }
     }
 }

@@ -57,10 +57,27 @@ public struct NewTimelineEvent: Sendable {
     public var json: [UInt8]
     /// Whom the event notifies, stored in the same transaction (nil: evaluated by nobody).
     public var pushActions: EventPushActions?
+    /// The client transaction that sent it, recorded in the same commit (idempotent sends).
+    public var transaction: ClientTransaction?
 
     public init(pdu: PDU, json: [UInt8]) {
         self.pdu = pdu
         self.json = json
+    }
+}
+
+/// A client's `txnId` for a send, with who sent it.
+public struct ClientTransaction: Sendable {
+    public var userID: String
+    public var deviceID: String
+    public var txnID: String
+    public var now: Int64
+
+    public init(userID: String, deviceID: String, txnID: String, now: Int64) {
+        self.userID = userID
+        self.deviceID = deviceID
+        self.txnID = txnID
+        self.now = now
     }
 }
 
@@ -70,11 +87,10 @@ extension Database {
 
     public func createRoom(roomID: String, version: String, now: Int64) async throws -> RoomRecord {
         try await writer.write { db in
-            guard try Row.fetchOne(db, sql: "SELECT 1 FROM rooms WHERE room_id = ?", arguments: [roomID]) == nil else {
+            guard try Row.fetchOne(db.cachedStatement(sql: "SELECT 1 FROM rooms WHERE room_id = ?"), arguments: [roomID]) == nil else {
                 throw StoreError.alreadyExists(roomID)
             }
-            try db.execute(sql: "INSERT INTO rooms (room_id, room_version, created_ts) VALUES (?, ?, ?)",
-                           arguments: [roomID, version, now])
+            try db.cachedStatement(sql: "INSERT INTO rooms (room_id, room_version, created_ts) VALUES (?, ?, ?)").execute(arguments: [roomID, version, now])
             return RoomRecord(nid: db.lastInsertedRowID, roomID: roomID, version: version)
         }
     }
@@ -84,7 +100,7 @@ extension Database {
     }
 
     static func room(_ db: GRDB.Database, _ roomID: String) throws -> RoomRecord? {
-        try Row.fetchOne(db, sql: "SELECT room_nid, room_id, room_version FROM rooms WHERE room_id = ?", arguments: [roomID])
+        try Row.fetchOne(db.cachedStatement(sql: "SELECT room_nid, room_id, room_version FROM rooms WHERE room_id = ?"), arguments: [roomID])
             .map { RoomRecord(nid: $0["room_nid"], roomID: $0["room_id"], version: $0["room_version"]) }
     }
 
@@ -103,43 +119,41 @@ extension Database {
 
     private static func append(_ db: GRDB.Database, _ event: NewTimelineEvent, room: RoomRecord) throws -> Int64 {
         let pdu = event.pdu
-        let before = try Int64.fetchOne(db, sql: "SELECT current_snapshot FROM rooms WHERE room_nid = ?", arguments: [room.nid])
-        let stream = (try Int64.fetchOne(db, sql: "SELECT MAX(stream_ordering) FROM events") ?? 0) + 1
+        let before = try Int64.fetchOne(db.cachedStatement(sql: "SELECT current_snapshot FROM rooms WHERE room_nid = ?"), arguments: [room.nid])
+        let stream = (try Int64.fetchOne(db.cachedStatement(sql: "SELECT MAX(stream_ordering) FROM events")) ?? 0) + 1
         let keyNID = try pdu.stateKeyPair.map { try internStateKey(db, $0) }
-        try db.execute(sql: """
+        try db.cachedStatement(sql: """
             INSERT INTO events (event_id, room_nid, type, state_key_nid, sender, depth, origin_server_ts,
                                 stream_ordering, json, state_before)
             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-            """, arguments: [pdu.eventID, room.nid, pdu.type, keyNID, pdu.sender, pdu.depth, pdu.originServerTS,
+            """).execute(arguments: [pdu.eventID, room.nid, pdu.type, keyNID, pdu.sender, pdu.depth, pdu.originServerTS,
                              stream, Data(event.json), before])
         let nid = db.lastInsertedRowID
+        if let transaction = event.transaction { try record(db, transaction, eventID: pdu.eventID) }
         var after = before
         if let keyNID {
             after = try addSnapshot(db, room: room.nid, parent: before, changes: [keyNID: nid])
-            try db.execute(sql: "INSERT OR REPLACE INTO current_state (room_nid, state_key_nid, event_nid) VALUES (?, ?, ?)",
-                           arguments: [room.nid, keyNID, nid])
-            try db.execute(sql: "UPDATE rooms SET current_snapshot = ? WHERE room_nid = ?", arguments: [after, room.nid])
+            try db.cachedStatement(sql: "INSERT OR REPLACE INTO current_state (room_nid, state_key_nid, event_nid) VALUES (?, ?, ?)").execute(arguments: [room.nid, keyNID, nid])
+            try db.cachedStatement(sql: "UPDATE rooms SET current_snapshot = ? WHERE room_nid = ?").execute(arguments: [after, room.nid])
             if pdu.type == "m.room.member", let membership = pdu.content["membership"]?.stringValue, let user = pdu.stateKey {
-                try db.execute(sql: "INSERT OR REPLACE INTO room_memberships (room_nid, user_id, membership, event_nid) VALUES (?, ?, ?, ?)",
-                               arguments: [room.nid, user, membership, nid])
+                try db.cachedStatement(sql: "INSERT OR REPLACE INTO room_memberships (room_nid, user_id, membership, event_nid) VALUES (?, ?, ?, ?)").execute(arguments: [room.nid, user, membership, nid])
             }
         }
-        try db.execute(sql: "UPDATE events SET state_after = ? WHERE event_nid = ?", arguments: [after, nid])
+        try db.cachedStatement(sql: "UPDATE events SET state_after = ? WHERE event_nid = ?").execute(arguments: [after, nid])
         for prev in pdu.prevEvents {
-            try db.execute(sql: "INSERT OR IGNORE INTO event_edges (event_nid, prev_event_id) VALUES (?, ?)", arguments: [nid, prev])
-            try db.execute(sql: """
+            try db.cachedStatement(sql: "INSERT OR IGNORE INTO event_edges (event_nid, prev_event_id) VALUES (?, ?)").execute(arguments: [nid, prev])
+            try db.cachedStatement(sql: """
                 DELETE FROM forward_extremities WHERE room_nid = ? AND event_nid = (SELECT event_nid FROM events WHERE event_id = ?)
-                """, arguments: [room.nid, prev])
+                """).execute(arguments: [room.nid, prev])
         }
         for auth in pdu.authEvents {
-            try db.execute(sql: "INSERT OR IGNORE INTO event_auth (event_nid, auth_event_id) VALUES (?, ?)", arguments: [nid, auth])
+            try db.cachedStatement(sql: "INSERT OR IGNORE INTO event_auth (event_nid, auth_event_id) VALUES (?, ?)").execute(arguments: [nid, auth])
         }
         if let relation = pdu.content["m.relates_to"]?.objectValue, let target = relation["event_id"]?.stringValue,
            let relType = relation["rel_type"]?.stringValue {
-            try db.execute(sql: "INSERT INTO event_relations (event_nid, relates_to_id, rel_type) VALUES (?, ?, ?)",
-                           arguments: [nid, target, relType])
+            try db.cachedStatement(sql: "INSERT INTO event_relations (event_nid, relates_to_id, rel_type) VALUES (?, ?, ?)").execute(arguments: [nid, target, relType])
         }
-        try db.execute(sql: "INSERT INTO forward_extremities (room_nid, event_nid) VALUES (?, ?)", arguments: [room.nid, nid])
+        try db.cachedStatement(sql: "INSERT INTO forward_extremities (room_nid, event_nid) VALUES (?, ?)").execute(arguments: [room.nid, nid])
         try insertPushActions(db, event.pushActions, eventNID: nid, stream: stream, room: room, ts: pdu.originServerTS)
         return stream
     }
@@ -156,24 +170,21 @@ extension Database {
     /// A new snapshot: `changes` over `parent` as a delta, or a full checkpoint when the delta
     /// chain would grow past the interval (so reading a snapshot stays bounded).
     static func addSnapshot(_ db: GRDB.Database, room: Int64, parent: Int64?, changes: [Int64: Int64?]) throws -> Int64 {
-        let chain = try parent.flatMap { try Int.fetchOne(db, sql: "SELECT chain_length FROM state_snapshots WHERE snapshot_nid = ?", arguments: [$0]) } ?? -1
+        let chain = try parent.flatMap { try Int.fetchOne(db.cachedStatement(sql: "SELECT chain_length FROM state_snapshots WHERE snapshot_nid = ?"), arguments: [$0]) } ?? -1
         if let parent, chain + 1 < snapshotCheckpointInterval {
-            try db.execute(sql: "INSERT INTO state_snapshots (room_nid, parent_nid, chain_length) VALUES (?, ?, ?)",
-                           arguments: [room, parent, chain + 1])
+            try db.cachedStatement(sql: "INSERT INTO state_snapshots (room_nid, parent_nid, chain_length) VALUES (?, ?, ?)").execute(arguments: [room, parent, chain + 1])
             let nid = db.lastInsertedRowID
             for (key, event) in changes {
-                try db.execute(sql: "INSERT INTO state_snapshot_entries (snapshot_nid, state_key_nid, event_nid) VALUES (?, ?, ?)",
-                               arguments: [nid, key, event])
+                try db.cachedStatement(sql: "INSERT INTO state_snapshot_entries (snapshot_nid, state_key_nid, event_nid) VALUES (?, ?, ?)").execute(arguments: [nid, key, event])
             }
             return nid
         }
         var full = try parent.map { try snapshotEntries(db, $0) } ?? [:]
         for (key, event) in changes { full[key] = event ?? nil }
-        try db.execute(sql: "INSERT INTO state_snapshots (room_nid, parent_nid, chain_length) VALUES (?, NULL, 0)", arguments: [room])
+        try db.cachedStatement(sql: "INSERT INTO state_snapshots (room_nid, parent_nid, chain_length) VALUES (?, NULL, 0)").execute(arguments: [room])
         let nid = db.lastInsertedRowID
         for (key, event) in full {
-            try db.execute(sql: "INSERT INTO state_snapshot_entries (snapshot_nid, state_key_nid, event_nid) VALUES (?, ?, ?)",
-                           arguments: [nid, key, event])
+            try db.cachedStatement(sql: "INSERT INTO state_snapshot_entries (snapshot_nid, state_key_nid, event_nid) VALUES (?, ?, ?)").execute(arguments: [nid, key, event])
         }
         return nid
     }
@@ -184,12 +195,11 @@ extension Database {
         var cursor: Int64? = snapshot
         while let current = cursor {
             chain.append(current)
-            cursor = try Int64.fetchOne(db, sql: "SELECT parent_nid FROM state_snapshots WHERE snapshot_nid = ?", arguments: [current])
+            cursor = try Int64.fetchOne(db.cachedStatement(sql: "SELECT parent_nid FROM state_snapshots WHERE snapshot_nid = ?"), arguments: [current])
         }
         var state: [Int64: Int64] = [:]
         for nid in chain.reversed() {
-            for row in try Row.fetchAll(db, sql: "SELECT state_key_nid, event_nid FROM state_snapshot_entries WHERE snapshot_nid = ?",
-                                        arguments: [nid]) {
+            for row in try Row.fetchAll(db.cachedStatement(sql: "SELECT state_key_nid, event_nid FROM state_snapshot_entries WHERE snapshot_nid = ?"), arguments: [nid]) {
                 let key: Int64 = row["state_key_nid"]
                 if let event: Int64 = row["event_nid"] { state[key] = event } else { state[key] = nil }
             }
@@ -201,12 +211,12 @@ extension Database {
     public func currentState(of room: RoomRecord) async throws -> StateMap {
         try await read { db in
             var map = StateMap()
-            for row in try Row.fetchAll(db, sql: """
+            for row in try Row.fetchAll(db.cachedStatement(sql: """
                 SELECT k.type, k.state_key, e.event_id FROM current_state c
                 JOIN state_keys k ON k.state_key_nid = c.state_key_nid
                 JOIN events e ON e.event_nid = c.event_nid
                 WHERE c.room_nid = ?
-                """, arguments: [room.nid]) {
+                """), arguments: [room.nid]) {
                 map[StateKey(row["type"], row["state_key"])] = row["event_id"]
             }
             return map
@@ -216,7 +226,7 @@ extension Database {
     /// The state after an event (what a client sees "at" it): state key → event ID.
     public func stateAfter(eventID: String) async throws -> StateMap? {
         try await read { db in
-            guard let row = try Row.fetchOne(db, sql: "SELECT state_after FROM events WHERE event_id = ?", arguments: [eventID]) else {
+            guard let row = try Row.fetchOne(db.cachedStatement(sql: "SELECT state_after FROM events WHERE event_id = ?"), arguments: [eventID]) else {
                 return nil
             }
             guard let snapshot: Int64 = row["state_after"] else { return StateMap() }
@@ -240,57 +250,58 @@ extension Database {
     /// Forward extremities (events with no known successor) with their depths.
     public func forwardExtremities(of room: RoomRecord) async throws -> [(eventID: String, depth: Int64)] {
         try await read { db in
-            try Row.fetchAll(db, sql: """
+            try Row.fetchAll(db.cachedStatement(sql: """
                 SELECT e.event_id, e.depth FROM forward_extremities f JOIN events e ON e.event_nid = f.event_nid
                 WHERE f.room_nid = ? ORDER BY e.event_id
-                """, arguments: [room.nid]).map { ($0["event_id"], $0["depth"]) }
+                """), arguments: [room.nid]).map { ($0["event_id"], $0["depth"]) }
         }
     }
 
     /// A user's membership in a room per current state, or nil.
     public func membership(of userID: String, in room: RoomRecord) async throws -> String? {
         try await read { db in
-            try String.fetchOne(db, sql: "SELECT membership FROM room_memberships WHERE room_nid = ? AND user_id = ?",
-                                arguments: [room.nid, userID])
+            try String.fetchOne(db.cachedStatement(sql: "SELECT membership FROM room_memberships WHERE room_nid = ? AND user_id = ?"), arguments: [room.nid, userID])
         }
     }
 
     /// Rooms where the user's current membership is `membership`.
     public func rooms(of userID: String, membership: String) async throws -> [String] {
         try await read { db in
-            try String.fetchAll(db, sql: """
+            try String.fetchAll(db.cachedStatement(sql: """
                 SELECT r.room_id FROM room_memberships m JOIN rooms r ON r.room_nid = m.room_nid
                 WHERE m.user_id = ? AND m.membership = ? ORDER BY r.room_id
-                """, arguments: [userID, membership])
+                """), arguments: [userID, membership])
         }
     }
 
     /// Members of a room with a given membership.
     public func members(of room: RoomRecord, membership: String) async throws -> [String] {
         try await read { db in
-            try String.fetchAll(db, sql: "SELECT user_id FROM room_memberships WHERE room_nid = ? AND membership = ? ORDER BY user_id",
-                                arguments: [room.nid, membership])
+            try String.fetchAll(db.cachedStatement(sql: "SELECT user_id FROM room_memberships WHERE room_nid = ? AND membership = ? ORDER BY user_id"), arguments: [room.nid, membership])
         }
     }
 
     /// The event ID a transaction ID of a device already produced, for idempotent sends.
     public func eventForTransaction(userID: String, deviceID: String, txnID: String) async throws -> String? {
         try await read { db in
-            try String.fetchOne(db, sql: "SELECT event_id FROM event_txn_ids WHERE user_id = ? AND device_id = ? AND txn_id = ?",
-                                arguments: [userID, deviceID, txnID])
+            try String.fetchOne(db.cachedStatement(sql: "SELECT event_id FROM event_txn_ids WHERE user_id = ? AND device_id = ? AND txn_id = ?"), arguments: [userID, deviceID, txnID])
         }
     }
 
     public func recordTransaction(userID: String, deviceID: String, txnID: String, eventID: String, now: Int64) async throws {
         try await writer.write { db in
-            try db.execute(sql: "INSERT OR IGNORE INTO event_txn_ids (user_id, device_id, txn_id, event_id, created_ts) VALUES (?, ?, ?, ?, ?)",
-                           arguments: [userID, deviceID, txnID, eventID, now])
+            try Self.record(db, ClientTransaction(userID: userID, deviceID: deviceID, txnID: txnID, now: now), eventID: eventID)
         }
+    }
+
+    static func record(_ db: GRDB.Database, _ transaction: ClientTransaction, eventID: String) throws {
+        try db.cachedStatement(sql: "INSERT OR IGNORE INTO event_txn_ids (user_id, device_id, txn_id, event_id, created_ts) VALUES (?, ?, ?, ?, ?)")
+            .execute(arguments: [transaction.userID, transaction.deviceID, transaction.txnID, eventID, transaction.now])
     }
 
     /// The latest stream position (0 for an empty server).
     public func currentStreamPosition() async throws -> Int64 {
-        try await read { db in try Int64.fetchOne(db, sql: "SELECT MAX(stream_ordering) FROM events") ?? 0 }
+        try await read { db in try Int64.fetchOne(db.cachedStatement(sql: "SELECT MAX(stream_ordering) FROM events")) ?? 0 }
     }
 }
 
@@ -298,53 +309,53 @@ extension Database {
     /// Maps an alias to a room; `StoreError.alreadyExists` when the alias is taken.
     public func createAlias(_ alias: String, roomID: String, creator: String) async throws {
         try await writer.write { db in
-            guard try String.fetchOne(db, sql: "SELECT room_id FROM room_aliases WHERE alias = ?", arguments: [alias]) == nil else {
+            guard try String.fetchOne(db.cachedStatement(sql: "SELECT room_id FROM room_aliases WHERE alias = ?"), arguments: [alias]) == nil else {
                 throw StoreError.alreadyExists(alias)
             }
-            try db.execute(sql: "INSERT INTO room_aliases (alias, room_id, creator) VALUES (?, ?, ?)", arguments: [alias, roomID, creator])
+            try db.cachedStatement(sql: "INSERT INTO room_aliases (alias, room_id, creator) VALUES (?, ?, ?)").execute(arguments: [alias, roomID, creator])
         }
     }
 
     public func aliasExists(_ alias: String) async throws -> Bool {
-        try await read { db in try String.fetchOne(db, sql: "SELECT 1 FROM room_aliases WHERE alias = ?", arguments: [alias]) != nil }
+        try await read { db in try String.fetchOne(db.cachedStatement(sql: "SELECT 1 FROM room_aliases WHERE alias = ?"), arguments: [alias]) != nil }
     }
 
     public func roomID(forAlias alias: String) async throws -> String? {
-        try await read { db in try String.fetchOne(db, sql: "SELECT room_id FROM room_aliases WHERE alias = ?", arguments: [alias]) }
+        try await read { db in try String.fetchOne(db.cachedStatement(sql: "SELECT room_id FROM room_aliases WHERE alias = ?"), arguments: [alias]) }
     }
 
     public func setPublished(_ published: Bool, room: RoomRecord) async throws {
         try await writer.write { db in
-            try db.execute(sql: "UPDATE rooms SET published = ? WHERE room_nid = ?", arguments: [published, room.nid])
+            try db.cachedStatement(sql: "UPDATE rooms SET published = ? WHERE room_nid = ?").execute(arguments: [published, room.nid])
         }
     }
 
     public func isPublished(_ room: RoomRecord) async throws -> Bool {
-        try await read { db in try Bool.fetchOne(db, sql: "SELECT published FROM rooms WHERE room_nid = ?", arguments: [room.nid]) ?? false }
+        try await read { db in try Bool.fetchOne(db.cachedStatement(sql: "SELECT published FROM rooms WHERE room_nid = ?"), arguments: [room.nid]) ?? false }
     }
 }
 
 extension Database {
     public func deleteAlias(_ alias: String) async throws {
-        try await writer.write { db in try db.execute(sql: "DELETE FROM room_aliases WHERE alias = ?", arguments: [alias]) }
+        try await writer.write { db in try db.cachedStatement(sql: "DELETE FROM room_aliases WHERE alias = ?").execute(arguments: [alias]) }
     }
 
     public func aliasCreator(_ alias: String) async throws -> String? {
-        try await read { db in try String.fetchOne(db, sql: "SELECT creator FROM room_aliases WHERE alias = ?", arguments: [alias]) }
+        try await read { db in try String.fetchOne(db.cachedStatement(sql: "SELECT creator FROM room_aliases WHERE alias = ?"), arguments: [alias]) }
     }
 
     public func aliases(of roomID: String) async throws -> [String] {
-        try await read { db in try String.fetchAll(db, sql: "SELECT alias FROM room_aliases WHERE room_id = ? ORDER BY alias", arguments: [roomID]) }
+        try await read { db in try String.fetchAll(db.cachedStatement(sql: "SELECT alias FROM room_aliases WHERE room_id = ? ORDER BY alias"), arguments: [roomID]) }
     }
 
     /// Published rooms with their joined-member counts, most members first.
     public func publishedRooms() async throws -> [(room: RoomRecord, joinedMembers: Int)] {
         try await read { db in
-            try Row.fetchAll(db, sql: """
+            try Row.fetchAll(db.cachedStatement(sql: """
                 SELECT r.room_nid, r.room_id, r.room_version,
                        (SELECT COUNT(*) FROM room_memberships m WHERE m.room_nid = r.room_nid AND m.membership = 'join') AS joined
                 FROM rooms r WHERE r.published = 1 ORDER BY joined DESC, r.room_id
-                """).map { (RoomRecord(nid: $0["room_nid"], roomID: $0["room_id"], version: $0["room_version"]), $0["joined"]) }
+                """)).map { (RoomRecord(nid: $0["room_nid"], roomID: $0["room_id"], version: $0["room_version"]), $0["joined"]) }
         }
     }
 }
@@ -354,8 +365,7 @@ extension Database {
     /// JSON stays, so hashes and signatures still check for federation).
     public func markRedacted(_ eventID: String, by redactionID: String) async throws {
         try await writer.write { db in
-            try db.execute(sql: "UPDATE events SET redacted_by = ? WHERE event_id = ? AND redacted_by IS NULL",
-                           arguments: [redactionID, eventID])
+            try db.cachedStatement(sql: "UPDATE events SET redacted_by = ? WHERE event_id = ? AND redacted_by IS NULL").execute(arguments: [redactionID, eventID])
         }
     }
 }
@@ -363,18 +373,18 @@ extension Database {
 extension Database {
     public func forgetRoom(_ roomID: String, userID: String) async throws {
         try await writer.write { db in
-            try db.execute(sql: "INSERT OR IGNORE INTO forgotten_rooms (user_id, room_id) VALUES (?, ?)", arguments: [userID, roomID])
+            try db.cachedStatement(sql: "INSERT OR IGNORE INTO forgotten_rooms (user_id, room_id) VALUES (?, ?)").execute(arguments: [userID, roomID])
         }
     }
 
     /// Rejoining clears a forget.
     public func unforgetRoom(_ roomID: String, userID: String) async throws {
         try await writer.write { db in
-            try db.execute(sql: "DELETE FROM forgotten_rooms WHERE user_id = ? AND room_id = ?", arguments: [userID, roomID])
+            try db.cachedStatement(sql: "DELETE FROM forgotten_rooms WHERE user_id = ? AND room_id = ?").execute(arguments: [userID, roomID])
         }
     }
 
     public func forgottenRooms(of userID: String) async throws -> Set<String> {
-        try await read { db in Set(try String.fetchAll(db, sql: "SELECT room_id FROM forgotten_rooms WHERE user_id = ?", arguments: [userID])) }
+        try await read { db in Set(try String.fetchAll(db.cachedStatement(sql: "SELECT room_id FROM forgotten_rooms WHERE user_id = ?"), arguments: [userID])) }
     }
 }

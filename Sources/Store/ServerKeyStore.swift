@@ -21,7 +21,7 @@ public struct RemoteServerKey: Sendable, Equatable {
 extension Database {
     public func remoteServerKey(server: String, keyID: String) async throws -> RemoteServerKey? {
         try await read { db in
-            try Row.fetchOne(db, sql: "SELECT * FROM server_keys WHERE server_name = ? AND key_id = ?", arguments: [server, keyID]).map {
+            try Row.fetchOne(db.cachedStatement(sql: "SELECT * FROM server_keys WHERE server_name = ? AND key_id = ?"), arguments: [server, keyID]).map {
                 RemoteServerKey(serverName: $0["server_name"], keyID: $0["key_id"], publicKey: $0["public_key"],
                                 validUntilTS: $0["valid_until_ts"], expiredTS: $0["expired_ts"])
             }
@@ -34,27 +34,27 @@ extension Database {
                                       now: Int64) async throws {
         try await writer.write { db in
             for key in keys {
-                try db.execute(sql: """
+                try db.cachedStatement(sql: """
                     INSERT INTO server_keys (server_name, key_id, public_key, valid_until_ts, expired_ts, fetched_ts)
                     VALUES (?, ?, ?, ?, ?, ?)
                     ON CONFLICT (server_name, key_id) DO UPDATE SET
                         public_key = excluded.public_key,
                         valid_until_ts = MAX(valid_until_ts, excluded.valid_until_ts),
                         expired_ts = excluded.expired_ts, fetched_ts = excluded.fetched_ts
-                    """, arguments: [key.serverName, key.keyID, key.publicKey, key.validUntilTS, key.expiredTS, now])
+                    """).execute(arguments: [key.serverName, key.keyID, key.publicKey, key.validUntilTS, key.expiredTS, now])
             }
-            try db.execute(sql: """
+            try db.cachedStatement(sql: """
                 INSERT INTO server_key_responses (server_name, json, valid_until_ts) VALUES (?, ?, ?)
                 ON CONFLICT (server_name) DO UPDATE SET json = excluded.json, valid_until_ts = excluded.valid_until_ts
                 WHERE excluded.valid_until_ts >= server_key_responses.valid_until_ts
-                """, arguments: [server, Data(response), validUntilTS])
+                """).execute(arguments: [server, Data(response), validUntilTS])
         }
     }
 
     /// The latest key response stored for a server (notary `key/v2/query`).
     public func remoteKeyResponse(server: String) async throws -> (json: [UInt8], validUntilTS: Int64)? {
         try await read { db in
-            try Row.fetchOne(db, sql: "SELECT json, valid_until_ts FROM server_key_responses WHERE server_name = ?", arguments: [server])
+            try Row.fetchOne(db.cachedStatement(sql: "SELECT json, valid_until_ts FROM server_key_responses WHERE server_name = ?"), arguments: [server])
                 .map { ([UInt8]($0["json"] as Data), $0["valid_until_ts"]) }
         }
     }

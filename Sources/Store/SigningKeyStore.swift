@@ -48,10 +48,10 @@ extension Database {
     }
 
     private static func oldSigningKeys(_ db: GRDB.Database) throws -> [OldSigningKey] {
-        try Row.fetchAll(db, sql: """
+        try Row.fetchAll(db.cachedStatement(sql: """
             SELECT key_id, public_key, expired_ts FROM local_signing_keys
             WHERE expired_ts IS NOT NULL ORDER BY expired_ts, key_id
-            """).map { row in
+            """)).map { row in
             OldSigningKey(keyID: row["key_id"], publicKey: row["public_key"], expiredTS: row["expired_ts"])
         }
     }

@@ -7,22 +7,22 @@ extension Database {
     /// `limit` (rejected and soft-failed events are not part of any client timeline).
     public func timelineBackwards(_ room: RoomRecord, upTo: Int64, after: Int64 = 0, limit: Int) async throws -> [StoredEvent] {
         try await read { db in
-            try Row.fetchAll(db, sql: """
+            try Row.fetchAll(db.cachedStatement(sql: """
                 SELECT * FROM events WHERE room_nid = ? AND stream_ordering > ? AND stream_ordering <= ?
                   AND rejected_reason IS NULL AND soft_failed = 0
                 ORDER BY stream_ordering DESC LIMIT ?
-                """, arguments: [room.nid, after, upTo, limit]).map(StoredEvent.init)
+                """), arguments: [room.nid, after, upTo, limit]).map(StoredEvent.init)
         }
     }
 
     /// Timeline events of a room with `from < stream_ordering <= upTo`, oldest first.
     public func timelineForwards(_ room: RoomRecord, from: Int64, upTo: Int64, limit: Int) async throws -> [StoredEvent] {
         try await read { db in
-            try Row.fetchAll(db, sql: """
+            try Row.fetchAll(db.cachedStatement(sql: """
                 SELECT * FROM events WHERE room_nid = ? AND stream_ordering > ? AND stream_ordering <= ?
                   AND rejected_reason IS NULL AND soft_failed = 0
                 ORDER BY stream_ordering ASC LIMIT ?
-                """, arguments: [room.nid, from, upTo, limit]).map(StoredEvent.init)
+                """), arguments: [room.nid, from, upTo, limit]).map(StoredEvent.init)
         }
     }
 
@@ -30,11 +30,11 @@ extension Database {
     /// membership event.
     public func memberships(of userID: String) async throws -> [(room: RoomRecord, membership: String, stream: Int64)] {
         try await read { db in
-            try Row.fetchAll(db, sql: """
+            try Row.fetchAll(db.cachedStatement(sql: """
                 SELECT r.room_nid, r.room_id, r.room_version, m.membership, e.stream_ordering
                 FROM room_memberships m JOIN rooms r ON r.room_nid = m.room_nid JOIN events e ON e.event_nid = m.event_nid
                 WHERE m.user_id = ? ORDER BY r.room_id
-                """, arguments: [userID]).map { row in
+                """), arguments: [userID]).map { row in
                 (RoomRecord(nid: row["room_nid"], roomID: row["room_id"], version: row["room_version"]),
                  row["membership"], row["stream_ordering"] ?? 0)
             }
@@ -55,7 +55,7 @@ extension Database {
     /// The room state just before an event (the state its timeline position starts from).
     public func stateBefore(eventID: String) async throws -> StateMap? {
         try await read { db in
-            guard let row = try Row.fetchOne(db, sql: "SELECT state_before FROM events WHERE event_id = ?", arguments: [eventID]) else {
+            guard let row = try Row.fetchOne(db.cachedStatement(sql: "SELECT state_before FROM events WHERE event_id = ?"), arguments: [eventID]) else {
                 return nil
             }
             guard let snapshot: Int64 = row["state_before"] else { return StateMap() }
@@ -66,10 +66,10 @@ extension Database {
     /// The room state at a stream position: after the last event of the room at or before it.
     public func state(of room: RoomRecord, atStream position: Int64) async throws -> StateMap {
         try await read { db in
-            guard let snapshot = try Int64.fetchOne(db, sql: """
+            guard let snapshot = try Int64.fetchOne(db.cachedStatement(sql: """
                 SELECT state_after FROM events WHERE room_nid = ? AND stream_ordering <= ? AND state_after IS NOT NULL
                 ORDER BY stream_ordering DESC LIMIT 1
-                """, arguments: [room.nid, position]) else { return StateMap() }
+                """), arguments: [room.nid, position]) else { return StateMap() }
             return try Self.stateMap(db, snapshot)
         }
     }

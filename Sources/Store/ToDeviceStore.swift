@@ -29,18 +29,16 @@ extension Database {
     public func queueToDevice(sender: String, senderDevice: String, txnID: String, type: String,
                               deliveries: [ToDeviceDelivery], now: Int64) async throws -> Int64? {
         try await writer.write { db in
-            try db.execute(sql: "INSERT OR IGNORE INTO to_device_txns (user_id, device_id, txn_id, created_ts) VALUES (?, ?, ?, ?)",
-                           arguments: [sender, senderDevice, txnID, now])
+            try db.cachedStatement(sql: "INSERT OR IGNORE INTO to_device_txns (user_id, device_id, txn_id, created_ts) VALUES (?, ?, ?, ?)").execute(arguments: [sender, senderDevice, txnID, now])
             guard db.changesCount > 0 else { return nil }
             for d in deliveries {
                 let devices = d.deviceID == "*"
-                    ? try String.fetchAll(db, sql: "SELECT device_id FROM devices WHERE user_id = ? ORDER BY device_id", arguments: [d.userID])
-                    : try String.fetchAll(db, sql: "SELECT device_id FROM devices WHERE user_id = ? AND device_id = ?",
-                                          arguments: [d.userID, d.deviceID])
+                    ? try String.fetchAll(db.cachedStatement(sql: "SELECT device_id FROM devices WHERE user_id = ? ORDER BY device_id"), arguments: [d.userID])
+                    : try String.fetchAll(db.cachedStatement(sql: "SELECT device_id FROM devices WHERE user_id = ? AND device_id = ?"), arguments: [d.userID, d.deviceID])
                 for device in devices {
-                    try db.execute(sql: """
+                    try db.cachedStatement(sql: """
                         INSERT INTO to_device_inbox (user_id, device_id, sender, type, content) VALUES (?, ?, ?, ?, ?)
-                        """, arguments: [d.userID, device, sender, type, Data(d.content)])
+                        """).execute(arguments: [d.userID, device, sender, type, Data(d.content)])
                 }
             }
             return try Self.toDevicePosition(db)
@@ -50,10 +48,10 @@ extension Database {
     /// Messages for a device with `after < stream_id <= upTo`, oldest first, at most `limit`.
     public func toDeviceMessages(userID: String, deviceID: String, after: Int64, upTo: Int64, limit: Int) async throws -> [ToDeviceMessage] {
         try await read { db in
-            try Row.fetchAll(db, sql: """
+            try Row.fetchAll(db.cachedStatement(sql: """
                 SELECT stream_id, sender, type, content FROM to_device_inbox
                 WHERE user_id = ? AND device_id = ? AND stream_id > ? AND stream_id <= ? ORDER BY stream_id LIMIT ?
-                """, arguments: [userID, deviceID, after, upTo, limit]).map {
+                """), arguments: [userID, deviceID, after, upTo, limit]).map {
                 ToDeviceMessage(streamID: $0["stream_id"], sender: $0["sender"], type: $0["type"], content: [UInt8]($0["content"] as Data))
             }
         }
@@ -63,13 +61,11 @@ extension Database {
     /// from a token past them. Writes only when there is something to delete.
     public func deleteToDeviceMessages(userID: String, deviceID: String, upTo: Int64) async throws {
         let pending = try await read { db in
-            try Bool.fetchOne(db, sql: "SELECT 1 FROM to_device_inbox WHERE user_id = ? AND device_id = ? AND stream_id <= ? LIMIT 1",
-                              arguments: [userID, deviceID, upTo]) ?? false
+            try Bool.fetchOne(db.cachedStatement(sql: "SELECT 1 FROM to_device_inbox WHERE user_id = ? AND device_id = ? AND stream_id <= ? LIMIT 1"), arguments: [userID, deviceID, upTo]) ?? false
         }
         guard pending else { return }
         try await writer.write { db in
-            try db.execute(sql: "DELETE FROM to_device_inbox WHERE user_id = ? AND device_id = ? AND stream_id <= ?",
-                           arguments: [userID, deviceID, upTo])
+            try db.cachedStatement(sql: "DELETE FROM to_device_inbox WHERE user_id = ? AND device_id = ? AND stream_id <= ?").execute(arguments: [userID, deviceID, upTo])
         }
     }
 
@@ -79,6 +75,6 @@ extension Database {
     }
 
     static func toDevicePosition(_ db: GRDB.Database) throws -> Int64 {
-        try Int64.fetchOne(db, sql: "SELECT seq FROM sqlite_sequence WHERE name = 'to_device_inbox'") ?? 0
+        try Int64.fetchOne(db.cachedStatement(sql: "SELECT seq FROM sqlite_sequence WHERE name = 'to_device_inbox'")) ?? 0
     }
 }

@@ -47,20 +47,20 @@ public struct VisibilityTimeline: Sendable {
 extension Database {
     public func visibilityTimeline(of userID: String, in room: RoomRecord) async throws -> VisibilityTimeline {
         try await read { db in
-            let memberships = try Row.fetchAll(db, sql: """
+            let memberships = try Row.fetchAll(db.cachedStatement(sql: """
                 SELECT e.stream_ordering, e.json FROM events e JOIN state_keys k ON k.state_key_nid = e.state_key_nid
                 WHERE e.room_nid = ? AND k.type = 'm.room.member' AND k.state_key = ? AND e.stream_ordering IS NOT NULL
                   AND e.rejected_reason IS NULL ORDER BY e.stream_ordering
-                """, arguments: [room.nid, userID]).compactMap { row -> (stream: Int64, membership: String)? in
+                """), arguments: [room.nid, userID]).compactMap { row -> (stream: Int64, membership: String)? in
                 let json = try? JSONParser.parseObject([UInt8](row["json"] as Data))
                 guard let m = json?["content"]?["membership"]?.stringValue else { return nil }
                 return (row["stream_ordering"], m)
             }
-            let visibilities = try Row.fetchAll(db, sql: """
+            let visibilities = try Row.fetchAll(db.cachedStatement(sql: """
                 SELECT e.stream_ordering, e.json FROM events e JOIN state_keys k ON k.state_key_nid = e.state_key_nid
                 WHERE e.room_nid = ? AND k.type = 'm.room.history_visibility' AND k.state_key = '' AND e.stream_ordering IS NOT NULL
                   AND e.rejected_reason IS NULL ORDER BY e.stream_ordering
-                """, arguments: [room.nid]).compactMap { row -> (stream: Int64, value: String)? in
+                """), arguments: [room.nid]).compactMap { row -> (stream: Int64, value: String)? in
                 let json = try? JSONParser.parseObject([UInt8](row["json"] as Data))
                 guard let v = json?["content"]?["history_visibility"]?.stringValue else { return nil }
                 return (row["stream_ordering"], v)

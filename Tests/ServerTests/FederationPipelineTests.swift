@@ -22,11 +22,14 @@ private func sendTransaction(_ client: some TestClientProtocol, origin: String, 
 }
 
 /// A message event from bob in `room`, built on A's current extremities, signed with `key`.
+/// `after` names the one prev event and its depth instead (to build chains and forks).
 private func bobMessage(_ pair: FederatedPair, room: String, bob: String, body: String, key: SigningKey,
+                        after: (id: String, depth: Int64)? = nil,
                         tamper: (inout JSONObject) -> Void = { _ in }) async throws -> JSONObject {
     let store = pair.a.homeserver.database
     guard let record = try await store.room(room), let version = RoomVersion.named(record.version) else { throw MatrixError.notFound("room") }
-    let heads = try await store.forwardExtremities(of: record)
+    var heads = try await store.forwardExtremities(of: record)
+    if let after { heads = [(after.id, after.depth)] }
     let state = try await store.currentState(of: record)
     var json: JSONObject = [
         "type": "m.room.message", "sender": .string(bob), "room_id": .string(room), "content": ["msgtype": "m.text", "body": .string(body)],
@@ -117,6 +120,38 @@ private func membershipBecomes(_ expected: String, of user: String, in room: Str
             #expect(error.contains("server ACL"), "answer: \(answer)")
             let sync = try await a.call(.get, "\(base)/sync", token: alice.token)
             #expect(!messageBodies(sync.json, room: room).contains("banned server"))
+        }
+        try await pair.close()
+    }
+
+    @Test func chainedTransactionIsAcceptedAroundARejectedEvent() async throws {
+        let pair = try await FederatedPair.make()
+        try await pair.run { a, b in
+            let (room, alice, bob) = try await sharedRoom(a, b)
+            let key = pair.b.homeserver.signingKey
+            let version = RoomVersion.named("10")!
+            guard let record = try await pair.a.homeserver.database.room(room),
+                  let head = try await pair.a.homeserver.database.forwardExtremities(of: record).first else { throw MatrixError.notFound("room") }
+            // one ← two ← intruder (rejected: carol never joined); four builds on two, beside it.
+            let one = try await bobMessage(pair, room: room, bob: bob.userID, body: "one", key: key, after: (head.eventID, head.depth))
+            let oneID = try EventHashing.eventID(one, version: version)
+            let two = try await bobMessage(pair, room: room, bob: bob.userID, body: "two", key: key, after: (oneID, head.depth + 1))
+            let twoID = try EventHashing.eventID(two, version: version)
+            let intruder = try await bobMessage(pair, room: room, bob: "@carol:b.test", body: "intruder", key: key,
+                                                after: (twoID, head.depth + 2))
+            let four = try await bobMessage(pair, room: room, bob: bob.userID, body: "four", key: key, after: (twoID, head.depth + 2))
+            let answer = try await sendTransaction(a, origin: "b.test", key: key, txn: "chain1", pdus: [one, two, intruder, four])
+            let results = answer["pdus"]?.objectValue ?? [:]
+            #expect(results.count == 4, "answer: \(answer)")
+            for event in [one, two, four] {
+                #expect(results[try EventHashing.eventID(event, version: version)]?["error"] == nil, "answer: \(answer)")
+            }
+            let refusal = results[try EventHashing.eventID(intruder, version: version)]?["error"]?.stringValue ?? ""
+            #expect(refusal.contains("Rejected"), "answer: \(answer)")
+            let sync = try await a.call(.get, "\(base)/sync", token: alice.token)
+            #expect(messageBodies(sync.json, room: room).suffix(3) == ["one", "two", "four"])
+            let heads = try await pair.a.homeserver.database.forwardExtremities(of: record)
+            #expect(heads.map(\.eventID) == [try EventHashing.eventID(four, version: version)])
         }
         try await pair.close()
     }

@@ -32,12 +32,27 @@ public enum EventHashing {
         return bytes == actual
     }
 
-    /// SHA-256 over the redacted event without `signatures` and `unsigned`.
-    public static func referenceHash(_ event: JSONObject, version: RoomVersion) throws(CanonicalJSONError) -> [UInt8] {
+    /// The redacted event without `signatures` and `unsigned`, as canonical bytes: what the
+    /// reference hash and every server signature cover (computed once per received event).
+    public static func redactedCanonical(_ event: JSONObject, version: RoomVersion) throws(CanonicalJSONError) -> [UInt8] {
         var redacted = Redaction.redact(event, rules: version.redactionRules)
         redacted["signatures"] = nil
         redacted["unsigned"] = nil
-        return SHA256.hash(try canonical(redacted, version: version))
+        return try canonical(redacted, version: version)
+    }
+
+    /// SHA-256 over the redacted event without `signatures` and `unsigned`.
+    public static func referenceHash(_ event: JSONObject, version: RoomVersion) throws(CanonicalJSONError) -> [UInt8] {
+        SHA256.hash(try redactedCanonical(event, version: version))
+    }
+
+    /// The event ID from `redactedCanonical` bytes; nil in v1–v2, where servers choose IDs.
+    public static func eventID(redactedCanonical bytes: [UInt8], version: RoomVersion) -> String? {
+        switch version.eventIDFormat {
+        case .serverChosen: nil
+        case .referenceHashStandard: "$" + Base64.encode(SHA256.hash(bytes))
+        case .referenceHashURLSafe: "$" + Base64.encodeURLSafe(SHA256.hash(bytes))
+        }
     }
 
     /// The event ID: the `event_id` field in v1–v2, the reference hash from v3.

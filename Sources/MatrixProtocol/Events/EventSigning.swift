@@ -22,4 +22,10 @@ public enum EventSigning {
             try JSONSigning.verify(redacted, entity: serverName, keyID: keyID, publicKey: publicKey, lenientNumbers: true)
         }
     }
+
+    /// `verify` over the event's `EventHashing.redactedCanonical` bytes, already computed.
+    public static func verify(_ event: JSONObject, redactedCanonical: [UInt8], serverName: String, keyID: String,
+                              publicKey: [UInt8]) throws(SignatureError) {
+        try JSONSigning.verify(redactedCanonical, signaturesOf: event, entity: serverName, keyID: keyID, publicKey: publicKey)
+    }
 }

@@ -6,7 +6,13 @@ extension Federation {
     /// does not match (kept, but only as its redacted form).
     func verified(_ json: JSONObject, version: RoomVersion) async throws -> PDU {
         let pdu: PDU
-        do { pdu = try PDU(json: json, version: version) } catch { throw MatrixError.badJSON("Invalid PDU: \(error)") }
+        let signed: [UInt8]
+        do {
+            signed = try EventHashing.redactedCanonical(json, version: version)
+            pdu = try PDU(json: json, version: version, eventID: EventHashing.eventID(redactedCanonical: signed, version: version))
+        } catch {
+            throw MatrixError.badJSON("Invalid PDU: \(error)")
+        }
         for server in AuthRules.requiredSigningServers(of: pdu, version: version) {
             let ids = JSONSigning.keyIDs(in: json, entity: server)
             guard !ids.isEmpty else { throw MatrixError.forbidden("Event \(pdu.eventID) is not signed by \(server)") }
@@ -15,7 +21,7 @@ extension Federation {
             for id in ids {
                 do {
                     let key = try await keys.key(server: server, keyID: id, at: pdu.originServerTS)
-                    try EventSigning.verify(json, serverName: server, keyID: id, publicKey: key, version: version)
+                    try EventSigning.verify(json, redactedCanonical: signed, serverName: server, keyID: id, publicKey: key)
                     ok = true
                     break
                 } catch {

@@ -19,10 +19,17 @@ extension Federation {
         var results = JSONObject()
         let objects = pdus.compactMap(\.objectValue)
         let checked = await preverify(objects)
-        for (json, verified) in zip(objects, checked) {
-            let (eventID, error) = await receive(json, origin: origin, verified: verified)
-            guard let eventID else { continue }
-            results[eventID] = error.map { ["error": .string($0)] } ?? [:]
+        var position = 0
+        while position < objects.count {
+            let taken = await receiveChain(checked[position...], origin: origin)
+            for pdu in taken { results[pdu.eventID] = [:] }
+            if !taken.isEmpty {
+                position += taken.count
+                continue
+            }
+            let (eventID, error) = await receive(objects[position], origin: origin, verified: checked[position])
+            if let eventID { results[eventID] = error.map { ["error": .string($0)] } ?? [:] }
+            position += 1
         }
         for case .object(let edu) in body["edus"]?.arrayValue ?? [] {
             await receiveEDU(edu, origin: origin)
@@ -32,13 +39,41 @@ extension Federation {
         return answer
     }
 
+    /// The leading PDUs of `checked` (verified, one room) that extend the room's only forward
+    /// extremity, accepted together by the room's lane (`RoomLane.receiveChain`); empty when the
+    /// first is not of that kind and must go through `receive`.
+    private func receiveChain(_ checked: ArraySlice<Result<PDU, Error>?>, origin: String) async -> [PDU] {
+        var run: [PDU] = []
+        for entry in checked {
+            guard case .success(let pdu)? = entry, pdu.roomID == (run.first ?? pdu).roomID else { break }
+            run.append(pdu)
+        }
+        guard let roomID = run.first?.roomID else { return [] }
+        do {
+            guard let room = try await database.room(roomID), let version = RoomVersion.named(room.version),
+                  try await database.hasCurrentState(room) else { return [] }
+            try await requireACL(origin, roomID: roomID)
+            let lane = try await rooms.lane(roomID)
+            let taken = Array(run.prefix(try await lane.receiveChain(run).count))
+            for pdu in taken where pdu.type == "m.room.redaction" {
+                try await applyRedaction(pdu, room: room, version: version)
+            }
+            return taken
+        } catch {
+            return []
+        }
+    }
+
     /// Signature and hash checks of a transaction's PDUs, concurrently, for rooms we know.
     private func preverify(_ objects: [JSONObject]) async -> [Result<PDU, Error>?] {
         var out = [Result<PDU, Error>?](repeating: nil, count: objects.count)
         var byVersion: [String: [Int]] = [:]
+        var versions: [String: String?] = [:]
         for (index, json) in objects.enumerated() {
-            guard let roomID = json["room_id"]?.stringValue, let room = try? await database.room(roomID) else { continue }
-            byVersion[room.version, default: []].append(index)
+            guard let roomID = json["room_id"]?.stringValue else { continue }
+            if versions[roomID] == nil { versions[roomID] = .some((try? await database.room(roomID))?.version) }
+            guard let version = versions[roomID] ?? nil else { continue }
+            byVersion[version, default: []].append(index)
         }
         for (versionID, indices) in byVersion {
             guard let version = RoomVersion.named(versionID) else { continue }
@@ -166,7 +201,9 @@ extension Federation {
         let byID = Dictionary(pdus.map { ($0.eventID, $0) }, uniquingKeysWith: { a, _ in a })
         var rejected: Set<String> = []
         var rows: [(pdu: PDU, json: [UInt8], rejectedReason: String?)] = []
-        var known = Set(try await database.events(pdus.map(\.eventID)).map(\.eventID))
+        var writes: [Task<Void, Error>] = []
+        let missing = Set(try await database.missingEvents(pdus.map(\.eventID)))
+        var known = Set(pdus.map(\.eventID)).subtracting(missing)
         for pdu in pdus where !known.contains(pdu.eventID) {
             var authEvents: [PDU] = []
             for id in pdu.authEvents {
@@ -187,9 +224,18 @@ extension Federation {
             }
             rows.append((pdu, pdu.json.encodedBytes(), reason))
             known.insert(pdu.eventID)
+            // A big answer (a join's state) is written in parts while the next part is checked.
+            if rows.count == Self.outlierWriteChunk {
+                let part = rows
+                writes.append(Task { [database] in try await database.storeOutliers(part, room: room) })
+                rows.removeAll(keepingCapacity: true)
+            }
         }
-        try await database.storeOutliers(rows, room: room)
+        writes.append(Task { [database, rows] in try await database.storeOutliers(rows, room: room) })
+        for write in writes { try await write.value }
     }
+
+    static let outlierWriteChunk = 1000
 
     /// `POST /get_missing_events`: the events between our extremities and `pdu`, processed oldest first.
     func fetchMissingEvents(before pdu: PDU, room: RoomRecord, version: RoomVersion, origin: String) async throws {

@@ -61,6 +61,8 @@ public final class FederationSender: Sendable {
             if let saved = try await database.federationPosition("outbox") { position = saved } else {
                 position = try await database.currentStreamPosition()
             }
+            var savedPosition = position
+            var savedAt = ContinuousClock.now
             while !Task.isCancelled {
                 let batch = try await database.streamEvents(after: position, limit: 200)
                 if batch.isEmpty {
@@ -86,7 +88,13 @@ public final class FederationSender: Sendable {
                     for destination in destinations.sorted() { entries.append((destination, event.nid)) }
                 }
                 position = batch.last!.stream
+                // Events for no other server (a local-only room) need no commit of their own: the
+                // position is saved with the next entries, or after a while. Re-reading a skipped
+                // range after a crash queues nothing, since it held nothing for anyone.
+                if entries.isEmpty && position - savedPosition < 1_000 && ContinuousClock.now - savedAt < .seconds(5) { continue }
                 try await database.enqueueOutbound(entries, position: position)
+                savedPosition = position
+                savedAt = ContinuousClock.now
                 for destination in Set(entries.map(\.destination)) { wake(destination) }
             }
         } catch is CancellationError {

@@ -9,9 +9,8 @@ extension Rooms {
         if let existing = try await database.eventForTransaction(userID: requester.userID, deviceID: requester.deviceID, txnID: txnID) {
             return existing
         }
-        try await requireJoined(requester.userID, roomID)
+        let lane = try await joinedLane(requester.userID, roomID)
         let target = try await event(eventID, in: roomID)
-        let lane = try await lane(roomID)
         let version = lane.version
         if target.sender != requester.userID {
             let levels = PowerLevels(event: try await lane.stateEvent(.powerLevels), create: try await lane.stateEvent(.create), version: version)
@@ -23,11 +22,11 @@ extension Rooms {
         if let reason { content["reason"] = .string(reason) }
         // From v11 `redacts` lives in content; before, at the top level.
         if version.creatorIsSender { content["redacts"] = .string(eventID) }
+        let transaction = ClientTransaction(userID: requester.userID, deviceID: requester.deviceID, txnID: txnID, now: clock.nowMillis())
         let pdu = try await lane.send(EventBuilder.Draft(type: "m.room.redaction", stateKey: nil, sender: requester.userID,
-                                                         content: content, redacts: version.creatorIsSender ? nil : eventID))
+                                                         content: content, redacts: version.creatorIsSender ? nil : eventID),
+                                      transaction: transaction)
         try await database.markRedacted(eventID, by: pdu.eventID)
-        try await database.recordTransaction(userID: requester.userID, deviceID: requester.deviceID, txnID: txnID,
-                                             eventID: pdu.eventID, now: clock.nowMillis())
         return pdu.eventID
     }
 }

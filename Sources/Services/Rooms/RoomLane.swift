@@ -67,6 +67,11 @@ actor RoomLane {
         return loaded
     }
 
+    /// The user's membership now, from the state in memory.
+    func membership(of userID: String) async throws -> String? {
+        try await exclusively { try await loadState()[.member(userID)]?.content["membership"]?.stringValue }
+    }
+
     /// The current state event for a key.
     func stateEvent(_ key: StateKey) async throws -> PDU? {
         try await exclusively { try await loadState()[key] }
@@ -78,17 +83,18 @@ actor RoomLane {
 
     /// Creates, authorises and persists one event; `M_FORBIDDEN` with the auth rules' reason
     /// when they reject it.
-    func send(_ draft: EventBuilder.Draft) async throws -> PDU {
-        try await exclusively { try await sendAlone(draft) }
+    func send(_ draft: EventBuilder.Draft, transaction: ClientTransaction? = nil) async throws -> PDU {
+        try await exclusively { try await sendAlone(draft, transaction: transaction) }
     }
 
-    private func sendAlone(_ draft: EventBuilder.Draft) async throws -> PDU {
+    private func sendAlone(_ draft: EventBuilder.Draft, transaction: ClientTransaction?) async throws -> PDU {
         var current = try await loadState()
         let before = current
         var heads = extremities
         let pdu = try Self.buildAuthorised(draft, roomID: room.roomID, version: version, builder: builder, state: &current,
                                            extremities: &heads, now: clock.nowMillis())
         var event = NewTimelineEvent(pdu: pdu, json: pdu.json.encodedBytes())
+        event.transaction = transaction
         // Push rules cannot refuse an event: if they cannot be evaluated, it is sent unnotified.
         event.pushActions = try? await notifications.actions(for: pdu, stateBefore: before, version: version)
         let stream = try await database.appendTimelineEvent(event, room: room)

@@ -62,6 +62,17 @@ public final class Rooms: Sendable {
         }
     }
 
+    /// The room's lane when the user is joined to it now (read from the lane's state in memory,
+    /// the hot path of every send); `M_FORBIDDEN` otherwise, also for an unknown room.
+    func joinedLane(_ userID: String, _ roomID: String) async throws -> RoomLane {
+        let lane: RoomLane
+        do { lane = try await self.lane(roomID) } catch let error as MatrixError where error.errcode == "M_NOT_FOUND" {
+            throw MatrixError.forbidden("You are not joined to room \(roomID)")
+        }
+        guard try await lane.membership(of: userID) == "join" else { throw MatrixError.forbidden("You are not joined to room \(roomID)") }
+        return lane
+    }
+
     public func currentState(roomID: String) async throws -> [StateKey: PDU] {
         try await lane(roomID).currentState()
     }
@@ -114,11 +125,10 @@ extension Rooms {
         if let existing = try await database.eventForTransaction(userID: requester.userID, deviceID: requester.deviceID, txnID: txnID) {
             return existing
         }
-        try await requireJoined(requester.userID, roomID)
-        let pdu = try await send(roomID: roomID, sender: requester.userID, type: type, stateKey: nil, content: content)
-        try await database.recordTransaction(userID: requester.userID, deviceID: requester.deviceID, txnID: txnID,
-                                             eventID: pdu.eventID, now: clock.nowMillis())
-        return pdu.eventID
+        let lane = try await joinedLane(requester.userID, roomID)
+        let transaction = ClientTransaction(userID: requester.userID, deviceID: requester.deviceID, txnID: txnID, now: clock.nowMillis())
+        let draft = EventBuilder.Draft(type: type, stateKey: nil, sender: requester.userID, content: content, redacts: nil)
+        return try await lane.send(draft, transaction: transaction).eventID
     }
 
     /// State may be sent by joined members; a member event about oneself is a membership change
