@@ -1,3 +1,4 @@
+import Foundation
 import GRDB
 
 /// The single writer of the database. Group commit: writes that arrive while a transaction is
@@ -7,7 +8,7 @@ import GRDB
 /// Each write runs in its own savepoint: if it throws, only its changes are rolled back and only
 /// its caller gets the error. A caller resumes only after the COMMIT that holds its write
 /// succeeded; if the COMMIT fails, every write of the batch gets that error.
-public actor WriteLane {
+public final class WriteLane: @unchecked Sendable {
     /// Counters for benchmarks and metrics.
     public struct Stats: Sendable, Equatable {
         /// Transactions attempted (one per batch).
@@ -26,19 +27,36 @@ public actor WriteLane {
     /// Upper bound on writes per transaction, so one huge batch does not delay its first callers.
     public static let maxBatch = 256
 
-    public private(set) var stats = Stats()
+    // Everything below is guarded by `condition`'s lock.
+    private let condition = NSCondition()
+    private var counters = Stats()
+    private var queue: [PendingWrite] = []
+    private var isClosed = false
+    private var isStopped = false
+    private var stopWaiters: [CheckedContinuation<Void, Never>] = []
+
+    public var stats: Stats {
+        get async { locked { counters } }
+    }
 
     /// Writes waiting for the next transaction (not counting the one being committed).
-    public var queueDepth: Int { queue.count }
+    public var queueDepth: Int {
+        get async { locked { queue.count } }
+    }
 
     private let pool: DatabasePool
-    private var queue: [PendingWrite] = []
-    private var isDraining = false
-    private var isClosed = false
-    private var idleWaiters: [CheckedContinuation<Void, Never>] = []
 
+    /// Commits run on a thread of their own, not on the cooperative pool (an fsync must not
+    /// hold up request handling) and not through GRDB's writer queue (each hand-off there and
+    /// back cost thread wake-ups per write).
     init(_ pool: DatabasePool) {
         self.pool = pool
+        // Weakly held between rounds, so a lane dropped without `close()` lets its thread end.
+        let thread = Thread { [weak self] in
+            while let lane = self, lane.commitRound() {}
+        }
+        thread.name = "apus-db-writer"
+        thread.start()
     }
 
     /// Runs `work` in the next group-committed transaction and returns its result once durable.
@@ -55,44 +73,63 @@ public actor WriteLane {
 
     /// Commits what is queued, then refuses new writes with ``StoreError/closed``.
     public func close() async {
-        isClosed = true
-        guard isDraining else { return }
-        await withCheckedContinuation { idleWaiters.append($0) }
+        await withCheckedContinuation { (waiter: CheckedContinuation<Void, Never>) in
+            let stopped: Bool = locked {
+                isClosed = true
+                if !isStopped { stopWaiters.append(waiter) }
+                return isStopped
+            }
+            condition.signal()
+            if stopped { waiter.resume() }
+        }
+    }
+
+    private func locked<T>(_ body: () -> T) -> T {
+        condition.lock()
+        defer { condition.unlock() }
+        return body()
     }
 
     private func enqueue(_ write: PendingWrite) {
-        guard !isClosed else { return write.abandon(StoreError.closed) }
-        queue.append(write)
-        guard !isDraining else { return }
-        isDraining = true
-        // A task of the lane's own, not the caller's: GRDB interrupts SQLite when the awaiting
-        // task is cancelled, and one caller's cancellation must not abort everyone's batch.
-        Task { await drain() }
+        let accepted: Bool = locked {
+            guard !isClosed else { return false }
+            queue.append(write)
+            return true
+        }
+        guard accepted else { return write.abandon(StoreError.closed) }
+        condition.signal()
     }
 
-    private func drain() async {
-        while !queue.isEmpty {
-            let batch = Array(queue.prefix(Self.maxBatch))
-            queue.removeFirst(batch.count)
-            await commit(batch)
+    /// One round of the writer thread: takes what queued while the previous transaction
+    /// committed and commits it as one batch. False once closed and empty.
+    private func commitRound() -> Bool {
+        condition.lock()
+        if queue.isEmpty && !isClosed { _ = condition.wait(until: Date(timeIntervalSinceNow: 1)) }
+        if queue.isEmpty {
+            guard isClosed else {
+                condition.unlock()
+                return true
+            }
+            isStopped = true
+            let waiters = stopWaiters
+            stopWaiters = []
+            condition.unlock()
+            for waiter in waiters { waiter.resume() }
+            return false
         }
-        isDraining = false
-        for waiter in idleWaiters { waiter.resume() }
-        idleWaiters = []
+        let batch = Array(queue.prefix(Self.maxBatch))
+        queue.removeFirst(batch.count)
+        counters.transactions += 1
+        counters.writes += batch.count
+        counters.largestBatch = max(counters.largestBatch, batch.count)
+        if let bucket = Self.batchBuckets.firstIndex(where: { batch.count <= $0 }) { counters.batchCounts[bucket] += 1 }
+        condition.unlock()
+        commit(batch)
+        return true
     }
 
-    private func commit(_ batch: [PendingWrite]) async {
-        stats.transactions += 1
-        stats.writes += batch.count
-        stats.largestBatch = max(stats.largestBatch, batch.count)
-        if let bucket = Self.batchBuckets.firstIndex(where: { batch.count <= $0 }) { stats.batchCounts[bucket] += 1 }
-        // While this awaits, new writes queue up: they form the next batch.
-        let outcome: BatchOutcome
-        do {
-            outcome = try await pool.writeWithoutTransaction { db in Self.run(batch, in: db) }
-        } catch {
-            outcome = BatchOutcome(deliveries: [], error: error)
-        }
+    private func commit(_ batch: [PendingWrite]) {
+        let outcome = pool.writeWithoutTransaction { db in Self.run(batch, in: db) }
         for (index, write) in batch.enumerated() {
             if index < outcome.deliveries.count {
                 outcome.deliveries[index](outcome.error)
@@ -102,9 +139,9 @@ public actor WriteLane {
         }
     }
 
-    /// Runs on GRDB's writer queue, off the cooperative pool. Never throws: the transaction's
-    /// error travels in the outcome so that every caller can be answered.
-    private nonisolated static func run(_ batch: [PendingWrite], in db: GRDB.Database) -> BatchOutcome {
+    /// Never throws: the transaction's error travels in the outcome so that every caller can be
+    /// answered.
+    private static func run(_ batch: [PendingWrite], in db: GRDB.Database) -> BatchOutcome {
         var deliveries: [PendingWrite.Delivery] = []
         deliveries.reserveCapacity(batch.count)
         do {

@@ -138,7 +138,8 @@ func withServer(cert: String = TestCertificates.shared.leafCert, key: String = T
                 _ = try await client.send(to: destination, method: "GET", path: "/x", timeout: .seconds(1))
             }
             #expect(error?.unreachableReason?.contains("timed out") == true, "\(String(describing: error))")
-            #expect(ContinuousClock.now - start < .seconds(5))
+            // The 1 s timeout ended the wait, not the test's own limit (generous: CI machines are busy).
+            #expect(ContinuousClock.now - start < .seconds(30))
             #expect(client.isBackingOff(destination))
             await client.shutdown()
         }
