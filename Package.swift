@@ -36,12 +36,13 @@ let package = Package(
         .systemLibrary(name: "CResolv"),
         // libvips' headers are in the default include path; they need GLib's, which
         // `gobject-2.0` gives. (`vips.pc` itself carries `-pthread`, a flag SwiftPM refuses
-        // from pkg-config with a warning.) The libraries are linked by the module map.
+        // from pkg-config with a warning.) libvips is not linked: `CVips` loads it on first use.
         .systemLibrary(
-            name: "CVips",
+            name: "CVipsHeaders",
             pkgConfig: "gobject-2.0",
             providers: [.apt(["libvips-dev"])]
         ),
+        .target(name: "CVips", dependencies: ["CVipsHeaders"], linkerSettings: [.linkedLibrary("dl")]),
         .target(name: "Sodium", dependencies: ["CSodium", "CCrypto"]),
         .target(name: "MatrixProtocol", dependencies: ["Sodium"]),
         .target(name: "ApusConfig", dependencies: [

@@ -49,7 +49,7 @@ func testImage(width: Int, height: Int, suffix: String) -> [UInt8] {
         Issue.record("libvips could not make a \(suffix) test image")
         return []
     }
-    defer { g_free(buffer) }
+    defer { apus_vips_free(buffer) }
     return Array(UnsafeRawBufferPointer(start: buffer, count: length))
 }
 

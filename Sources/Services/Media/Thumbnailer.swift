@@ -48,7 +48,7 @@ struct Thumbnailer: Sendable {
             guard apus_vips_thumbnail(path, Int32(size.width), Int32(size.height), size.method == .crop ? 1 : 0, jpeg ? 1 : 0,
                                       &buffer, &length) == 0, let buffer
             else { return nil }
-            defer { g_free(buffer) }
+            defer { apus_vips_free(buffer) }
             return Array(UnsafeRawBufferPointer(start: buffer, count: length))
         }
         guard let bytes else { throw MatrixError.unknown("Cannot generate thumbnails for the requested content", status: 400) }
