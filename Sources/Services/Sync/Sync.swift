@@ -143,19 +143,23 @@ public final class Sync: Sendable {
         if newest.isEmpty && ephemeral.isEmpty && accountData.isEmpty && !always { return nil }
         let limited = newest.count > limit
         let timeline = try await visible(Array(newest.prefix(limit).reversed()), in: room, to: userID)
-        var stateMap: StateMap
-        if let first = timeline.first {
-            stateMap = try await database.stateBefore(eventID: first.eventID) ?? [:]
-        } else {
-            stateMap = try await database.state(of: room, atStream: upTo.events)
-        }
-        let fullStateBefore = stateMap
-        if let since {
-            if limited {
-                let before = try await database.state(of: room, atStream: since.events)
-                stateMap = stateMap.filter { before[$0.key] != $0.value }
+        // An incremental sync without a gap shows every change in the timeline: no state needed
+        // (the common case, so the state is not even read), unless members are lazy-loaded.
+        var stateMap: StateMap = [:]
+        var fullStateBefore: StateMap = [:]
+        if since == nil || limited || filter.lazyLoadMembers {
+            if let first = timeline.first {
+                fullStateBefore = try await database.stateBefore(eventID: first.eventID) ?? [:]
             } else {
-                stateMap = [:]  // every change is in the timeline
+                fullStateBefore = try await database.state(of: room, atStream: upTo.events)
+            }
+            if let since {
+                if limited {
+                    let before = try await database.state(of: room, atStream: since.events)
+                    stateMap = fullStateBefore.filter { before[$0.key] != $0.value }
+                }
+            } else {
+                stateMap = fullStateBefore
             }
         }
         if filter.lazyLoadMembers {
