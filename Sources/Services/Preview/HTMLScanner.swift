@@ -41,7 +41,7 @@ struct HTMLScanner {
             }
             guard isLetter(bytes[i]) else { continue }  // "a < b" in text
             let name = tagName()
-            let attributes = readAttributes()
+            guard let attributes = readAttributes() else { break }  // the document ends inside the tag
             switch name {
             case "meta":
                 if result.metas.count < Self.maxMetas { result.metas.append(attributes) }
@@ -65,8 +65,9 @@ struct HTMLScanner {
         return String(decoding: bytes[start..<i], as: UTF8.self).lowercased()
     }
 
-    /// Attributes up to the tag's `>`; the first of a repeated name wins.
-    private mutating func readAttributes() -> [String: String] {
+    /// Attributes up to the tag's `>`; the first of a repeated name wins. Nil when the
+    /// document ends before the `>` (browsers drop such a tag).
+    private mutating func readAttributes() -> [String: String]? {
         var attributes: [String: String] = [:]
         while i < bytes.count {
             while i < bytes.count, isSpace(bytes[i]) || bytes[i] == UInt8(ascii: "/") { i += 1 }
@@ -85,7 +86,8 @@ struct HTMLScanner {
             }
             if attributes[name] == nil { attributes[name] = HTMLEntities.decode(value) }
         }
-        i = min(i + 1, bytes.count)  // past ">"
+        guard i < bytes.count else { return nil }
+        i += 1  // past ">"
         return attributes
     }
 
@@ -94,8 +96,11 @@ struct HTMLScanner {
         let quote = bytes[i]
         if quote == UInt8(ascii: "\"") || quote == UInt8(ascii: "'") {
             let start = i + 1
-            let end = find([quote], from: start) ?? bytes.count
-            i = min(end + 1, bytes.count)
+            guard let end = find([quote], from: start) else {
+                i = bytes.count
+                return ""
+            }
+            i = end + 1
             return String(decoding: bytes[start..<end], as: UTF8.self)
         }
         let start = i
