@@ -68,6 +68,17 @@ import Testing
         #expect(server.received.first?.header("Host") == "good.test:\(server.port)")
     }
 
+    @Test func oddLoopbackSpellingsAreResolvedThenRefused() async throws {
+        // Not strict literals, so they go to getaddrinfo, which reads them as 127.0.0.1 (inet_aton
+        // forms): what is judged is the resolved address, never the text.
+        let strict = client(policy: AddressPolicy())
+        for host in ["127.1", "0177.0.0.1", "0x7f.0.0.1", "2130706433", "localhost"] {
+            await #expect(throws: OutboundError.blockedAddress(host: host, literal: false), "\(host)") {
+                try await get(strict, "http://\(host):9/")
+            }
+        }
+    }
+
     @Test func followsRedirectsAndChecksEveryHop() async throws {
         let server = try await TestServer { request in
             switch request.uri {
