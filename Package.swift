@@ -45,8 +45,18 @@ let package = Package(
         .target(name: "CVips", dependencies: ["CVipsHeaders"], linkerSettings: [.linkedLibrary("dl")]),
         .target(name: "Sodium", dependencies: ["CSodium", "CCrypto"]),
         .target(name: "MatrixProtocol", dependencies: ["Sodium"]),
+        // HTTP(S) to arbitrary URLs (URL previews, push gateways), safe against SSRF. A leaf:
+        // the config reads its IP ranges, Services uses its client.
+        .target(name: "Outbound", dependencies: [
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOPosix", package: "swift-nio"),
+            .product(name: "NIOHTTP1", package: "swift-nio"),
+            .product(name: "NIOTLS", package: "swift-nio"),
+            .product(name: "NIOSSL", package: "swift-nio-ssl"),
+            .product(name: "Logging", package: "swift-log"),
+        ]),
         .target(name: "ApusConfig", dependencies: [
-            "MatrixProtocol",
+            "MatrixProtocol", "Outbound",
             .product(name: "TOMLKit", package: "TOMLKit"),
         ]),
         .target(name: "Store", dependencies: [
@@ -64,7 +74,7 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
         ]),
         .target(name: "Services", dependencies: [
-            "MatrixProtocol", "Sodium", "ApusConfig", "Store", "FederationClient", "CVips",
+            "MatrixProtocol", "Sodium", "ApusConfig", "Store", "FederationClient", "Outbound", "CVips",
             .product(name: "Logging", package: "swift-log"),
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
@@ -103,7 +113,14 @@ let package = Package(
         ], path: "Benchmarks/apus-bench"),
         .testTarget(name: "SodiumTests", dependencies: ["Sodium"]),
         .testTarget(name: "MatrixProtocolTests", dependencies: ["MatrixProtocol", "Sodium"]),
-        .testTarget(name: "ApusConfigTests", dependencies: ["ApusConfig"]),
+        .testTarget(name: "ApusConfigTests", dependencies: ["ApusConfig", "Outbound"]),
+        .testTarget(name: "OutboundTests", dependencies: [
+            "Outbound",
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOPosix", package: "swift-nio"),
+            .product(name: "NIOHTTP1", package: "swift-nio"),
+            .product(name: "NIOSSL", package: "swift-nio-ssl"),
+        ]),
         .testTarget(name: "FederationClientTests", dependencies: [
             "FederationClient", "MatrixProtocol", "ApusConfig",
             .product(name: "NIOCore", package: "swift-nio"),
@@ -118,7 +135,7 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
         ]),
         .testTarget(name: "ServerTests", dependencies: [
-            "Server", "Services", "ApusConfig", "Sodium", "MatrixProtocol", "Store", "APICore", "CVips",
+            "Server", "Services", "ApusConfig", "Sodium", "MatrixProtocol", "Store", "APICore", "CVips", "Outbound",
             .product(name: "HummingbirdTesting", package: "hummingbird"),
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "HummingbirdTLS", package: "hummingbird"),

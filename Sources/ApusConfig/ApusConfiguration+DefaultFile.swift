@@ -98,6 +98,18 @@ extension ApusConfiguration {
     # while it is false is served only to authenticated clients (/_matrix/client/v1/
     # media), the spec's "freeze"; turning it off later keeps older media reachable.
     allow_legacy_unauthenticated = false
+    # Answer /preview_url: the server fetches the page a client asks about (and its
+    # og:image, stored as media). Off, the endpoint answers 404 M_UNRECOGNIZED.
+    url_preview_enabled = false
+    # Fetching URLs users chose must not reach the server's own network. Loopback,
+    # private, link-local, CGNAT, multicast and other special-purpose addresses
+    # (IPv4 and IPv6, IPv4-mapped too) are always refused; a host is refused when
+    # any of its addresses is. Push gateway requests obey these two lists as well.
+    # More CIDR ranges to refuse, e.g. ["203.0.113.0/24", "2001:db8:1::/48"].
+    url_preview_ip_range_blocklist = []
+    # CIDR ranges allowed even though refused above, e.g. a push gateway on the
+    # LAN: ["192.168.1.20/32"].
+    url_preview_ip_range_allowlist = []
 
     [http]
     # Largest request body accepted, other than media uploads.

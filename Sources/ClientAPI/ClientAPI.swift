@@ -26,6 +26,7 @@ public enum ClientAPI {
         KeyBackupEndpoints.register(on: routes, homeserver: homeserver)
         MediaUpload.register(on: routes, homeserver: homeserver)
         MediaDownload.register(on: routes, homeserver: homeserver)
+        URLPreviewEndpoints.register(on: routes, homeserver: homeserver)
         PushRulesEndpoints.register(on: routes, homeserver: homeserver)
     }
 }

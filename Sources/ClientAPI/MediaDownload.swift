@@ -6,10 +6,8 @@ import Services
 /// Downloads, thumbnails and the media config: the authenticated endpoints under
 /// `/_matrix/client/v1/media`, and the deprecated unauthenticated ones under
 /// `/_matrix/media/{v3,r0}`, which serve only media uploaded while
-/// `media.allow_legacy_unauthenticated` was on (the spec's "freeze").
-///
-/// `/preview_url` is deliberately not registered: it would make the server fetch arbitrary
-/// URLs, so it answers the standard 404 `M_UNRECOGNIZED` until it can be done safely.
+/// `media.allow_legacy_unauthenticated` was on (the spec's "freeze"). `/preview_url` is in
+/// `URLPreviewEndpoints.swift`.
 enum MediaDownload {
     static func register(on routes: RouteTable, homeserver hs: Homeserver) {
         let authed = "/_matrix/client/v1/media"

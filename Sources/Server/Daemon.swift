@@ -54,6 +54,7 @@ public struct Daemon {
             }))
         }
         services.append(FederationSenderService(federation: homeserver.federation))
+        services.append(PushSenderService(sender: homeserver.pushSender))
         services.append(StoppingNotifier(notifier: notifier))
         let group = ServiceGroup(configuration: .init(
             services: services.map { .init(service: $0) },

@@ -1,6 +1,7 @@
 import ApusConfig
 import Logging
 import MatrixProtocol
+import Outbound
 import Sodium
 import Store
 
@@ -34,6 +35,8 @@ public final class Homeserver: Sendable {
     public let pushRules: PushRules
     public let notifications: PushNotifications
     public let pushers: Pushers
+    public let pushSender: PushSender
+    public let urlPreviews: URLPreviewer
 
     public var serverName: ServerName { config.serverName }
 
@@ -75,6 +78,14 @@ public final class Homeserver: Sendable {
         federation = Federation(config: config, signingKey: signingKey, serverKeys: serverKeys, database: database, rooms: rooms,
                                 notifier: notifier, typing: typing, clock: clock, logger: logger, transport: federationTransport)
         media = try MediaRepository(config: config, database: database, clock: clock, logger: logger)
+        // URL previews and push gateways reach URLs users chose: both go through the SSRF-safe client.
+        urlPreviews = URLPreviewer(config: config.media, client: OutboundHTTPClient(policy: config.media.outboundPolicy,
+                                                                                    userAgent: URLPreviewer.userAgent, logger: logger),
+                                   media: media, database: database, clock: clock, logger: logger)
+        pushSender = PushSender(database: database, notifier: notifier,
+                                client: OutboundHTTPClient(policy: config.media.outboundPolicy,
+                                                           userAgent: "\(Self.name)/\(Self.version)", logger: logger),
+                                clock: clock, logger: logger)
         rooms.federation.set(federation)
         e2eeKeys = E2EEKeys(database: database, notifier: notifier, accounts: accounts, serverName: config.serverName, logger: logger)
         toDevice = ToDevice(database: database, notifier: notifier, clock: clock, serverName: config.serverName, logger: logger)

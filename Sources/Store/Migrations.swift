@@ -12,6 +12,8 @@ enum Migrations {
         migrator.registerMigration("0005_e2ee", migrate: E2EESchema.create)
         migrator.registerMigration("0006_media", migrate: MediaSchema.create)
         migrator.registerMigration("0007_federation", migrate: FederationSchema.create)
+        migrator.registerMigration("0008_url_previews", migrate: URLPreviewSchema.create)
+        migrator.registerMigration("0009_push_delivery", migrate: PushSchema.addDelivery)
         return migrator
     }()
 

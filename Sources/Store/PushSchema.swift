@@ -72,4 +72,14 @@ enum PushSchema {
             CREATE INDEX pushers_user ON pushers(user_id);
             """)
     }
+
+    /// Delivery to push gateways: how far each pusher has been sent. Existing pushers start at
+    /// the current position (nothing from before delivery existed is sent).
+    static func addDelivery(_ db: GRDB.Database) throws {
+        try db.execute(sql: """
+            -- Notifications up to this stream position were sent to the gateway (or given up on).
+            ALTER TABLE pushers ADD COLUMN last_stream_ordering INTEGER NOT NULL DEFAULT 0;
+            UPDATE pushers SET last_stream_ordering = (SELECT COALESCE(MAX(stream_ordering), 0) FROM events);
+            """)
+    }
 }

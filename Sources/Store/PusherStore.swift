@@ -13,9 +13,14 @@ public struct Pusher: Sendable, Equatable {
     public var lang: String
     /// The `data` object as JSON.
     public var data: [UInt8]
+    /// When the pusher was set (ms): the gateway's `pushkey_ts`.
+    public var createdTs: Int64
+    /// Notifications up to this stream position have been delivered (or given up on).
+    public var lastStreamOrdering: Int64
 
     public init(userID: String, appID: String, pushkey: String, kind: String, appDisplayName: String,
-                deviceDisplayName: String, profileTag: String?, lang: String, data: [UInt8]) {
+                deviceDisplayName: String, profileTag: String?, lang: String, data: [UInt8], createdTs: Int64 = 0,
+                lastStreamOrdering: Int64 = 0) {
         self.userID = userID
         self.appID = appID
         self.pushkey = pushkey
@@ -25,6 +30,15 @@ public struct Pusher: Sendable, Equatable {
         self.profileTag = profileTag
         self.lang = lang
         self.data = data
+        self.createdTs = createdTs
+        self.lastStreamOrdering = lastStreamOrdering
+    }
+
+    init(row: Row) {
+        self.init(userID: row["user_id"], appID: row["app_id"], pushkey: row["pushkey"], kind: row["kind"],
+                  appDisplayName: row["app_display_name"], deviceDisplayName: row["device_display_name"],
+                  profileTag: row["profile_tag"], lang: row["lang"], data: [UInt8](row["data"] as Data),
+                  createdTs: row["created_ts"], lastStreamOrdering: row["last_stream_ordering"])
     }
 }
 
@@ -36,10 +50,11 @@ extension Database {
             if !append {
                 try db.cachedStatement(sql: "DELETE FROM pushers WHERE app_id = ? AND pushkey = ? AND user_id != ?").execute(arguments: [pusher.appID, pusher.pushkey, pusher.userID])
             }
+            // Delivery starts from now: a new pusher is not sent the user's past notifications.
             try db.cachedStatement(sql: """
                 INSERT OR REPLACE INTO pushers (user_id, app_id, pushkey, kind, app_display_name, device_display_name,
-                                                profile_tag, lang, data, created_ts)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                                                profile_tag, lang, data, created_ts, last_stream_ordering)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, (SELECT COALESCE(MAX(stream_ordering), 0) FROM events))
                 """).execute(arguments: [pusher.userID, pusher.appID, pusher.pushkey, pusher.kind, pusher.appDisplayName,
                                  pusher.deviceDisplayName, pusher.profileTag, pusher.lang, Data(pusher.data), now])
         }
@@ -53,11 +68,7 @@ extension Database {
 
     public func pushers(of userID: String) async throws -> [Pusher] {
         try await read { db in
-            try Row.fetchAll(db.cachedStatement(sql: "SELECT * FROM pushers WHERE user_id = ? ORDER BY created_ts, app_id, pushkey"), arguments: [userID]).map { row in
-                Pusher(userID: row["user_id"], appID: row["app_id"], pushkey: row["pushkey"], kind: row["kind"],
-                       appDisplayName: row["app_display_name"], deviceDisplayName: row["device_display_name"],
-                       profileTag: row["profile_tag"], lang: row["lang"], data: [UInt8](row["data"] as Data))
-            }
+            try Row.fetchAll(db.cachedStatement(sql: "SELECT * FROM pushers WHERE user_id = ? ORDER BY created_ts, app_id, pushkey"), arguments: [userID]).map(Pusher.init(row:))
         }
     }
 }

@@ -1,5 +1,6 @@
 import ApusConfig
 import MatrixProtocol
+import Outbound
 import Testing
 
 @Suite struct CustomFileTests {
@@ -117,6 +118,20 @@ import Testing
         #expect(try parse("[media]\nmax_upload_size = \"7m\"").media.maxUploadSize == 7 << 20)
         #expect(try parse("[media]\nmax_upload_size = \"512\"").media.maxUploadSize == 512)
         #expect(try parse("[http]\nmax_request_body_size = 4096").http.maxRequestBodySize == 4096)
+    }
+
+    @Test func urlPreviewSettings() throws {
+        let media = try parse("""
+            [media]
+            url_preview_enabled = true
+            url_preview_ip_range_blocklist = ["203.0.113.0/24", "2001:db8:1::/48"]
+            url_preview_ip_range_allowlist = ["127.0.0.1"]
+            """).media
+        #expect(media.urlPreviewEnabled)
+        #expect(media.urlPreviewIPRangeBlocklist == [IPRange("203.0.113.0/24")!, IPRange("2001:db8:1::/48")!])
+        #expect(media.urlPreviewIPRangeAllowlist == [IPRange("127.0.0.1/32")!])
+        #expect(media.outboundPolicy.allows(IPAddress("127.0.0.1")!))
+        #expect(!media.outboundPolicy.allows(IPAddress("203.0.113.9")!))
     }
 
     @Test func integerRateIsAccepted() throws {

@@ -51,7 +51,8 @@ import Testing
             "[well_known]", "client_base_url", "server =", "[registration]", "enabled", "require_token",
             "shared_secret", "allow_guests", "[federation]", "verify_tls", "extra_ca_files",
             "allow_private_destinations", "trusted_key_servers", "[rate_limits]", "per_second", "burst",
-            "[media]", "max_upload_size", "max_image_pixels", "allow_legacy_unauthenticated", "[http]", "max_request_body_size",
+            "[media]", "max_upload_size", "max_image_pixels", "allow_legacy_unauthenticated", "url_preview_enabled",
+            "url_preview_ip_range_blocklist", "url_preview_ip_range_allowlist", "[http]", "max_request_body_size",
             "cors_allowed_origins", "[log]", "level", "access_log",
         ]
         for key in keys {

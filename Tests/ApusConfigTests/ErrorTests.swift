@@ -140,6 +140,13 @@ import Testing
         #expect(found.first?.message.contains("expected a size") == true)
     }
 
+    @Test func badIPRange() {
+        let found = issues("[media]\nurl_preview_ip_range_allowlist = [\"10.0.0.0/8\", \"10.0.0.0/33\", \"example.org\"]\n")
+        #expect(found.map(\.key) == ["media.url_preview_ip_range_allowlist[1]", "media.url_preview_ip_range_allowlist[2]"])
+        #expect(found.allSatisfy { $0.kind == .invalidValue && $0.line == 2 })
+        #expect(found.first?.message.contains("CIDR") == true)
+    }
+
     @Test func sizeOfWrongType() {
         let found = issues("[media]\nmax_upload_size = true\n")
         #expect(found.map(\.key) == ["media.max_upload_size"])

@@ -40,9 +40,13 @@ extension TestClientProtocol {
     }
 }
 
+/// Started once: each start briefly blocks every image loader, which would fail a decode
+/// running at that moment in a concurrent test.
+private let vipsStarted = apus_vips_start() == 0
+
 /// A synthetic gradient image made with libvips, encoded by `suffix` (".png", ".jpg"…).
 func testImage(width: Int, height: Int, suffix: String) -> [UInt8] {
-    precondition(apus_vips_start() == 0)
+    precondition(vipsStarted)
     var buffer: UnsafeMutableRawPointer?
     var length = 0
     guard apus_vips_test_image(Int32(width), Int32(height), suffix, &buffer, &length) == 0, let buffer else {

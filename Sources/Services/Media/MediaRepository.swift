@@ -108,6 +108,24 @@ public final class MediaRepository: Sendable {
         }
     }
 
+    /// Stores content the server fetched itself (a URL preview's image) as local media of
+    /// `owner`, under the same freeze rule as uploads.
+    public func storeFetched(_ bytes: [UInt8], contentType: String, owner: String) async throws -> (uri: MXCURI, size: Int, sha256: String) {
+        let stored = try await files.store(bytes: bytes)
+        let mediaID = Self.newMediaID()
+        try await database.insertLocalMedia(LocalMedia(
+            mediaID: mediaID.value, uploader: owner, contentType: contentType, filename: nil, size: stored.size,
+            sha256: stored.sha256, createdTs: clock.nowMillis(), legacyAccess: settings.allowLegacyUnauthenticated))
+        return (MXCURI(server: serverName, mediaID: mediaID), stored.size, stored.sha256)
+    }
+
+    /// Width and height of stored image content, read from its header (nil when libvips
+    /// cannot read it or it has more than `max_image_pixels`).
+    public func imageDimensions(sha256: String) async -> (width: Int, height: Int)? {
+        guard let size = try? await thumbnailer.dimensions(path: files.path(forSHA256: sha256)) else { return nil }
+        return (size.width, size.height)
+    }
+
     // MARK: Downloads
 
     /// Content that is on disk: local media once uploaded, or a remote server's, cached.

@@ -2,8 +2,8 @@ import Foundation
 import MatrixProtocol
 import Store
 
-/// Pushers (spec `/pushers`, `/pushers/set`): stored and listed. Delivering notifications to
-/// push gateways is not implemented yet; the stored pushers are what a sender would read.
+/// Pushers (spec `/pushers`, `/pushers/set`): stored and listed; `PushSender` delivers to the
+/// gateways of `http` pushers.
 public final class Pushers: Sendable {
     let database: Database
     let clock: Clock
