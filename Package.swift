@@ -102,7 +102,8 @@ let package = Package(
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
         ]),
         .executableTarget(name: "apus", dependencies: [
-            "Server", "Services", "ApusConfig", "Store", "Sodium", "MatrixProtocol", "FederationClient",
+            "Server", "Services", "ApusConfig", "Store", "Sodium", "MatrixProtocol", "FederationClient", "Outbound",
+            .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOSSL", package: "swift-nio-ssl"),
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),

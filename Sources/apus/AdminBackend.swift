@@ -1,7 +1,4 @@
 import Foundation
-#if canImport(FoundationNetworking)
-import FoundationNetworking
-#endif
 import MatrixProtocol
 import Services
 
@@ -52,17 +49,9 @@ struct APIBackend: AdminBackend {
     let token: String
 
     func call(_ method: String, _ path: String, _ body: JSONObject? = nil) async throws -> JSONObject {
-        guard let url = URL(string: base + "/_synapse/admin" + path) else { throw MatrixError.unknown("bad URL \(base)\(path)") }
-        var request = URLRequest(url: url, timeoutInterval: 120)
-        request.httpMethod = method
-        request.setValue("Bearer \(token)", forHTTPHeaderField: "Authorization")
-        if let body {
-            request.httpBody = Data(body.encodedBytes())
-            request.setValue("application/json", forHTTPHeaderField: "Content-Type")
-        }
-        let (data, response) = try await URLSession.shared.data(for: request)
-        let object = (try? JSONParser.parseObject(Array(data))) ?? [:]
-        let status = (response as? HTTPURLResponse)?.statusCode ?? 0
+        let answer = try await CLIHTTP.request(method, base + "/_synapse/admin" + path, token: token, body: body, timeout: .seconds(120))
+        let object = (try? JSONParser.parseObject(answer.body)) ?? [:]
+        let status = answer.status
         guard (200..<300).contains(status) else {
             throw MatrixError(object["errcode"]?.stringValue ?? "M_UNKNOWN", object["error"]?.stringValue ?? "HTTP \(status)", status: status)
         }
@@ -94,11 +83,8 @@ struct APIBackend: AdminBackend {
         guard let listener = config.listeners.first(where: { $0.resources.contains(.client) && !$0.tls }) else { return nil }
         let host = listener.bind == "0.0.0.0" ? "127.0.0.1" : listener.bind == "::" ? "[::1]" : listener.bind.contains(":") ? "[\(listener.bind)]" : listener.bind
         let base = "http://\(host):\(listener.port)"
-        guard let url = URL(string: base + "/_synapse/admin/v1/server_version") else { return nil }
-        let request = URLRequest(url: url, timeoutInterval: 2)
-        guard let (_, response) = try? await URLSession.shared.data(for: request), (response as? HTTPURLResponse)?.statusCode == 200 else {
-            return nil
-        }
+        guard let answer = try? await CLIHTTP.request("GET", base + "/_synapse/admin/v1/server_version", timeout: .seconds(2)),
+              answer.status == 200 else { return nil }
         return base
     }
 }

@@ -2,9 +2,6 @@ import ApusConfig
 import ArgumentParser
 import FederationClient
 import Foundation
-#if canImport(FoundationNetworking)
-import FoundationNetworking
-#endif
 import Logging
 import MatrixProtocol
 import NIOSSL
@@ -187,15 +184,12 @@ struct DoctorCommand: AsyncParsableCommand {
         root.path = "/.well-known/matrix/client"
         for (where_, url) in [("https://\(host)", "https://\(host)/.well-known/matrix/client"),
                               ("the host of public_baseurl", root.string ?? expected)] {
-            guard let target = URL(string: url) else { continue }
-            let request = URLRequest(url: target, timeoutInterval: 5)
-            guard let (data, response) = try? await URLSession.shared.data(for: request),
-                  (response as? HTTPURLResponse)?.statusCode == 200 else {
+            guard let answer = try? await CLIHTTP.request("GET", url, timeout: .seconds(5)), answer.status == 200 else {
                 add("client well-known", .warning, "\(url) does not answer: clients that only know the server name cannot find this server",
                     "serve /.well-known/matrix/client at \(where_) (Apus serves it on its client listener) or tell users the homeserver URL")
                 continue
             }
-            let base = (try? JSONParser.parseObject(Array(data)))?["m.homeserver"]?["base_url"]?.stringValue ?? ""
+            let base = (try? JSONParser.parseObject(answer.body))?["m.homeserver"]?["base_url"]?.stringValue ?? ""
             if base.trimmingCharacters(in: CharacterSet(charactersIn: "/")) == expected {
                 add("client well-known", .ok, "\(url) names \(expected)", nil)
             } else {
