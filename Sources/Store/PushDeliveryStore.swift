@@ -19,14 +19,18 @@ extension Database {
         }
     }
 
-    /// The users notified by the next events of the stream after `position` (at most `limit`
-    /// events), and the position of the last event looked at.
+    /// The users with an http pusher notified by the next events of the stream after `position`
+    /// (at most `limit` events), and the position of the last event looked at.
     public func pushRecipients(after position: Int64, limit: Int) async throws -> (position: Int64, users: Set<String>) {
         try await read { db in
             let events = try Row.fetchAll(db.cachedStatement(sql: """
                 SELECT room_nid, stream_ordering FROM events WHERE stream_ordering > ? ORDER BY stream_ordering LIMIT ?
                 """), arguments: [position, limit])
-            let recipients = try db.cachedStatement(sql: "SELECT user_id FROM event_push_actions WHERE room_nid = ? AND stream_ordering = ?")
+            // Only users with an http pusher: most notified users have none, and each would cost a read.
+            let recipients = try db.cachedStatement(sql: """
+                SELECT a.user_id FROM event_push_actions a WHERE a.room_nid = ? AND a.stream_ordering = ?
+                  AND EXISTS (SELECT 1 FROM pushers p WHERE p.user_id = a.user_id AND p.kind = 'http')
+                """)
             var users: Set<String> = []
             for event in events {
                 users.formUnion(try String.fetchAll(recipients, arguments: [event["room_nid"], event["stream_ordering"]]))
