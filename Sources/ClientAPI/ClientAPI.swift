@@ -27,5 +27,6 @@ public enum ClientAPI {
         MediaUpload.register(on: routes, homeserver: homeserver)
         MediaDownload.register(on: routes, homeserver: homeserver)
         PushRulesEndpoints.register(on: routes, homeserver: homeserver)
+        OpenID.register(on: routes, homeserver: homeserver)
     }
 }

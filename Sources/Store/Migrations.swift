@@ -12,6 +12,8 @@ enum Migrations {
         migrator.registerMigration("0005_e2ee", migrate: E2EESchema.create)
         migrator.registerMigration("0006_media", migrate: MediaSchema.create)
         migrator.registerMigration("0007_federation", migrate: FederationSchema.create)
+        // 0008 is taken on a concurrent branch; names need only be unique (order = registration order).
+        migrator.registerMigration("0009_openid", migrate: OpenIDSchema.create)
         return migrator
     }()
 
