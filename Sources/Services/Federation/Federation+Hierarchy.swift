@@ -13,7 +13,7 @@ extension Federation {
         var children: [JSONValue] = []
         var inaccessible: [JSONValue] = []
         for child in root.children where try await rooms.knowsMembership(of: child.roomID) {
-            if let room = try await rooms.spaceRoom(child.roomID, viewer: .server(origin), suggestedOnly: suggestedOnly, includeChildren: false) {
+            if let room = try? await rooms.spaceRoom(child.roomID, viewer: .server(origin), suggestedOnly: suggestedOnly, includeChildren: false) {
                 children.append(.object(room.summary))
             } else {
                 inaccessible.append(.string(child.roomID))

@@ -67,8 +67,9 @@ public final class Spaces: Sendable {
     private func visit(_ entry: HierarchyPages.Entry, walk: HierarchyPages.Walk) async throws
         -> (SpaceRoom?, [String: SpaceRoom], Set<String>) {
         if try await rooms.knowsMembership(of: entry.roomID) {
-            let room = try await rooms.spaceRoom(entry.roomID, viewer: .user(walk.userID), suggestedOnly: walk.suggestedOnly,
-                                                 includeChildren: true)
+            // A room we cannot read (say, of an unsupported version) is left out, not the page.
+            let room = try? await rooms.spaceRoom(entry.roomID, viewer: .user(walk.userID), suggestedOnly: walk.suggestedOnly,
+                                                  includeChildren: true)
             return (room, [:], [])
         }
         var room: SpaceRoom?
