@@ -39,7 +39,8 @@ extension Rooms {
         out["topic"] = text("m.room.topic", "topic")
         out["canonical_alias"] = text("m.room.canonical_alias", "alias")
         out["avatar_url"] = text("m.room.avatar", "url")
-        out["join_rule"] = text("m.room.join_rules", "join_rule")
+        // Without join rules only invitees may join; absent would tell clients "public".
+        out["join_rule"] = text("m.room.join_rules", "join_rule") ?? "invite"
         out["encryption"] = text("m.room.encryption", "algorithm")
         out["room_type"] = state[.create]?.content["type"]?.stringValue.map(JSONValue.string)
         if let allowed = Self.allowedRoomIDs(joinRules: state[.joinRules], version: version) { out["allowed_room_ids"] = JSONValue(allowed) }
