@@ -6,10 +6,13 @@ Starts Apus (client port plain, federation port TLS with the peers' test-CA cert
 fresh Synapse peer, then checks, in both directions: the shared fed_smoke.py scenario; joins and
 messages in rooms of versions 10, 11 and 12 created by either side; 200 messages each way;
 name/topic/power-level changes; redactions; kick, ban and leave; /messages back past the join
-(backfill); knocking; media uploaded on one server downloaded through the other; matrix-nio E2EE between a user on each server (keys queried and claimed and
+(backfill); knocking; space hierarchies (a user of each server lists a space of the other's,
+children fetched with federation /hierarchy) and a join of its restricted child; OpenID tokens checked at the issuer's federation
+listener (openid/userinfo); media uploaded on one server downloaded through the other; matrix-nio E2EE between a user on each server (keys queried and claimed and
 to-device messages sent over federation); a real fork (both servers change the topic while a relay cuts them apart) resolved
 to the same state on both; a leave while the other server is down, reconciled when it returns.
-Ends with the line `N passed, N failed`.
+Ends with the line `N passed, N failed`. `--only spaces-openid` runs just those checks (quicker
+while working on them).
 """
 import argparse
 import asyncio
@@ -213,6 +216,10 @@ async def scenarios(peers):
         servers = {apus: f"127.0.0.1:{peers.apus_proxy.port}", syn: f"127.0.0.1:{peers.syn_proxy.port}"}
         names = {apus: "Apus", syn: "Synapse"}
 
+        await spaces_and_openid(peers, s, apus, syn, servers, names, tag)
+        if peers.args.only == "spaces-openid":
+            return
+
         # Media across servers: uploaded on one, downloaded through the other's authenticated API.
         for owner, reader in ((apus, syn), (syn, apus)):
             label = f"media uploaded on {names[owner]} is downloaded through {names[reader]}"
@@ -386,6 +393,80 @@ async def scenarios(peers):
             check("offline leave scenario ran", False, traceback.format_exc()[-1500:])
 
 
+async def spaces_and_openid(peers, s, apus, syn, servers, names, tag):
+    import ssl
+    from mx import q
+
+    # Space hierarchy, both ways: the viewer's server is in the space (Synapse asks only the servers
+    # of rooms it is in), not in its children, which it asks the owner's server about.
+    for owner, viewer in ((apus, syn), (syn, apus)):
+        label = f"{names[viewer]} lists the hierarchy of a space on {names[owner]} (children over federation /hierarchy)"
+        try:
+            space = await owner.create_room(preset="public_chat", name=f"space-{tag}", creation_content={"type": "m.space"})
+            public = await owner.create_room(preset="public_chat", name=f"public-{tag}")
+            private = await owner.create_room(preset="private_chat", name=f"private-{tag}")
+            members = await owner.create_room(preset="private_chat", name=f"members-{tag}", room_version="10", initial_state=[
+                {"type": "m.room.join_rules", "state_key": "",
+                 "content": {"join_rule": "restricted", "allow": [{"type": "m.room_membership", "room_id": space}]}}])
+            sub = await owner.create_room(preset="public_chat", name=f"sub-{tag}", creation_content={"type": "m.space"})
+            deep = await owner.create_room(preset="public_chat", name=f"deep-{tag}")
+            for parent, child in ((space, public), (space, private), (space, members), (space, sub), (sub, deep)):
+                await owner.req("PUT", f"/_matrix/client/v3/rooms/{q(parent)}/state/m.space.child/{q(child)}", {"via": [servers[owner]]})
+            await viewer.join(space, via=[servers[owner]])
+            # The private room is hidden; the restricted one shows, as the viewer is in the space.
+            want = {space: f"space-{tag}", public: f"public-{tag}", members: f"members-{tag}", sub: f"sub-{tag}", deep: f"deep-{tag}"}
+            got = {}
+
+            async def listed():
+                nonlocal got
+                _, h = await viewer.req("GET", f"/_matrix/client/v1/rooms/{q(space)}/hierarchy")
+                got = {r["room_id"]: r.get("name") for r in h.get("rooms", [])}
+                return got == want and h["rooms"][0]["room_id"] == space
+            check(label, await eventually_true(listed), f"got {got}, want {want}")
+        except Exception:  # noqa: BLE001
+            check(label, False, traceback.format_exc()[-1500:])
+            continue
+        # The restricted child admits the space's member: the owner's server vouches and signs.
+        label = f"{names[viewer]} user in the space joins its restricted room on {names[owner]}"
+        try:
+            await viewer.join(members, via=[servers[owner]])
+            _, m = await viewer.req("GET", f"/_matrix/client/v3/rooms/{q(members)}/state/m.room.member/{q(viewer.user_id)}")
+            check(label, m.get("membership") == "join" and m.get("join_authorised_via_users_server") == owner.user_id, f"member {m}")
+        except Exception:  # noqa: BLE001
+            check(label, False, traceback.format_exc()[-1500:])
+
+    # OpenID: a token from either server is exchanged at the federation listener its
+    # `matrix_server_name` leads to, as an integration manager would; unknown tokens are refused.
+    context = ssl.create_default_context(cafile=os.path.join(peers.args.peers_dir, "certs", "ca.crt"))
+    for issuer in (apus, syn):
+        label = f"OpenID token issued by {names[issuer]} is exchanged at its openid/userinfo"
+        try:
+            _, token = await issuer.req("POST", f"/_matrix/client/v3/user/{q(issuer.user_id)}/openid/request_token", {})
+            url = f"https://{token['matrix_server_name']}/_matrix/federation/v1/openid/userinfo"
+            async with s.get(url, params={"access_token": token["access_token"]}, ssl=context) as r:
+                body = await r.json(content_type=None)
+                ok = (r.status == 200 and body.get("sub") == issuer.user_id and token.get("token_type") == "Bearer"
+                      and token.get("expires_in", 0) > 0 and token["matrix_server_name"] == servers[issuer])
+            async with s.get(url, params={"access_token": "not-a-token"}, ssl=context) as r:
+                refused = await r.json(content_type=None)
+                ok = ok and r.status == 401 and refused.get("errcode") == "M_UNKNOWN_TOKEN"
+            check(label, ok, f"token {token}, userinfo {body}, unknown {refused}")
+        except Exception:  # noqa: BLE001
+            check(label, False, traceback.format_exc()[-1500:])
+
+
+async def eventually_true(fn, deadline=30.0):
+    end = time.monotonic() + deadline
+    while time.monotonic() < end:
+        try:
+            if await fn():
+                return True
+        except Exception:  # noqa: BLE001
+            pass
+        await asyncio.sleep(0.5)
+    return False
+
+
 async def _invited(client, room):
     sync = await client.sync()
     return room in sync.get("rooms", {}).get("invite", {})
@@ -401,6 +482,7 @@ def main():
     ap.add_argument("--apus", required=True)
     ap.add_argument("--peers", required=True, help="../shared/peers")
     ap.add_argument("--peers-dir", default=os.environ.get("PEERS_DIR", "/tmp/peers"))
+    ap.add_argument("--only", choices=["spaces-openid"], help="run only these checks")
     args = ap.parse_args()
     args.apus = os.path.abspath(args.apus)
     args.peers = os.path.abspath(args.peers)
@@ -409,14 +491,15 @@ def main():
     try:
         peers.start_apus()
         peers.start_synapse()
-        ok, detail = peers.fed_smoke(peers.apus_url, peers.syn_url)
-        check("fed_smoke.py with Apus as A and Synapse as B", ok, detail)
-        ok, detail = peers.fed_smoke(peers.syn_url, peers.apus_url)
-        check("fed_smoke.py with Synapse as A and Apus as B", ok, detail)
-        ok, detail = peers.nio_smoke(peers.apus_url, peers.syn_url)
-        check("nio_smoke.py E2EE across federation: Apus user and Synapse user exchange Megolm messages", ok, detail)
-        ok, detail = peers.nio_smoke(peers.syn_url, peers.apus_url)
-        check("nio_smoke.py E2EE across federation: Synapse user and Apus user exchange Megolm messages", ok, detail)
+        if not args.only:
+            ok, detail = peers.fed_smoke(peers.apus_url, peers.syn_url)
+            check("fed_smoke.py with Apus as A and Synapse as B", ok, detail)
+            ok, detail = peers.fed_smoke(peers.syn_url, peers.apus_url)
+            check("fed_smoke.py with Synapse as A and Apus as B", ok, detail)
+            ok, detail = peers.nio_smoke(peers.apus_url, peers.syn_url)
+            check("nio_smoke.py E2EE across federation: Apus user and Synapse user exchange Megolm messages", ok, detail)
+            ok, detail = peers.nio_smoke(peers.syn_url, peers.apus_url)
+            check("nio_smoke.py E2EE across federation: Synapse user and Apus user exchange Megolm messages", ok, detail)
         asyncio.run(scenarios(peers))
     except Exception:  # noqa: BLE001
         check("federation interop ran", False, traceback.format_exc()[-2000:])

@@ -28,5 +28,7 @@ public enum ClientAPI {
         MediaDownload.register(on: routes, homeserver: homeserver)
         URLPreviewEndpoints.register(on: routes, homeserver: homeserver)
         PushRulesEndpoints.register(on: routes, homeserver: homeserver)
+        OpenID.register(on: routes, homeserver: homeserver)
+        SpaceHierarchy.register(on: routes, homeserver: homeserver)
     }
 }

@@ -13,6 +13,8 @@ public enum FederationAPI {
         QueryEndpoints.register(on: routes, homeserver: homeserver)
         UserKeysEndpoints.register(on: routes, homeserver: homeserver)
         MediaEndpoints.register(on: routes, homeserver: homeserver)
+        OpenIDEndpoints.register(on: routes, homeserver: homeserver)
+        HierarchyEndpoints.register(on: routes, homeserver: homeserver)
     }
 
     /// Only the key server (`/_matrix/key/v2/server`), for listeners without `federation`.

@@ -20,6 +20,7 @@ public final class Homeserver: Sendable {
     public let serverKeys: ServerKeys
     public let accounts: Accounts
     public let rooms: Rooms
+    public let spaces: Spaces
     public let notifier: Notifier
     public let sync: Sync
     public let typing: Typing
@@ -70,6 +71,7 @@ public final class Homeserver: Sendable {
         pushers = Pushers(database: database, clock: clock)
         rooms = Rooms(config: config, database: database, clock: clock, signingKey: signingKey, notifier: notifier,
                       notifications: notifications)
+        spaces = Spaces(rooms: rooms, clock: clock)
         presence = Presence(clock: clock, notifier: notifier)
         sync = Sync(database: database, notifier: notifier, clock: clock, typing: typing, presence: presence,
                     notifications: notifications)

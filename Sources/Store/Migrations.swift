@@ -14,6 +14,7 @@ enum Migrations {
         migrator.registerMigration("0007_federation", migrate: FederationSchema.create)
         migrator.registerMigration("0008_url_previews", migrate: URLPreviewSchema.create)
         migrator.registerMigration("0009_push_delivery", migrate: PushSchema.addDelivery)
+        migrator.registerMigration("0010_openid", migrate: OpenIDSchema.create)
         return migrator
     }()
 

@@ -104,3 +104,26 @@ extension Database {
         }
     }
 }
+
+extension Database {
+    /// Whether history may be missing next to a timeline event: before it when one of its prev
+    /// events is not in our timeline; after it when it is not a forward extremity and no
+    /// accepted timeline event follows it. `timestamp_to_event` then asks other servers.
+    public func timelineGaps(around eventID: String, in room: RoomRecord) async throws -> (before: Bool, after: Bool) {
+        try await read { db in
+            guard let nid = try Int64.fetchOne(db.cachedStatement(sql: "SELECT event_nid FROM events WHERE event_id = ?"), arguments: [eventID]) else {
+                return (false, false)
+            }
+            let before = try Bool.fetchOne(db.cachedStatement(sql: """
+                SELECT 1 FROM event_edges ed LEFT JOIN events p ON p.event_id = ed.prev_event_id AND p.outlier = 0
+                WHERE ed.event_nid = ? AND p.event_nid IS NULL LIMIT 1
+                """), arguments: [nid]) ?? false
+            let isExtremity = try Bool.fetchOne(db.cachedStatement(sql: "SELECT 1 FROM forward_extremities WHERE room_nid = ? AND event_nid = ?"), arguments: [room.nid, nid]) ?? false
+            let followed = try Bool.fetchOne(db.cachedStatement(sql: """
+                SELECT 1 FROM event_edges ed JOIN events e ON e.event_nid = ed.event_nid
+                WHERE ed.prev_event_id = ? AND e.outlier = 0 AND e.rejected_reason IS NULL LIMIT 1
+                """), arguments: [eventID]) ?? false
+            return (before, !isExtremity && !followed)
+        }
+    }
+}

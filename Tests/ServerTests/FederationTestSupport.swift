@@ -73,16 +73,33 @@ struct FederatedPair {
     let a: TestHomeserver
     let b: TestHomeserver
 
-    static func make() async throws -> FederatedPair {
+    /// `clock`: one clock for both servers (a `TestClock` lets a test move time); fixed otherwise.
+    static func make(clock: Clock? = nil) async throws -> FederatedPair {
         let network = LoopbackFederation()
-        func server(_ name: String) async throws -> TestHomeserver {
-            let key = SigningKey.generate()
-            return try await TestHomeserver.make(configure: { config in
-                config.serverName = try! ServerName(name)
-                config.registration.enabled = true
-            }, signingKey: key, federationTransport: network.transport(origin: name, key: key))
+        return FederatedPair(network: network, a: try await server("a.test", on: network, clock: clock),
+                             b: try await server("b.test", on: network, clock: clock))
+    }
+
+    /// A homeserver named `name` that reaches the others through `network`.
+    static func server(_ name: String, on network: LoopbackFederation, clock: Clock? = nil) async throws -> TestHomeserver {
+        let key = SigningKey.generate()
+        return try await TestHomeserver.make(configure: { config in
+            config.serverName = try! ServerName(name)
+            config.registration.enabled = true
+        }, signingKey: key, clock: clock ?? Clock { TestHomeserver.now }, federationTransport: network.transport(origin: name, key: key))
+    }
+
+    /// Runs `body` with a further server of the pair's network up (inside `run`): its client
+    /// attached under `name` and its federation sender running.
+    func with(_ server: TestHomeserver, named name: String,
+              _ body: @Sendable @escaping (_ client: any TestClientProtocol) async throws -> Void) async throws {
+        let network = self.network
+        try await server.test { client in
+            network.attach(name, client)
+            let sender = Task { await server.homeserver.federation.sender.run() }
+            defer { sender.cancel() }
+            try await body(client)
         }
-        return FederatedPair(network: network, a: try await server("a.test"), b: try await server("b.test"))
     }
 
     /// Runs `body` with both servers' clients up and their federation senders running.

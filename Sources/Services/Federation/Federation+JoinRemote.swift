@@ -9,9 +9,13 @@ extension Federation {
     /// A local user joins (or knocks on) a room through another server: `make_join` on each
     /// candidate server until one answers, sign the completed event, `send_join`, then verify
     /// the returned state and auth chain (signatures, hashes, auth rules) before installing the
-    /// room here. Nothing is stored until the answer passed every check.
+    /// room here. Nothing is stored until the answer passed every check. A 403 ends the attempt;
+    /// other refusals (a server that cannot vouch for a restricted join answers 400
+    /// `M_UNABLE_TO_AUTHORISE_JOIN` or `M_UNABLE_TO_GRANT_JOIN`) move on to the next server, and
+    /// the last one reaches the client when no server let us in.
     public func joinRemote(roomID: String, servers: [String], userID: String, content: JSONObject) async throws {
         var failures: [String] = []
+        var refusal: MatrixError?
         for server in servers where server != ourServer {
             guard let destination = try? ServerName(server) else { continue }
             do {
@@ -19,24 +23,26 @@ extension Federation {
                 return
             } catch let error as MatrixError where error.status == 403 {
                 throw error
+            } catch let error as RemoteError where (400..<500).contains(error.status) {
+                refusal = MatrixError(error.errcode ?? "M_UNKNOWN", "\(server): \(error.message ?? "HTTP \(error.status)")", status: error.status)
+                failures.append("\(server): \(error)")
+                logger.info("joining \(roomID) via \(server) refused: \(error)")
             } catch {
                 failures.append("\(server): \(error)")
                 logger.info("joining \(roomID) via \(server) failed: \(error)")
             }
         }
+        if let refusal { throw refusal }
         throw MatrixError("M_UNKNOWN", failures.isEmpty ? "No server to join \(roomID) through"
                           : "Could not join through any server: " + failures.joined(separator: "; "), status: 502)
     }
 
     private func join(roomID: String, via destination: ServerName, userID: String, content: JSONObject) async throws {
         let query = Self.supportedVersions.map { "ver=\($0)" }.joined(separator: "&")
-        let made: JSONObject
-        do {
-            made = try await transport.json(to: destination, method: "GET",
-                                            path: "/_matrix/federation/v1/make_join/\(pathSegment(roomID))/\(pathSegment(userID))?\(query)",
-                                            body: nil, signed: true)
-        } catch let error as RemoteError where error.status == 403 || error.status == 404 && error.errcode == "M_FORBIDDEN" {
-            throw MatrixError.forbidden(error.message ?? "Not allowed to join \(roomID)")
+        let made = try await Self.forbiddenPassedOn(roomID) {
+            try await transport.json(to: destination, method: "GET",
+                                     path: "/_matrix/federation/v1/make_join/\(pathSegment(roomID))/\(pathSegment(userID))?\(query)",
+                                     body: nil, signed: true)
         }
         guard let versionID = made["room_version"]?.stringValue ?? Optional("1"), let version = RoomVersion.named(versionID),
               var event = made["event"]?.objectValue else { throw MatrixError.unknown("Bad make_join answer") }
@@ -44,8 +50,10 @@ extension Federation {
               event["sender"]?.stringValue == userID, event["room_id"]?.stringValue == roomID else {
             throw MatrixError.unknown("make_join answered a template for another event")
         }
+        // A restricted room's resident server names who vouches for us; it must stay in the event.
+        let voucher = version.restrictedJoins ? event["content"]?["join_authorised_via_users_server"] : nil
         var eventContent = content
-        if let via = event["content"]?["join_authorised_via_users_server"] { eventContent["join_authorised_via_users_server"] = via }
+        if let voucher { eventContent["join_authorised_via_users_server"] = voucher }
         eventContent["membership"] = "join"
         event["content"] = .object(eventContent)
         event["origin"] = .string(ourServer)
@@ -54,16 +62,41 @@ extension Federation {
         event = try EventHashing.addingContentHash(event, version: version)
         event = try EventSigning.sign(event, serverName: ourServer, key: signingKey, version: version)
         let join = try PDU(json: event, version: version)
-        let answer = try await transport.json(to: destination, method: "PUT",
-                                              path: "/_matrix/federation/v2/send_join/\(pathSegment(roomID))/\(pathSegment(join.eventID))",
-                                              body: .object(event), signed: true)
-        // The resident server may have added its signature (restricted joins).
+        let answer = try await Self.forbiddenPassedOn(roomID) {
+            try await transport.json(to: destination, method: "PUT",
+                                     path: "/_matrix/federation/v2/send_join/\(pathSegment(roomID))/\(pathSegment(join.eventID))",
+                                     body: .object(event), signed: true)
+        }
+        // The voucher's server signs the join (restricted rooms); its copy is the one to keep.
         var final = join
         if var returned = answer["event"]?.objectValue {
             returned["unsigned"] = nil
             if let pdu = try? await verified(returned, version: version), pdu.eventID == join.eventID { final = pdu }
         }
+        if let server = voucher?.stringValue.flatMap(Self.server(of:)), JSONSigning.keyIDs(in: final.json, entity: server).isEmpty {
+            throw MatrixError.unknown("\(destination) did not return the join signed by \(server), which vouches for it", status: 502)
+        }
+        if try await rooms.knowsMembership(of: roomID) {
+            // We are in the room (none of our users could vouch for this join): the join is one
+            // more event of it, through the pipeline like any other.
+            guard let room = try await database.room(roomID) else { throw MatrixError.notFound("Unknown room \(roomID)") }
+            switch try await process(final, room: room, version: version, origin: destination.description, fillGaps: true) {
+            case .rejected(let reason), .softFailed(let reason): throw MatrixError.forbidden(reason)
+            case .accepted, .duplicate: break
+            }
+            try await database.unforgetRoom(roomID, userID: userID)
+            return
+        }
         try await install(join: final, version: version, answer: answer)
+    }
+
+    /// A 403 from the resident server means the room will not have us: no other server will differ.
+    private static func forbiddenPassedOn(_ roomID: String, _ request: () async throws -> JSONObject) async throws -> JSONObject {
+        do {
+            return try await request()
+        } catch let error as RemoteError where error.status == 403 || error.status == 404 && error.errcode == "M_FORBIDDEN" {
+            throw MatrixError.forbidden(error.message ?? "Not allowed to join \(roomID)")
+        }
     }
 
     /// Checks and stores the room a `send_join` answer describes, then the join on top of it.

@@ -6,36 +6,20 @@ extension Federation {
     public func makeMembership(_ membership: String, roomID: String, userID: String, origin: String,
                                supportedVersions: [String]) async throws -> JSONObject {
         guard Self.server(of: userID) == origin else { throw MatrixError.forbidden("\(userID) does not belong to \(origin)") }
-        let (room, version) = try await joinedRoom(roomID)
+        let (_, version) = try await joinedRoom(roomID)
         try await requireACL(origin, roomID: roomID)
         if membership != "leave", !supportedVersions.contains(version.id) {
             throw MatrixError("M_INCOMPATIBLE_ROOM_VERSION", "Room version \(version.id) is not supported by your server",
                               status: 400, extra: ["room_version": .string(version.id)])
         }
         var content: JSONObject = ["membership": .string(membership)]
-        if membership == "join", version.restrictedJoins, let via = try await authorisingUser(room: room, joiner: userID) {
-            content["join_authorised_via_users_server"] = .string(via)
+        if membership == "join", let voucher = try await rooms.restrictedJoinVoucher(roomID: roomID, joiner: userID) {
+            content["join_authorised_via_users_server"] = .string(voucher)
         }
         let lane = try await rooms.lane(roomID)
         let template = try await lane.template(EventBuilder.Draft(type: "m.room.member", stateKey: userID, sender: userID,
                                                                   content: content, redacts: nil), origin: origin)
         return ["event": .object(template), "room_version": .string(version.id)]
-    }
-
-    /// In a restricted room, a local member who may invite signs for a joiner who is not yet
-    /// invited or joined (v8+ rule 4.3.3 / join_authorised_via_users_server).
-    private func authorisingUser(room: RoomRecord, joiner: String) async throws -> String? {
-        let state = try await rooms.currentState(roomID: room.roomID)
-        let rule = state[.joinRules]?.content["join_rule"]?.stringValue
-        guard rule == "restricted" || rule == "knock_restricted" else { return nil }
-        let current = state[.member(joiner)]?.content["membership"]?.stringValue
-        guard current != "join", current != "invite" else { return nil }
-        for user in try await rooms.joinedMembers(roomID: room.roomID) where Self.server(of: user) == ourServer {
-            let draft = EventBuilder.Draft(type: "m.room.member", stateKey: "@probe:\(ourServer)", sender: user,
-                                           content: ["membership": "invite"], redacts: nil)
-            if (try? await rooms.lane(room.roomID).check(draft)) != nil { return user }
-        }
-        return nil
     }
 
     /// `PUT /v2/send_join|send_leave|send_knock/{roomId}/{eventId}`: the event joins our graph
@@ -45,14 +29,17 @@ extension Federation {
         try await requireACL(origin, roomID: roomID)
         var json = json
         json["unsigned"] = nil
-        var pdu = try await verified(json, version: version)
+        if membership == "join", version.restrictedJoins, let sender = json["sender"]?.stringValue,
+           let via = json["content"]?["join_authorised_via_users_server"]?.stringValue, Self.server(of: via) == ourServer {
+            // We vouch only for a joiner who meets the join rules' conditions (make_join may have
+            // been skipped), and sign before verifying: our signature is one the event needs.
+            _ = try await rooms.restrictedJoinVoucher(roomID: roomID, joiner: sender)
+            json = try EventSigning.sign(json, serverName: ourServer, key: signingKey, version: version)
+        }
+        let pdu = try await verified(json, version: version)
         guard pdu.eventID == eventID, pdu.roomID == roomID, pdu.type == "m.room.member", pdu.stateKey == pdu.sender,
               pdu.content["membership"]?.stringValue == membership, Self.server(of: pdu.sender) == origin
         else { throw MatrixError.badJSON("The event is not a \(membership) of a user of \(origin) in \(roomID) with ID \(eventID)") }
-        if let via = pdu.content["join_authorised_via_users_server"]?.stringValue, Self.server(of: via) == ourServer {
-            let signed = try EventSigning.sign(pdu.json, serverName: ourServer, key: signingKey, version: version)
-            pdu = try PDU(json: signed, version: version, eventID: pdu.eventID)
-        }
         let stateBefore = try await database.currentState(of: room)
         switch try await process(pdu, room: room, version: version, origin: origin, fillGaps: false) {
         case .rejected(let reason), .softFailed(let reason): throw MatrixError.forbidden(reason)

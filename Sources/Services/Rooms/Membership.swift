@@ -7,11 +7,23 @@ extension Rooms {
     public func join(_ idOrAlias: String, user: String, reason: String? = nil, via: [String] = []) async throws -> String {
         let (roomID, aliasServers) = try await locateRoom(idOrAlias)
         if try await membership(of: user, in: roomID) == "join" { return roomID }
-        let content = Profiles.memberContent("join", profile: try await database.profile(of: user), reason: reason)
+        var content = Profiles.memberContent("join", profile: try await database.profile(of: user), reason: reason)
         let servers = try await candidateServers(roomID: roomID, user: user, extra: via + aliasServers)
         // Our copy of the room is current only while one of our users is in it; otherwise a
         // server that is in the room builds the join.
         if try await hasState(roomID), try await isResident(roomID) || servers.isEmpty {
+            do {
+                if let voucher = try await restrictedJoinVoucher(roomID: roomID, joiner: user) {
+                    content["join_authorised_via_users_server"] = .string(voucher)
+                }
+            } catch let error as MatrixError where error.errcode == "M_UNABLE_TO_GRANT_JOIN" {
+                // A restricted room where none of our users may vouch: a server with a member who
+                // may builds the join, as if we were not in the room.
+                let vouching = try await serversThatMayVouch(for: user, roomID: roomID)
+                guard !vouching.isEmpty else { throw error }
+                try await federation.get().joinRemote(roomID: roomID, servers: vouching, userID: user, content: content)
+                return roomID
+            }
             _ = try await send(roomID: roomID, sender: user, type: "m.room.member", stateKey: user, content: content)
             try await database.unforgetRoom(roomID, userID: user)
             return roomID

@@ -101,12 +101,30 @@ extension Sync {
 
 extension Sync {
     /// `GET /v1/rooms/{roomId}/timestamp_to_event`: the event nearest a time, in a direction.
+    /// When we have none, or ours sits next to a gap in our copy of the history (as Synapse
+    /// judges it: looking forwards, missing events before it; backwards, after it), the room's
+    /// other servers are asked and a closer event of theirs wins. Only for joined members: one
+    /// who left sees no further than their leave.
     public func eventNear(timestamp: Int64, roomID: String, userID: String, direction: Direction) async throws -> JSONObject {
         let (room, version, upTo) = try await visibleRoom(roomID, userID: userID)
-        guard let stored = try await database.event(closestTo: timestamp, in: room, forwards: direction == .forwards, upTo: upTo),
-              let pdu = try? stored.pdu(version: version) else {
-            throw MatrixError.notFound("No event found \(direction == .forwards ? "after" : "before") \(timestamp)")
+        let forwards = direction == .forwards
+        var found: (eventID: String, ts: Int64)?
+        if let stored = try await database.event(closestTo: timestamp, in: room, forwards: forwards, upTo: upTo),
+           let pdu = try? stored.pdu(version: version) {
+            found = (pdu.eventID, pdu.originServerTS)
         }
-        return ["event_id": .string(pdu.eventID), "origin_server_ts": .int(pdu.originServerTS)]
+        if let federation = try? federation.get(), try await database.membership(of: userID, in: room) == "join" {
+            var mayBeBeaten = found == nil
+            if let found {
+                let gaps = try await database.timelineGaps(around: found.eventID, in: room)
+                mayBeBeaten = forwards ? gaps.before : gaps.after
+            }
+            if mayBeBeaten, let remote = await federation.closerRemoteEvent(roomID: roomID, timestamp: timestamp, forwards: forwards,
+                                                                            local: found) {
+                found = remote
+            }
+        }
+        guard let found else { throw MatrixError.notFound("No event found \(forwards ? "after" : "before") \(timestamp)") }
+        return ["event_id": .string(found.eventID), "origin_server_ts": .int(found.ts)]
     }
 }
