@@ -6,14 +6,14 @@ import GRDB
 /// must not open the Client-Server API; stored as SHA-256 hashes like every token.
 enum OpenIDSchema {
     static func create(_ db: GRDB.Database) throws {
-        try db.cachedStatement(sql: """
+        try db.execute(sql: """
             CREATE TABLE openid_tokens (
                 token_hash BLOB PRIMARY KEY NOT NULL,
                 user_id TEXT NOT NULL,
                 expires_ts INTEGER NOT NULL
             );
             CREATE INDEX openid_tokens_expiry ON openid_tokens(expires_ts);
-            """).execute()
+            """)
     }
 }
 
