@@ -21,6 +21,9 @@ public final class Database: Sendable {
     /// The one writer; use it for every change.
     public let writer: WriteLane
     let pool: DatabasePool
+    /// Reads in progress, so that `close` waits for them: GRDB's blocking read on a connection
+    /// closed under it crashes instead of throwing.
+    private let readers = ReadGate()
 
     /// Opens (creating it and its parent directories if needed) and migrates the database at `path`.
     public init(
@@ -73,12 +76,15 @@ public final class Database: Sendable {
 
     /// A synchronous context, so that GRDB's blocking `read` is the overload chosen.
     private func readOnCallingThread<T>(_ work: (GRDB.Database) throws -> T) throws -> T {
-        try pool.read(work)
+        guard readers.enter() else { throw StoreError.closed }
+        defer { readers.leave() }
+        return try pool.read(work)
     }
 
     /// Finishes the writes already queued, refuses new ones, then closes every connection.
     public func close() async throws {
         await writer.close()
+        readers.closeAndDrain()
         try pool.close()
     }
 
@@ -94,5 +100,34 @@ public final class Database: Sendable {
         guard !pending.isEmpty else { return }
         try migrator.migrate(pool)
         logger.info("database migrated", metadata: ["applied": "\(pending.joined(separator: ","))"])
+    }
+}
+
+/// Counts reads in progress; once closed, admits no more and lets the closer wait for the rest.
+private final class ReadGate: @unchecked Sendable {
+    private let condition = NSCondition()
+    private var active = 0
+    private var closed = false
+
+    func enter() -> Bool {
+        condition.lock()
+        defer { condition.unlock() }
+        guard !closed else { return false }
+        active += 1
+        return true
+    }
+
+    func leave() {
+        condition.lock()
+        active -= 1
+        if active == 0 { condition.broadcast() }
+        condition.unlock()
+    }
+
+    func closeAndDrain() {
+        condition.lock()
+        closed = true
+        while active > 0 { condition.wait() }
+        condition.unlock()
     }
 }

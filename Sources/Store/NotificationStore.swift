@@ -55,22 +55,36 @@ public struct StoredNotification: Sendable {
 }
 
 extension Database {
+    /// Rows per multi-row statement of `insertPushActions` (8 parameters each, far below SQLite's limit).
+    static let pushRowsPerStatement = 100
+
     static func insertPushActions(_ db: GRDB.Database, _ actions: EventPushActions?, eventNID: Int64, stream: Int64,
                                   room: RoomRecord, ts: Int64) throws {
         guard let actions else { return }
-        // A big room's send writes a row and a count per notified member: statements prepared once.
-        let insert = try db.cachedStatement(sql: """
-            INSERT OR REPLACE INTO event_push_actions (room_nid, stream_ordering, user_id, event_nid, thread_id, highlight, actions, ts)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?)
-            """)
-        let count = try db.cachedStatement(sql: """
-            INSERT INTO push_unread (room_nid, user_id, thread_id, notifications, highlights) VALUES (?, ?, ?, 1, ?)
-            ON CONFLICT (room_nid, user_id, thread_id)
-            DO UPDATE SET notifications = notifications + 1, highlights = highlights + excluded.highlights
-            """)
-        for r in actions.recipients {
-            try insert.execute(arguments: [room.nid, stream, r.userID, eventNID, actions.threadID, r.highlight, Data(r.actions), ts])
-            try count.execute(arguments: [room.nid, r.userID, actions.threadID, r.highlight ? 1 : 0])
+        // A big room's send writes a row and a count per notified member: many rows per statement
+        // (statements of a full chunk are prepared once), since executing one costs more than a row.
+        var start = 0
+        while start < actions.recipients.count {
+            let chunk = actions.recipients[start..<min(start + Self.pushRowsPerStatement, actions.recipients.count)]
+            start += chunk.count
+            let insert = try db.cachedStatement(sql: """
+                INSERT OR REPLACE INTO event_push_actions (room_nid, stream_ordering, user_id, event_nid, thread_id, highlight, actions, ts)
+                VALUES \(Array(repeating: "(?, ?, ?, ?, ?, ?, ?, ?)", count: chunk.count).joined(separator: ", "))
+                """)
+            var rows: [(any DatabaseValueConvertible)?] = []
+            rows.reserveCapacity(chunk.count * 8)
+            for r in chunk { rows += [room.nid, stream, r.userID, eventNID, actions.threadID, r.highlight, Data(r.actions), ts] }
+            try insert.execute(arguments: StatementArguments(rows))
+            let count = try db.cachedStatement(sql: """
+                INSERT INTO push_unread (room_nid, user_id, thread_id, notifications, highlights)
+                VALUES \(Array(repeating: "(?, ?, ?, 1, ?)", count: chunk.count).joined(separator: ", "))
+                ON CONFLICT (room_nid, user_id, thread_id)
+                DO UPDATE SET notifications = notifications + 1, highlights = highlights + excluded.highlights
+                """)
+            var counts: [(any DatabaseValueConvertible)?] = []
+            counts.reserveCapacity(chunk.count * 4)
+            for r in chunk { counts += [room.nid, r.userID, actions.threadID, r.highlight ? 1 : 0] }
+            try count.execute(arguments: StatementArguments(counts))
         }
         if let sender = actions.localSender {
             // The sender has read their thread up to now: nothing in it is unread.

@@ -69,6 +69,7 @@ public final class PushEvent {
     let memberCount: Int
     let senderMayNotify: (String) -> Bool
     private var loweredValues: [String: [Unicode.Scalar]?] = [:]
+    private var values: [String: JSONValue?] = [:]
 
     /// `json` is the event (with `type`, `sender`, `content`, …); `memberCount` the room's joined
     /// members; `senderMayNotify` answers `sender_notification_permission` for a key.
@@ -78,7 +79,12 @@ public final class PushEvent {
         self.senderMayNotify = senderMayNotify
     }
 
-    func value(_ path: PropertyPath) -> JSONValue? { path.value(in: json) }
+    func value(_ path: PropertyPath) -> JSONValue? {
+        if let cached = values[path.text] { return cached }
+        let result = path.value(in: json)
+        values[path.text] = .some(result)
+        return result
+    }
 
     /// A string property lower-cased, or nil when absent or not a string.
     func lowercased(_ path: PropertyPath) -> [Unicode.Scalar]? {

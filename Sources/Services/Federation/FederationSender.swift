@@ -54,6 +54,9 @@ public final class FederationSender: Sendable {
         wakeup.yield(destination)
     }
 
+    /// Rooms whose joined servers the fan-out keeps between batches.
+    static let cachedRooms = 1_000
+
     private func fanOut() async {
         do {
             for destination in try await database.outboundDestinations() { wake(destination) }
@@ -61,6 +64,7 @@ public final class FederationSender: Sendable {
             if let saved = try await database.federationPosition("outbox") { position = saved } else {
                 position = try await database.currentStreamPosition()
             }
+            var serversByRoom: [Int64: Set<String>] = [:]
             var savedPosition = position
             var savedAt = ContinuousClock.now
             while !Task.isCancelled {
@@ -73,11 +77,16 @@ public final class FederationSender: Sendable {
                     continue
                 }
                 var entries: [(destination: String, eventNID: Int64)] = []
-                var serversByRoom: [Int64: Set<String>] = [:]
                 for event in batch {
-                    guard let object = try? JSONParser.parseObject(event.json),
-                          let sender = object["sender"]?.stringValue, Federation.server(of: sender) == serverName else { continue }
-                    if serversByRoom[event.roomNID] == nil { serversByRoom[event.roomNID] = try await database.joinedServers(roomNID: event.roomNID) }
+                    guard let object = try? JSONParser.parseObject(event.json) else { continue }
+                    // The servers of a room change only with its state, which comes through here
+                    // in stream order: a state event drops the room's cached list.
+                    if object["state_key"] != nil { serversByRoom[event.roomNID] = nil }
+                    guard let sender = object["sender"]?.stringValue, Federation.server(of: sender) == serverName else { continue }
+                    if serversByRoom[event.roomNID] == nil {
+                        if serversByRoom.count >= Self.cachedRooms { serversByRoom.removeAll() }
+                        serversByRoom[event.roomNID] = try await database.joinedServers(roomNID: event.roomNID)
+                    }
                     var destinations = serversByRoom[event.roomNID] ?? []
                     // A member event about someone on another server reaches it even when they are gone (kick, ban).
                     if object["type"]?.stringValue == "m.room.member", let target = object["state_key"]?.stringValue,
