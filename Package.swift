@@ -65,7 +65,7 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
         ]),
         .target(name: "FederationClient", dependencies: [
-            "MatrixProtocol", "ApusConfig", "CResolv",
+            "MatrixProtocol", "ApusConfig", "CResolv", "Outbound",
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -123,7 +123,7 @@ let package = Package(
             .product(name: "NIOSSL", package: "swift-nio-ssl"),
         ]),
         .testTarget(name: "FederationClientTests", dependencies: [
-            "FederationClient", "MatrixProtocol", "ApusConfig",
+            "FederationClient", "MatrixProtocol", "ApusConfig", "Outbound",
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "NIOHTTP1", package: "swift-nio"),

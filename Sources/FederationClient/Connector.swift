@@ -3,6 +3,7 @@ import NIOHTTP1
 import NIOPosix
 import NIOSSL
 import NIOTLS
+import Outbound
 
 /// Opens verified TLS connections: resolves the endpoint's host, keeps only addresses the
 /// destination policy allows, connects to them in turn, and completes the TLS handshake
@@ -40,8 +41,8 @@ struct Connector: Sendable {
             do {
                 try await handshake(on: channel, deadline: deadline)
                 if verifyNames, let name = key.tlsName {
-                    let names = try await channel.nioSSL_peerCertificate().get().map(CertificateName.dnsNames) ?? []
-                    guard CertificateName.matches(names, host: name) else {
+                    let names = try await channel.nioSSL_peerCertificate().get().map(CertificateHostname.dnsNames) ?? []
+                    guard CertificateHostname.matches(names, host: name) else {
                         throw CertificateNameMismatch(expected: name, found: names)
                     }
                 }
@@ -66,7 +67,7 @@ struct Connector: Sendable {
                 channel.eventLoop.makeCompletedFuture {
                     let pipeline = channel.pipeline.syncOperations
                     try pipeline.addHandler(NIOSSLClientHandler(context: context, serverHostname: tlsName))
-                    try pipeline.addHandler(HandshakeObserver(promise: channel.eventLoop.makePromise()))
+                    try pipeline.addHandler(HandshakeWaiter(promise: channel.eventLoop.makePromise(), closed: HTTPExchangeError.closedBeforeResponse))
                     try pipeline.addHTTPClientHandlers()
                     try pipeline.addHandler(HTTPExchangeHandler())
                 }
@@ -74,7 +75,7 @@ struct Connector: Sendable {
     }
 
     private func handshake(on channel: any Channel, deadline: NIODeadline) async throws {
-        let observer = try await channel.pipeline.handler(type: HandshakeObserver.self).map(\.promise).get()
+        let observer = try await channel.pipeline.handler(type: HandshakeWaiter.self).map(\.promise).get()
         let timeout = channel.eventLoop.scheduleTask(deadline: deadline) {
             observer.fail(HTTPExchangeError.timedOut)
             channel.close(promise: nil)
@@ -88,34 +89,6 @@ struct CertificateNameMismatch: Error, CustomStringConvertible {
     var expected: String
     var found: [String]
     var description: String { "the certificate names \(found) but not \(expected)" }
-}
-
-/// Completes its promise when the TLS handshake finishes, or fails it with the handshake error.
-final class HandshakeObserver: ChannelInboundHandler, Sendable {
-    typealias InboundIn = ByteBuffer
-    let promise: EventLoopPromise<Void>
-
-    init(promise: EventLoopPromise<Void>) { self.promise = promise }
-
-    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
-        if case TLSUserEvent.handshakeCompleted = event { promise.succeed() }
-        context.fireUserInboundEventTriggered(event)
-    }
-
-    func errorCaught(context: ChannelHandlerContext, error: Error) {
-        promise.fail(error)
-        context.fireErrorCaught(error)
-    }
-
-    func channelInactive(context: ChannelHandlerContext) {
-        promise.fail(HTTPExchangeError.closedBeforeResponse)
-        context.fireChannelInactive()
-    }
-
-    /// A channel whose connect failed never becomes active: complete the promise anyway.
-    func handlerRemoved(context: ChannelHandlerContext) {
-        promise.fail(HTTPExchangeError.closedBeforeResponse)
-    }
 }
 
 extension FederationClientError {

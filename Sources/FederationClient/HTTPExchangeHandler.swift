@@ -17,7 +17,7 @@ struct HTTPExchangeResult: Sendable {
 }
 
 /// Why an exchange failed below HTTP.
-enum HTTPExchangeError: Error, CustomStringConvertible {
+enum HTTPExchangeError: Error, Sendable, CustomStringConvertible {
     /// The connection closed before any answer; on a reused connection the server probably
     /// timed it out while idle, so the request can be sent again on a fresh one.
     case closedBeforeResponse

@@ -108,29 +108,34 @@ final class ExchangeHandler: ChannelDuplexHandler {
     }
 }
 
-/// Completes its promise when the TLS handshake finishes, or fails it.
-final class HandshakeWaiter: ChannelInboundHandler, Sendable {
-    typealias InboundIn = ByteBuffer
-    let promise: EventLoopPromise<Void>
+/// Completes its promise when the TLS handshake finishes, or fails it (with `closed` when the
+/// connection ends first, or never became active).
+public final class HandshakeWaiter: ChannelInboundHandler, Sendable {
+    public typealias InboundIn = ByteBuffer
+    public let promise: EventLoopPromise<Void>
+    let closed: any Error & Sendable
 
-    init(promise: EventLoopPromise<Void>) { self.promise = promise }
+    public init(promise: EventLoopPromise<Void>, closed: any Error & Sendable) {
+        self.promise = promise
+        self.closed = closed
+    }
 
-    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+    public func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
         if case TLSUserEvent.handshakeCompleted = event { promise.succeed() }
         context.fireUserInboundEventTriggered(event)
     }
 
-    func errorCaught(context: ChannelHandlerContext, error: Error) {
+    public func errorCaught(context: ChannelHandlerContext, error: Error) {
         promise.fail(error)
         context.fireErrorCaught(error)
     }
 
-    func channelInactive(context: ChannelHandlerContext) {
-        promise.fail(OutboundError.unreachable("connection closed during the TLS handshake"))
+    public func channelInactive(context: ChannelHandlerContext) {
+        promise.fail(closed)
         context.fireChannelInactive()
     }
 
-    func handlerRemoved(context: ChannelHandlerContext) {
-        promise.fail(OutboundError.unreachable("connection closed during the TLS handshake"))
+    public func handlerRemoved(context: ChannelHandlerContext) {
+        promise.fail(closed)
     }
 }

@@ -144,7 +144,7 @@ public final class OutboundHTTPClient: Sendable {
                             let pipeline = channel.pipeline.syncOperations
                             if let context {
                                 try pipeline.addHandler(NIOSSLClientHandler(context: context, serverHostname: serverName))
-                                try pipeline.addHandler(HandshakeWaiter(promise: channel.eventLoop.makePromise()))
+                                try pipeline.addHandler(HandshakeWaiter(promise: channel.eventLoop.makePromise(), closed: OutboundError.unreachable("connection closed during the TLS handshake")))
                             }
                             try pipeline.addHTTPClientHandlers()
                             try pipeline.addHandler(ExchangeHandler())

@@ -2,6 +2,7 @@ import ApusConfig
 import Foundation
 import Logging
 import MatrixProtocol
+import Outbound
 import Testing
 @testable import FederationClient
 
@@ -264,13 +265,13 @@ func withServer(cert: String = TestCertificates.shared.leafCert, key: String = T
     }
 
     @Test func certificateNameMatching() {
-        #expect(CertificateName.matches(["example.org"], host: "EXAMPLE.org."))
-        #expect(CertificateName.matches(["other.org", "*.example.org"], host: "matrix.example.org"))
-        #expect(!CertificateName.matches(["*.example.org"], host: "example.org"))
-        #expect(!CertificateName.matches(["*.example.org"], host: "a.b.example.org"))
-        #expect(!CertificateName.matches(["*.org"], host: "example.org"))
-        #expect(!CertificateName.matches([], host: "example.org"))
-        #expect(!CertificateName.matches(["127.0.0.1"], host: "localhost"))
+        #expect(CertificateHostname.matches(["example.org"], host: "EXAMPLE.org."))
+        #expect(CertificateHostname.matches(["other.org", "*.example.org"], host: "matrix.example.org"))
+        #expect(!CertificateHostname.matches(["*.example.org"], host: "example.org"))
+        #expect(!CertificateHostname.matches(["*.example.org"], host: "a.b.example.org"))
+        #expect(!CertificateHostname.matches(["*.org"], host: "example.org"))
+        #expect(!CertificateHostname.matches([], host: "example.org"))
+        #expect(!CertificateHostname.matches(["127.0.0.1"], host: "localhost"))
     }
 
     @Test func verifyTLSOffAcceptsAnyCertificate() async throws {
