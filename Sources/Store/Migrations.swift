@@ -15,6 +15,7 @@ enum Migrations {
         migrator.registerMigration("0008_url_previews", migrate: URLPreviewSchema.create)
         migrator.registerMigration("0009_push_delivery", migrate: PushSchema.addDelivery)
         migrator.registerMigration("0010_openid", migrate: OpenIDSchema.create)
+        migrator.registerMigration("0011_state_event_index", migrate: RoomSchema.addStateEventIndex)
         return migrator
     }()
 

@@ -141,4 +141,13 @@ enum RoomSchema {
             ) WITHOUT ROWID;
             """)
     }
+
+    /// A room's events of one state key in stream order (a user's membership history, the history
+    /// visibility changes) without reading every event of the room: /sync asks on every call.
+    /// Partial: message events, most of a room, have no state key.
+    static func addStateEventIndex(_ db: GRDB.Database) throws {
+        try db.execute(sql: """
+            CREATE INDEX events_room_state ON events(room_nid, state_key_nid, stream_ordering) WHERE state_key_nid IS NOT NULL
+            """)
+    }
 }
