@@ -112,6 +112,11 @@ extension Database {
         try await writer.write { db in try Self.append(db, event, room: room) }
     }
 
+    /// `appendTimelineEvent` queued now, awaited later (`RoomLane.send`).
+    public func submitTimelineEvent(_ event: NewTimelineEvent, room: RoomRecord) -> QueuedWrite<Int64> {
+        writer.submit { db in try Self.append(db, event, room: room) }
+    }
+
     /// Appends several events in order in one transaction (room creation).
     public func appendTimelineEvents(_ events: [NewTimelineEvent], room: RoomRecord) async throws -> [Int64] {
         try await writer.write { db in try events.map { try Self.append(db, $0, room: room) } }

@@ -67,8 +67,17 @@ public final class WriteLane: @unchecked Sendable {
         _ work: @escaping @Sendable (GRDB.Database) throws -> T
     ) async throws -> T {
         try await withCheckedThrowingContinuation { continuation in
-            enqueue(PendingWrite(work: work, continuation: continuation))
+            enqueue(PendingWrite(work: work) { continuation.resume(with: $0) })
         }
+    }
+
+    /// `write`, queued now and awaited later: a caller that must keep its writes in order (a
+    /// room's events) queues the next one without waiting for the previous commit, so their
+    /// commits can share a transaction.
+    public func submit<T: Sendable>(_ work: @escaping @Sendable (GRDB.Database) throws -> T) -> QueuedWrite<T> {
+        let queued = QueuedWrite<T>()
+        enqueue(PendingWrite(work: work) { queued.complete($0) })
+        return queued
     }
 
     /// Commits what is queued, then refuses new writes with ``StoreError/closed``.
@@ -177,7 +186,7 @@ private struct PendingWrite: Sendable {
 
     init<T: Sendable>(
         work: @escaping @Sendable (GRDB.Database) throws -> T,
-        continuation: CheckedContinuation<T, any Error>
+        completion: @escaping @Sendable (Result<T, any Error>) -> Void
     ) {
         run = { db in
             let result: Result<T, any Error>
@@ -194,12 +203,43 @@ private struct PendingWrite: Sendable {
             return { transactionError in
                 // A write that failed on its own reports its own error, whatever the commit did.
                 if case .success = result, let transactionError {
-                    continuation.resume(throwing: transactionError)
+                    completion(.failure(transactionError))
                 } else {
-                    continuation.resume(with: result)
+                    completion(result)
                 }
             }
         }
-        abandon = { continuation.resume(throwing: $0) }
+        abandon = { completion(.failure($0)) }
+    }
+}
+
+/// A write queued with `WriteLane.submit`: its result once its transaction committed (or failed).
+public final class QueuedWrite<T: Sendable>: @unchecked Sendable {
+    private let lock = NSLock()
+    private var result: Result<T, any Error>?
+    private var waiters: [CheckedContinuation<T, any Error>] = []
+
+    fileprivate func complete(_ outcome: Result<T, any Error>) {
+        lock.lock()
+        result = outcome
+        let waiting = waiters
+        waiters = []
+        lock.unlock()
+        for waiter in waiting { waiter.resume(with: outcome) }
+    }
+
+    public var value: T {
+        get async throws {
+            try await withCheckedThrowingContinuation { continuation in
+                lock.lock()
+                if let result {
+                    lock.unlock()
+                    continuation.resume(with: result)
+                } else {
+                    waiters.append(continuation)
+                    lock.unlock()
+                }
+            }
+        }
     }
 }

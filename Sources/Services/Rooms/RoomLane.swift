@@ -16,6 +16,9 @@ actor RoomLane {
     let onAppend: @Sendable (Int64) async -> Void
     /// Current state events by key, loaded on first use and kept in step with each append.
     var state: [StateKey: PDU]?
+    /// The latest send's write, queued but maybe not committed yet: the next send builds on it
+    /// in memory meanwhile (so a room's sends share commits instead of waiting for each).
+    private var pendingWrite: QueuedWrite<Int64>?
     var extremities: [(eventID: String, depth: Int64)] = []
     /// Actor methods interleave at every `await`; the lane must not (an event built while the
     /// previous one is being stored would miss it), so each operation holds this turn.
@@ -34,11 +37,21 @@ actor RoomLane {
         if waiting.isEmpty { busy = false } else { waiting.removeFirst().resume() }
     }
 
-    /// Runs `body` alone on the lane.
-    func exclusively<T>(_ body: () async throws -> T) async rethrows -> T {
+    /// Runs `body` alone on the lane, after the sends still committing when it reads the
+    /// database (`waitForWrites`); operations on the state in memory need not wait.
+    func exclusively<T>(waitForWrites: Bool = true, _ body: () async throws -> T) async rethrows -> T {
         await acquire()
         defer { release() }
+        if waitForWrites { await settleWrites() }
         return try await body()
+    }
+
+    /// Waits for the last send queued without waiting (`send`), so the database has every event
+    /// the lane has in memory.
+    private func settleWrites() async {
+        guard let write = pendingWrite else { return }
+        _ = try? await write.value
+        pendingWrite = nil
     }
 
     init(room: RoomRecord, version: RoomVersion, database: Database, builder: EventBuilder, clock: Clock,
@@ -55,6 +68,7 @@ actor RoomLane {
     /// Loads state for an existing room.
     func loadState() async throws -> [StateKey: PDU] {
         if let state { return state }
+        await settleWrites()
         let map = try await database.currentState(of: room)
         let stored = try await database.events(Array(map.values))
         var loaded: [StateKey: PDU] = [:]
@@ -69,7 +83,7 @@ actor RoomLane {
 
     /// The user's membership now, from the state in memory.
     func membership(of userID: String) async throws -> String? {
-        try await exclusively { try await loadState()[.member(userID)]?.content["membership"]?.stringValue }
+        try await exclusively(waitForWrites: false) { try await loadState()[.member(userID)]?.content["membership"]?.stringValue }
     }
 
     /// The current state event for a key.
@@ -83,11 +97,23 @@ actor RoomLane {
 
     /// Creates, authorises and persists one event; `M_FORBIDDEN` with the auth rules' reason
     /// when they reject it.
+    /// The event is built, checked and queued for writing on the lane; its commit is awaited
+    /// off the lane, so the room's next send need not wait for it. Returns once it is durable.
     func send(_ draft: EventBuilder.Draft, transaction: ClientTransaction? = nil) async throws -> PDU {
-        try await exclusively { try await sendAlone(draft, transaction: transaction) }
+        let (pdu, write) = try await exclusively(waitForWrites: false) { try await queueSend(draft, transaction: transaction) }
+        let stream: Int64
+        do {
+            stream = try await write.value
+        } catch {
+            // The memory is ahead of a write that failed: read the room again from the database.
+            await exclusively { state = nil }
+            throw error
+        }
+        await onAppend(stream)
+        return pdu
     }
 
-    private func sendAlone(_ draft: EventBuilder.Draft, transaction: ClientTransaction?) async throws -> PDU {
+    private func queueSend(_ draft: EventBuilder.Draft, transaction: ClientTransaction?) async throws -> (PDU, QueuedWrite<Int64>) {
         var current = try await loadState()
         let before = current
         var heads = extremities
@@ -97,11 +123,11 @@ actor RoomLane {
         event.transaction = transaction
         // Push rules cannot refuse an event: if they cannot be evaluated, it is sent unnotified.
         event.pushActions = try? await notifications.actions(for: pdu, stateBefore: before, version: version)
-        let stream = try await database.appendTimelineEvent(event, room: room)
+        let write = database.submitTimelineEvent(event, room: room)
         state = current
         extremities = heads
-        await onAppend(stream)
-        return pdu
+        pendingWrite = write
+        return (pdu, write)
     }
 
     /// Builds and checks an event without storing it: would the auth rules let it through now?
