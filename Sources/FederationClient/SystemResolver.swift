@@ -1,6 +1,7 @@
 import CResolv
 import NIOCore
 import NIOPosix
+import Outbound
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -38,33 +39,12 @@ enum SystemResolver {
     }
 
     private static func lookUp(_ host: String, port: Int) -> Result<[SocketAddress], FederationClientError> {
-        var hints = addrinfo()
-        #if canImport(Glibc)
-        hints.ai_socktype = Int32(SOCK_STREAM.rawValue)
-        #else
-        hints.ai_socktype = SOCK_STREAM
-        #endif
-        var list: UnsafeMutablePointer<addrinfo>?
-        let status = getaddrinfo(host, String(port), &hints, &list)
-        guard status == 0, let first = list else {
-            return .failure(.unreachable("cannot resolve \(host): \(String(cString: gai_strerror(status)))"))
+        switch SystemHostResolver.lookUp(host) {
+        case .failure(let error):
+            return .failure(.unreachable("cannot resolve \(host): \(error)"))
+        case .success(let addresses):
+            let out = addresses.compactMap { try? SocketAddress(ipAddress: $0.description, port: port) }
+            return out.isEmpty ? .failure(.unreachable("\(host) has no address")) : .success(out)
         }
-        defer { freeaddrinfo(first) }
-        var out: [SocketAddress] = []
-        var cursor: UnsafeMutablePointer<addrinfo>? = first
-        while let info = cursor {
-            if let address = info.pointee.ai_addr {
-                switch Int32(info.pointee.ai_family) {
-                case AF_INET:
-                    out.append(address.withMemoryRebound(to: sockaddr_in.self, capacity: 1) { SocketAddress($0.pointee, host: host) })
-                case AF_INET6:
-                    out.append(address.withMemoryRebound(to: sockaddr_in6.self, capacity: 1) { SocketAddress($0.pointee, host: host) })
-                default:
-                    break
-                }
-            }
-            cursor = info.pointee.ai_next
-        }
-        return out.isEmpty ? .failure(.unreachable("\(host) has no address")) : .success(out)
     }
 }

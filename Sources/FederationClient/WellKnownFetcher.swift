@@ -2,6 +2,7 @@ import Foundation
 import MatrixProtocol
 import NIOCore
 import NIOHTTP1
+import Outbound
 
 /// Fetches `https://<host>/.well-known/matrix/server` over a fresh verified connection,
 /// following up to five HTTPS redirects within thirty seconds; any failure is a cached "none".
@@ -38,7 +39,7 @@ struct WellKnownFetcher: Sendable {
         head.headers.add(name: "Accept", value: "application/json")
         head.headers.add(name: "Connection", value: "close")
         let bare = host.hasPrefix("[") ? String(host.dropFirst().dropLast()) : host
-        let isIP = host.hasPrefix("[") || IPv4(host) != nil
+        let isIP = host.hasPrefix("[") || IPAddress(host) != nil
         let key = PoolKey(host: host, port: port, tlsName: isIP ? nil : bare)
         guard let connection = try? await connector.connect(key, deadline: deadline) else { return nil }
         defer { connection.close() }

@@ -34,7 +34,8 @@ public struct SystemHostResolver: HostResolver {
         return try result.get()
     }
 
-    static func lookUp(_ host: String) -> Result<[IPAddress], OutboundError> {
+    /// Blocking getaddrinfo: call it off the event loop and the cooperative pool.
+    public static func lookUp(_ host: String) -> Result<[IPAddress], OutboundError> {
         var hints = addrinfo()
         #if canImport(Glibc)
         hints.ai_socktype = Int32(SOCK_STREAM.rawValue)

@@ -8,7 +8,7 @@ import Testing
     static let loopback = AddressPolicy(allowed: [IPRange("127.0.0.1/32")!])
 
     func client(policy: AddressPolicy = loopback, resolver: any HostResolver = SystemHostResolver(),
-                timeout: TimeAmount = .seconds(10), roots: [NIOSSLCertificate] = []) -> OutboundHTTPClient {
+                timeout: TimeAmount = .seconds(30), roots: [NIOSSLCertificate] = []) -> OutboundHTTPClient {
         OutboundHTTPClient(policy: policy, userAgent: "ApusTest/1", timeout: timeout, resolver: resolver, additionalTrustRoots: roots)
     }
 
