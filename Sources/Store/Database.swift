@@ -24,13 +24,18 @@ public final class Database: Sendable {
     /// Reads in progress, so that `close` waits for them: GRDB's blocking read on a connection
     /// closed under it crashes instead of throwing.
     private let readers = ReadGate()
+    private let readsOnCallingThread: Bool
 
     /// Opens (creating it and its parent directories if needed) and migrates the database at `path`.
+    /// `readsOnCallingThread`: see `read`. The test suites turn it off: hundreds of servers in
+    /// one process share two cooperative threads there, and blocking them delays unrelated tests.
     public init(
         path: String,
         synchronous: Synchronous = .full,
+        readsOnCallingThread: Bool = true,
         logger: Logger = Logger(label: "apus.store")
     ) throws {
+        self.readsOnCallingThread = readsOnCallingThread
         let directory = URL(fileURLWithPath: path).deletingLastPathComponent()
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
 
@@ -71,7 +76,8 @@ public final class Database: Sendable {
     /// short, and handing each one to a reader queue and back cost two thread wake-ups, which
     /// made up most of a message send's CPU time.
     public func read<T: Sendable>(_ work: @escaping @Sendable (GRDB.Database) throws -> T) async throws -> T {
-        try readOnCallingThread(work)
+        guard readsOnCallingThread else { return try await pool.read(work) }
+        return try readOnCallingThread(work)
     }
 
     /// A synchronous context, so that GRDB's blocking `read` is the overload chosen.

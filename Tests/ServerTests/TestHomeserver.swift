@@ -26,7 +26,7 @@ struct TestHomeserver {
         var config = ApusConfiguration.defaults(baseDirectory: dir)
         config.dataDir = dir
         configure(&config)
-        let database = try Database(path: config.databasePath)
+        let database = try Database(path: config.databasePath, readsOnCallingThread: false)
         let homeserver = try await Homeserver(config: config, signingKey: signingKey, database: database,
                                               clock: clock, logger: Logger(label: "test"), passwordCost: .testing,
                                               federationTransport: federationTransport)

@@ -16,6 +16,28 @@ import Testing
         }
     }
 
+    /// The server's read path (on the calling thread): sees acknowledged writes, and after
+    /// `close` answers `StoreError.closed` instead of touching a closed connection.
+    @Test func readsOnTheCallingThreadSeeWritesAndStopAtClose() async throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let database = try Store.Database(path: directory.databasePath)
+        try await database.writer.write { db in
+            try db.execute(sql: "INSERT INTO local_signing_keys VALUES ('ed25519:a', 'pk', 1, NULL)")
+        }
+        let counts = try await withThrowingTaskGroup(of: Int.self) { group in
+            for _ in 0..<8 {
+                group.addTask { try await database.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM local_signing_keys") ?? -1 } }
+            }
+            return try await group.reduce(into: [Int]()) { $0.append($1) }
+        }
+        #expect(counts == Array(repeating: 1, count: 8))
+        try await database.close()
+        await #expect(throws: StoreError.closed) {
+            _ = try await database.read { db in try Int.fetchOne(db, sql: "SELECT 1") }
+        }
+    }
+
     @Test func reopeningDoesNotRerunMigrations() async throws {
         let directory = try TemporaryDirectory()
         defer { directory.remove() }

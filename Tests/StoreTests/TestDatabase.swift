@@ -40,5 +40,5 @@ func withTemporaryDatabase<T>(
 func openDatabase(_ path: String, synchronous: Store.Database.Synchronous = .full) throws -> Store.Database {
     var logger = Logger(label: "apus.store.tests")
     logger.logLevel = .warning
-    return try Store.Database(path: path, synchronous: synchronous, logger: logger)
+    return try Store.Database(path: path, synchronous: synchronous, readsOnCallingThread: false, logger: logger)
 }
