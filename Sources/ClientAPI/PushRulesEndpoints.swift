@@ -67,7 +67,7 @@ enum PushRulesEndpoints {
         }
         routes.client(.post, "/pushers/set") { request, context in
             let requester = try await hs.requester(request)
-            try await hs.pushers.set(userID: requester.userID, body: try await request.jsonObject(context: context))
+            try await hs.pushers.set(userID: requester.userID, deviceID: requester.deviceID, body: try await request.jsonObject(context: context))
             return .json([:])
         }
         routes.client(.get, "/notifications") { request, _ in

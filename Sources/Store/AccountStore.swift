@@ -179,6 +179,7 @@ extension Database {
                 if db.changesCount > 0 { deleted.append(id) }
             }
             try Self.deleteE2EEData(db, userID: userID, deviceIDs: deleted)
+            try Self.deletePushers(db, userID: userID, deviceIDs: deleted)
         }
     }
 
@@ -189,6 +190,12 @@ extension Database {
             let ids = try String.fetchAll(db.cachedStatement(sql: "SELECT device_id FROM devices WHERE user_id = ? AND device_id IS NOT ?"), arguments: [userID, keeping])
             try db.cachedStatement(sql: "DELETE FROM devices WHERE user_id = ? AND device_id IS NOT ?").execute(arguments: [userID, keeping])
             try Self.deleteE2EEData(db, userID: userID, deviceIDs: ids)
+            if keeping == nil {
+                // Every session ends (log out everywhere, deactivation): so do all the user's pushes.
+                try db.cachedStatement(sql: "DELETE FROM pushers WHERE user_id = ?").execute(arguments: [userID])
+            } else {
+                try Self.deletePushers(db, userID: userID, deviceIDs: ids)
+            }
             return ids
         }
     }

@@ -16,6 +16,7 @@ enum Migrations {
         migrator.registerMigration("0009_push_delivery", migrate: PushSchema.addDelivery)
         migrator.registerMigration("0010_openid", migrate: OpenIDSchema.create)
         migrator.registerMigration("0011_state_event_index", migrate: RoomSchema.addStateEventIndex)
+        migrator.registerMigration("0012_pusher_device", migrate: PushSchema.addDevice)
         return migrator
     }()
 

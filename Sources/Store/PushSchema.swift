@@ -82,4 +82,10 @@ enum PushSchema {
             UPDATE pushers SET last_stream_ordering = (SELECT COALESCE(MAX(stream_ordering), 0) FROM events);
             """)
     }
+
+    /// The device that set each pusher, so logging the device out stops its pushes (as Synapse
+    /// does); NULL for pushers set before.
+    static func addDevice(_ db: GRDB.Database) throws {
+        try db.execute(sql: "ALTER TABLE pushers ADD COLUMN device_id TEXT")
+    }
 }

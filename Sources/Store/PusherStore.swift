@@ -45,7 +45,8 @@ public struct Pusher: Sendable, Equatable {
 extension Database {
     /// Creates or replaces the user's pusher with this app ID and pushkey. Without `append`,
     /// other users' pushers with the same app ID and pushkey are removed (spec `append`).
-    public func setPusher(_ pusher: Pusher, append: Bool, now: Int64) async throws {
+    /// `deviceID`: the device whose session set it; its pushers go when it is logged out.
+    public func setPusher(_ pusher: Pusher, append: Bool, deviceID: String?, now: Int64) async throws {
         try await writer.write { db in
             if !append {
                 try db.cachedStatement(sql: "DELETE FROM pushers WHERE app_id = ? AND pushkey = ? AND user_id != ?").execute(arguments: [pusher.appID, pusher.pushkey, pusher.userID])
@@ -53,10 +54,10 @@ extension Database {
             // Delivery starts from now: a new pusher is not sent the user's past notifications.
             try db.cachedStatement(sql: """
                 INSERT OR REPLACE INTO pushers (user_id, app_id, pushkey, kind, app_display_name, device_display_name,
-                                                profile_tag, lang, data, created_ts, last_stream_ordering)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, (SELECT COALESCE(MAX(stream_ordering), 0) FROM events))
+                                                profile_tag, lang, data, created_ts, last_stream_ordering, device_id)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, (SELECT COALESCE(MAX(stream_ordering), 0) FROM events), ?)
                 """).execute(arguments: [pusher.userID, pusher.appID, pusher.pushkey, pusher.kind, pusher.appDisplayName,
-                                 pusher.deviceDisplayName, pusher.profileTag, pusher.lang, Data(pusher.data), now])
+                                 pusher.deviceDisplayName, pusher.profileTag, pusher.lang, Data(pusher.data), now, deviceID])
         }
     }
 
@@ -69,6 +70,15 @@ extension Database {
     public func pushers(of userID: String) async throws -> [Pusher] {
         try await read { db in
             try Row.fetchAll(db.cachedStatement(sql: "SELECT * FROM pushers WHERE user_id = ? ORDER BY created_ts, app_id, pushkey"), arguments: [userID]).map(Pusher.init(row:))
+        }
+    }
+}
+
+extension Database {
+    /// The pushers the given devices set: a logged-out device receives no more pushes.
+    static func deletePushers(_ db: GRDB.Database, userID: String, deviceIDs: [String]) throws {
+        for device in deviceIDs {
+            try db.cachedStatement(sql: "DELETE FROM pushers WHERE user_id = ? AND device_id = ?").execute(arguments: [userID, device])
         }
     }
 }

@@ -183,7 +183,7 @@ private let base = "/_matrix/client/v3"
     @Test func pushers() async throws {
         let hs = try await TestHomeserver.make(configure: openRegistration)
         try await hs.test { client in
-            let alice = try await registerUser(client, "alice"), bob = try await registerUser(client, "bob")
+            let alice = try await registerUser(client, "alice"), bob = try await registerUser(client, "bob", password: "pw-bob")
             var pusher: JSONObject = [
                 "pushkey": "key1", "kind": "http", "app_id": "org.example.app.ios", "app_display_name": "Example",
                 "device_display_name": "Phone", "lang": "en", "profile_tag": "tag",
@@ -205,6 +205,17 @@ private let base = "/_matrix/client/v3"
             _ = try await client.call(.post, "\(base)/pushers/set", token: bob.token, body: pusher)
             #expect(try await client.call(.get, "\(base)/pushers", token: alice.token).json["pushers"]?.arrayValue?.isEmpty == true)
             #expect(try await client.call(.get, "\(base)/pushers", token: bob.token).json["pushers"]?.arrayValue?.count == 1)
+
+            // Logging out the device that set a pusher removes it; another device's pusher stays.
+            let phone = try await client.call(.post, "\(base)/login", body: ["type": "m.login.password", "user": "bob", "password": "pw-bob"])
+            let phoneToken = phone.json["access_token"]?.stringValue ?? ""
+            var phonePusher = pusher
+            phonePusher["pushkey"] = "phone-key"
+            #expect(try await client.call(.post, "\(base)/pushers/set", token: phoneToken, body: phonePusher).status == .ok)
+            #expect(try await client.call(.get, "\(base)/pushers", token: bob.token).json["pushers"]?.arrayValue?.count == 2)
+            #expect(try await client.call(.post, "\(base)/logout", token: phoneToken, body: [:]).status == .ok)
+            let left = try await client.call(.get, "\(base)/pushers", token: bob.token).json["pushers"]?.arrayValue ?? []
+            #expect(left.map { $0["pushkey"] } == ["key1"])
 
             r = try await client.call(.post, "\(base)/pushers/set", token: bob.token,
                                       body: ["pushkey": "key1", "app_id": "org.example.app.ios", "kind": .null])

@@ -27,7 +27,8 @@ public final class Pushers: Sendable {
     }
 
     /// `POST /pushers/set`: `kind: null` deletes, anything else creates or replaces.
-    public func set(userID: String, body: JSONObject) async throws {
+    /// `deviceID`: the device whose session sets the pusher (its logout removes the pusher).
+    public func set(userID: String, deviceID: String? = nil, body: JSONObject) async throws {
         func string(_ key: String, required: Bool, max: Int? = nil) throws(MatrixError) -> String? {
             guard let value = body[key], !value.isNull else {
                 if required { throw MatrixError.missingParam("Missing '\(key)'") }
@@ -66,6 +67,6 @@ public final class Pushers: Sendable {
                             deviceDisplayName: try string("device_display_name", required: true)!,
                             profileTag: try string("profile_tag", required: false), lang: try string("lang", required: true)!,
                             data: JSONValue.object(data).encodedBytes())
-        try await database.setPusher(pusher, append: append, now: clock.nowMillis())
+        try await database.setPusher(pusher, append: append, deviceID: deviceID, now: clock.nowMillis())
     }
 }
