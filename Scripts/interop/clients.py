@@ -15,25 +15,15 @@ import threading
 import urllib.parse
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
 import time
 import urllib.request
 
-RESULTS = []
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from harness import RESULTS, check, free_port, passed, summary_line  # noqa: E402
 
-
-def check(name, condition, detail=""):
-    RESULTS.append((name, bool(condition)))
-    print(f"{'PASS' if condition else 'FAIL'}: {name}" + ("" if condition else f"\n{detail}"), flush=True)
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def wait_up(url, timeout=30):
@@ -155,9 +145,8 @@ resources = ["client"]
             with open(os.path.join(work, "serve.log"), errors="replace") as f:
                 print(f.read()[-4000:])
         shutil.rmtree(work, ignore_errors=True)
-    passed = sum(1 for _, ok in RESULTS if ok)
-    print(f"{passed} passed, {len(RESULTS) - passed} failed")
-    return 0 if passed == len(RESULTS) else 1
+    print(summary_line())
+    return 0 if passed()[1] else 1
 
 
 if __name__ == "__main__":

@@ -25,19 +25,9 @@ import signedjson.key
 import signedjson.sign
 from unpaddedbase64 import decode_base64
 
-RESULTS = []
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from harness import check, free_port, passed, summary_line  # noqa: E402
 
-
-def check(name, condition, detail=""):
-    RESULTS.append((name, bool(condition)))
-    mark = "PASS" if condition else "FAIL"
-    print(f"{mark}: {name}" + ("" if condition else f" -- {detail}"), flush=True)
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def get(url, context=None, method="GET", data=None, headers=None):
@@ -100,10 +90,8 @@ def main():
         run(apus, work)
     finally:
         shutil.rmtree(work, ignore_errors=True)
-    passed = sum(1 for _, ok in RESULTS if ok)
-    failed = len(RESULTS) - passed
-    print(f"{passed} passed, {failed} failed")
-    return 1 if failed else 0
+    print(summary_line())
+    return 0 if passed()[1] else 1
 
 
 def state_resolve_cli(apus, vectors, work):
