@@ -186,18 +186,22 @@ extension Database {
     /// Deletes every device of a user but `keeping`; returns the IDs deleted.
     @discardableResult
     public func deleteAllDevices(of userID: String, keeping: String? = nil) async throws -> [String] {
-        try await writer.write { db in
-            let ids = try String.fetchAll(db.cachedStatement(sql: "SELECT device_id FROM devices WHERE user_id = ? AND device_id IS NOT ?"), arguments: [userID, keeping])
-            try db.cachedStatement(sql: "DELETE FROM devices WHERE user_id = ? AND device_id IS NOT ?").execute(arguments: [userID, keeping])
-            try Self.deleteE2EEData(db, userID: userID, deviceIDs: ids)
-            if keeping == nil {
-                // Every session ends (log out everywhere, deactivation): so do all the user's pushes.
-                try db.cachedStatement(sql: "DELETE FROM pushers WHERE user_id = ?").execute(arguments: [userID])
-            } else {
-                try Self.deletePushers(db, userID: userID, deviceIDs: ids)
-            }
-            return ids
+        try await writer.write { db in try Self.deleteDevices(db, of: userID, keeping: keeping) }
+    }
+
+    /// The devices of a user but `keeping`, with their keys and the pushers they set; with no
+    /// device kept (log out everywhere, deactivation), every pusher of the user.
+    @discardableResult
+    static func deleteDevices(_ db: GRDB.Database, of userID: String, keeping: String?) throws -> [String] {
+        let ids = try String.fetchAll(db.cachedStatement(sql: "SELECT device_id FROM devices WHERE user_id = ? AND device_id IS NOT ?"), arguments: [userID, keeping])
+        try db.cachedStatement(sql: "DELETE FROM devices WHERE user_id = ? AND device_id IS NOT ?").execute(arguments: [userID, keeping])
+        try deleteE2EEData(db, userID: userID, deviceIDs: ids)
+        if keeping == nil {
+            try db.cachedStatement(sql: "DELETE FROM pushers WHERE user_id = ?").execute(arguments: [userID])
+        } else {
+            try deletePushers(db, userID: userID, deviceIDs: ids)
         }
+        return ids
     }
 
     public func setPasswordHash(_ hash: String?, userID: String) async throws {
@@ -211,9 +215,7 @@ extension Database {
     public func deactivateUser(_ userID: String) async throws {
         try await writer.write { db in
             try db.cachedStatement(sql: "UPDATE users SET deactivated = 1, password_hash = NULL WHERE user_id = ?").execute(arguments: [userID])
-            let ids = try String.fetchAll(db.cachedStatement(sql: "SELECT device_id FROM devices WHERE user_id = ?"), arguments: [userID])
-            try db.cachedStatement(sql: "DELETE FROM devices WHERE user_id = ?").execute(arguments: [userID])
-            try Self.deleteE2EEData(db, userID: userID, deviceIDs: ids)
+            try Self.deleteDevices(db, of: userID, keeping: nil)
         }
     }
 

@@ -288,6 +288,10 @@ func registerUser(_ client: some TestClientProtocol, _ username: String, passwor
         let hs = try await TestHomeserver.make(configure: openRegistration)
         try await hs.test { client in
             let user = try await registerUser(client, "kim", password: "pw")
+            let pusher: JSONObject = ["pushkey": "kim-key", "kind": "http", "app_id": "org.example.app", "app_display_name": "App",
+                                      "device_display_name": "Phone", "lang": "en",
+                                      "data": ["url": "https://push.example.org/_matrix/push/v1/notify"]]
+            #expect(try await client.call(.post, "\(base)/pushers/set", token: user.token, body: pusher).status == .ok)
             let r = try await client.call(.post, "\(base)/account/deactivate", token: user.token, body: [
                 "auth": ["type": "m.login.password", "user": "kim", "password": "pw"]])
             #expect(r.status == .ok && r.json["id_server_unbind_result"] == "no-support")
@@ -296,6 +300,8 @@ func registerUser(_ client: some TestClientProtocol, _ username: String, passwor
             #expect(login.status == .forbidden && login.json["errcode"] == "M_USER_DEACTIVATED")
             let again = try await client.call(.get, "\(base)/register/available?username=kim")
             #expect(again.json["errcode"] == "M_USER_IN_USE")
+            // A deactivated account is sent no more pushes.
+            #expect(try await hs.homeserver.database.pushers(of: user.userID).isEmpty)
         }
         try await hs.close()
     }
