@@ -24,6 +24,14 @@ public struct ReceivedEvent: Sendable {
     /// state, and only its own key can change (the common case, written without rebuilding maps).
     public var extendsCurrentState = false
 
+    /// An event on the room's only forward extremity (`extendsCurrentState`): its state before is
+    /// the room's current snapshot, so no map of it is needed.
+    public static func extendingCurrentState(pdu: PDU, json: [UInt8], rejectedReason: String? = nil) -> ReceivedEvent {
+        var event = ReceivedEvent(pdu: pdu, json: json, stateBefore: [:], rejectedReason: rejectedReason)
+        event.extendsCurrentState = true
+        return event
+    }
+
     /// Whom the event notifies (`PushNotifications.actions`), stored with it when accepted.
     public var pushActions: EventPushActions?
 

@@ -293,12 +293,7 @@ extension Database {
         }
     }
 
-    public func recordTransaction(userID: String, deviceID: String, txnID: String, eventID: String, now: Int64) async throws {
-        try await writer.write { db in
-            try Self.record(db, ClientTransaction(userID: userID, deviceID: deviceID, txnID: txnID, now: now), eventID: eventID)
-        }
-    }
-
+    /// Remembers which event a client transaction sent (in the event's own commit, `append`).
     static func record(_ db: GRDB.Database, _ transaction: ClientTransaction, eventID: String) throws {
         try db.cachedStatement(sql: "INSERT OR IGNORE INTO event_txn_ids (user_id, device_id, txn_id, event_id, created_ts) VALUES (?, ?, ?, ?, ?)")
             .execute(arguments: [transaction.userID, transaction.deviceID, transaction.txnID, eventID, transaction.now])

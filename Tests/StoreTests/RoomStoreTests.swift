@@ -64,7 +64,11 @@ import Testing
     @Test func transactionIDs() async throws {
         try await withTemporaryDatabase { db, _ in
         #expect(try await db.eventForTransaction(userID: "@a:x", deviceID: "D", txnID: "t1") == nil)
-        try await db.recordTransaction(userID: "@a:x", deviceID: "D", txnID: "t1", eventID: "$e", now: 1)
+        let room = try await db.createRoom(roomID: "!r:x", version: "10", now: 1)
+        // Recorded in the commit of the event the transaction sent.
+        var sent = try event("$e", "m.room.message", content: ["body": "hi"], prev: [], depth: 1)
+        sent.transaction = ClientTransaction(userID: "@a:x", deviceID: "D", txnID: "t1", now: 1)
+        _ = try await db.appendTimelineEvent(sent, room: room)
         #expect(try await db.eventForTransaction(userID: "@a:x", deviceID: "D", txnID: "t1") == "$e")
         #expect(try await db.eventForTransaction(userID: "@a:x", deviceID: "E", txnID: "t1") == nil)
         }

@@ -50,9 +50,7 @@ extension Federation {
         }
         guard let roomID = run.first?.roomID else { return [] }
         do {
-            guard let room = try await database.room(roomID), let version = RoomVersion.named(room.version),
-                  try await database.hasCurrentState(room) else { return [] }
-            try await requireACL(origin, roomID: roomID)
+            guard let (room, version) = try await receivingRoom(roomID, origin: origin) else { return [] }
             let lane = try await rooms.lane(roomID)
             let taken = Array(run.prefix(try await lane.receiveChain(run).count))
             for pdu in taken where pdu.type == "m.room.redaction" {
@@ -87,10 +85,9 @@ extension Federation {
     func receive(_ json: JSONObject, origin: String, verified preverified: Result<PDU, Error>? = nil) async -> (String?, String?) {
         guard let roomID = json["room_id"]?.stringValue else { return (nil, nil) }
         do {
-            guard let room = try await database.room(roomID), let version = RoomVersion.named(room.version),
-                  try await database.hasCurrentState(room)
-            else { return (try? eventID(json, roomID: roomID), "Unknown room \(roomID)") }
-            try await requireACL(origin, roomID: roomID)
+            guard let (room, version) = try await receivingRoom(roomID, origin: origin) else {
+                return (try? eventID(json, roomID: roomID), "Unknown room \(roomID)")
+            }
             let pdu: PDU
             if let preverified { pdu = try preverified.get() } else { pdu = try await verified(json, version: version) }
             let outcome = try await process(pdu, room: room, version: version, origin: origin, fillGaps: true)
@@ -101,6 +98,15 @@ extension Federation {
         } catch {
             return (try? eventID(json, roomID: roomID), "\(error)")
         }
+    }
+
+    /// The room a PDU from `origin` goes into: one we hold state of (nil otherwise), whose server
+    /// ACL admits `origin` (`M_FORBIDDEN` otherwise).
+    private func receivingRoom(_ roomID: String, origin: String) async throws -> (RoomRecord, RoomVersion)? {
+        guard let room = try await database.room(roomID), let version = RoomVersion.named(room.version),
+              try await database.hasCurrentState(room) else { return nil }
+        try await requireACL(origin, roomID: roomID)
+        return (room, version)
     }
 
     /// The ID to report a refused PDU under (reference-hash IDs, as every room version from 4 has).

@@ -93,8 +93,7 @@ extension RoomLane {
         } catch {
             rejection = "not allowed by the state before it: \(error.reason)"
         }
-        var event = ReceivedEvent(pdu: pdu, json: json, stateBefore: Self.map(current), rejectedReason: rejection)
-        event.extendsCurrentState = true
+        var event = ReceivedEvent.extendingCurrentState(pdu: pdu, json: json, rejectedReason: rejection)
         if rejection == nil { event.pushActions = try? await notifications.actions(for: pdu, stateBefore: current, version: version) }
         let stream = try await database.appendReceivedEvent(event, room: room, currentState: nil)
         if let rejection { return .rejected(rejection) }

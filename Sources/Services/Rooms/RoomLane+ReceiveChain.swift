@@ -11,11 +11,11 @@ extension RoomLane {
         try await exclusively {
             var current = try await loadState()
             guard extremities.count == 1, let first = pdus.first, first.prevEvents == [extremities[0].eventID] else { return [] }
-            let known = Set(try await database.events(pdus.map(\.eventID)).map(\.eventID))
+            let missing = Set(try await database.missingEvents(pdus.map(\.eventID)))
             var tip = extremities[0]
             var events: [ReceivedEvent] = []
             for pdu in pdus {
-                guard !known.contains(pdu.eventID), pdu.prevEvents == [tip.eventID],
+                guard missing.contains(pdu.eventID), pdu.prevEvents == [tip.eventID],
                       let authEvents = Self.currentAuthEvents(of: pdu, in: current, version: version)
                 else { break }
                 do throws(AuthFailure) {
@@ -25,8 +25,7 @@ extension RoomLane {
                 } catch {
                     break  // rejected: `receive` stores it with its reason
                 }
-                var event = ReceivedEvent(pdu: pdu, json: pdu.json.encodedBytes(), stateBefore: [:])
-                event.extendsCurrentState = true
+                var event = ReceivedEvent.extendingCurrentState(pdu: pdu, json: pdu.json.encodedBytes())
                 event.pushActions = try? await notifications.actions(for: pdu, stateBefore: current, version: version)
                 events.append(event)
                 if let key = pdu.stateKeyPair { current[key] = pdu }
