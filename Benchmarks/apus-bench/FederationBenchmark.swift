@@ -16,15 +16,9 @@ enum FederationBenchmark {
         let options = try Options(arguments, allowed: ["members", "transactions"])
         let members = try options.int("members", default: 20_000)
         let transactions = try options.int("transactions", default: 20)
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("apus-bench-fed-\(UUID().uuidString)").path
-        defer { try? FileManager.default.removeItem(atPath: directory) }
-        var config = ApusConfiguration.defaults(baseDirectory: directory)
-        config.dataDir = directory
-        config.serverName = try ServerName("bench.local")
-        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-        let database = try Database(path: config.databasePath)
-        let homeserver = try await Homeserver(config: config, signingKey: .generate(), database: database, logger: Logger(label: "bench"),
-                                              passwordCost: .testing, federationTransport: Unreachable())
+        let bench = try await BenchHomeserver.make("fed", federationTransport: Unreachable())
+        let homeserver = bench.homeserver
+        let database = homeserver.database
         let key = SigningKey.generate()
         let now = Int64(Date().timeIntervalSince1970 * 1000)
         try await database.storeRemoteServerKeys(
@@ -33,7 +27,7 @@ enum FederationBenchmark {
 
         try await sendJoin(homeserver, key: key, members: members, now: now)
         try await inboundTransactions(homeserver, key: key, count: transactions, now: now)
-        try await database.close()
+        try await bench.close()
     }
 
     /// A remote room's state: create, creator, power levels, join rules, then `members` joins.

@@ -15,15 +15,8 @@ enum PushBenchmark {
         let members = try options.int("members", default: 100)
         let sends = try options.int("sends", default: 300)
         let evaluations = try options.int("evaluations", default: 2000)
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("apus-bench-push-\(UUID().uuidString)").path
-        defer { try? FileManager.default.removeItem(atPath: directory) }
-        var config = ApusConfiguration.defaults(baseDirectory: directory)
-        config.dataDir = directory
-        config.serverName = try ServerName("bench.local")
-        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-        let database = try Database(path: config.databasePath)
-        let hs = try await Homeserver(config: config, signingKey: .generate(), database: database, logger: Logger(label: "bench"),
-                                      passwordCost: .testing)
+        let bench = try await BenchHomeserver.make("push")
+        let hs = bench.homeserver
         let creator = "@u0:bench.local"
         var request = RoomCreationRequest(creator: creator)
         request.preset = .publicChat
@@ -33,7 +26,7 @@ enum PushBenchmark {
         print("push rules, \(members) local members (\(members - 1) evaluated per event)")
 
         let state = try await hs.rooms.currentState(roomID: big)
-        let version = try require(RoomVersion.named(try await database.room(big)?.version ?? ""))
+        let version = try require(RoomVersion.named(try await hs.database.room(big)?.version ?? ""))
         let pdu = try await hs.rooms.send(roomID: big, sender: creator, type: "m.room.message", stateKey: nil,
                                           content: ["msgtype": "m.text", "body": "warm-up"])
         // The warm-up send filled the cache.
@@ -59,9 +52,9 @@ enum PushBenchmark {
                                             content: ["msgtype": "m.text", "body": .string("message \(i)")])
             }
             let per = (ContinuousClock.now - start) / sends
-            print("  send (sequential, synchronous = \(config.database.synchronous)) into a \(label): \(format(per)) per event")
+            print("  send (sequential, synchronous = \(hs.config.database.synchronous)) into a \(label): \(format(per)) per event")
         }
-        try await database.close()
+        try await bench.close()
     }
 
     static func format(_ duration: Duration) -> String {

@@ -89,7 +89,7 @@ public final class PushEvent {
     /// A string property lower-cased, or nil when absent or not a string.
     func lowercased(_ path: PropertyPath) -> [Unicode.Scalar]? {
         if let cached = loweredValues[path.text] { return cached }
-        let result = path.value(in: json)?.stringValue.map { Array($0.lowercased().unicodeScalars) }
+        let result = value(path)?.stringValue.map { Array($0.lowercased().unicodeScalars) }
         loweredValues[path.text] = .some(result)
         return result
     }
