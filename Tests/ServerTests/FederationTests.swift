@@ -35,6 +35,25 @@ private let base = "/_matrix/client/v3"
         try await pair.close()
     }
 
+    @Test func roomVersionTheJoiningServerLacksIsNamedToTheClient() async throws {
+        let pair = try await FederatedPair.make()
+        try await pair.run { a, b in
+            let alice = try await registerUser(a, "alice")
+            let bob = try await registerUser(b, "bob")
+            let room = try await createRoom(a, token: alice.token, ["preset": "public_chat", "room_version": "11"])
+            // B plays a server that knows only room versions up to 10.
+            pair.network.rewritePaths { path in
+                path.contains("/make_join/") ? path.replacingOccurrences(of: "&ver=11", with: "").replacingOccurrences(of: "&ver=12", with: "") : path
+            }
+            let join = try await b.call(.post, "\(base)/join/\(enc(room))?server_name=a.test", token: bob.token, body: [:])
+            #expect(join.status == .badRequest && join.json["errcode"] == "M_INCOMPATIBLE_ROOM_VERSION", "join: \(join.json)")
+            #expect(join.json["room_version"] == "11", "join: \(join.json)")
+            #expect(try await pair.a.homeserver.rooms.membership(of: bob.userID, in: room) == nil)
+            #expect(try await pair.b.homeserver.database.room(room) == nil)
+        }
+        try await pair.close()
+    }
+
     @Test func inviteAcrossServersThenJoin() async throws {
         let pair = try await FederatedPair.make()
         try await pair.run { a, b in

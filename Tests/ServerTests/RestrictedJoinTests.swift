@@ -58,6 +58,15 @@ func restrictedRooms(_ client: some TestClientProtocol, token: String) async thr
             let alice = try await registerUser(client, "alice")
             let dave = try await registerUser(client, "dave")
             let (space, room) = try await restrictedRooms(client, token: alice.token)
+            // Aaron may invite too (level 50) and sorts first by ID; alice, at 100, vouches.
+            let aaron = try await registerUser(client, "aaron")
+            _ = try await client.call(.post, "\(base)/rooms/\(enc(room))/invite", token: alice.token, body: ["user_id": .string(aaron.userID)])
+            let aaronJoin = try await client.call(.post, "\(base)/join/\(enc(room))", token: aaron.token, body: [:])
+            #expect(aaronJoin.status == .ok, "aaron: \(aaronJoin.json)")
+            var levels = try await client.call(.get, "\(base)/rooms/\(enc(room))/state/m.room.power_levels", token: alice.token).json
+            levels["users"] = ["\(alice.userID)": 100, "\(aaron.userID)": 50]
+            let raised = try await client.call(.put, "\(base)/rooms/\(enc(room))/state/m.room.power_levels", token: alice.token, body: levels)
+            #expect(raised.status == .ok, "levels: \(raised.json)")
             let refused = try await client.call(.post, "\(base)/join/\(enc(room))", token: dave.token, body: [:])
             #expect(refused.status == .forbidden && refused.json["errcode"] == "M_FORBIDDEN", "dave: \(refused.json)")
             _ = try await client.call(.post, "\(base)/join/\(enc(space))", token: dave.token, body: [:])

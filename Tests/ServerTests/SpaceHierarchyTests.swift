@@ -193,6 +193,14 @@ struct TestSpace {
             #expect(roomIDs(outside.json) == [s.space, s.publicRoom, s.subspace, s.deep])
             let space = outside.json["rooms"]?.arrayValue?.first
             #expect(space?["name"] == "Space" && space?["children_state"]?.arrayValue?.count == 4)
+            // A's answers are kept five minutes: with A down B still answers, then it cannot.
+            pair.network.setDown("a.test", true)
+            let kept = try await hierarchy(b, s.space, token: carol.token)
+            #expect(roomIDs(kept.json) == [s.space, s.publicRoom, s.subspace, s.deep], "\(kept.json)")
+            clock.now += 5 * 60 * 1000 + 1
+            let expired = try await hierarchy(b, s.space, token: carol.token)
+            #expect(expired.status == .forbidden, "\(expired.json)")
+            pair.network.setDown("a.test", false)
 
             // Bob joins the space: A now shows B the restricted room, and B shows it to bob only.
             let join = try await b.call(.post, "\(base)/join/\(enc(s.space))?via=a.test", token: bob.token, body: [:])

@@ -25,7 +25,24 @@ extension Federation {
     /// What another server says of a space we are not in: asks the servers of its `via` (the
     /// first three, as Synapse does) until one answers. Nil when none does; then the room is
     /// left out of the hierarchy.
+    /// Answers are kept for `remoteHierarchyLifetime`, as Synapse does, so paging through a big
+    /// space does not ask again for every page.
     func remoteHierarchy(roomID: String, via: [String], suggestedOnly: Bool) async -> RemoteHierarchy? {
+        let key = "\(suggestedOnly) \(roomID)"
+        let now = clock.nowMillis()
+        if let kept = remoteHierarchies.withLock({ $0[key] }), kept.expires > now { return kept.answer }
+        guard let answer = await fetchHierarchy(roomID: roomID, via: via, suggestedOnly: suggestedOnly) else { return nil }
+        remoteHierarchies.withLock { kept in
+            if kept.count >= Self.remoteHierarchiesKept { kept = kept.filter { $0.value.expires > now } }
+            if kept.count < Self.remoteHierarchiesKept { kept[key] = (answer, now + Self.remoteHierarchyLifetime) }
+        }
+        return answer
+    }
+
+    static let remoteHierarchyLifetime: Int64 = 5 * 60 * 1000
+    static let remoteHierarchiesKept = 1000
+
+    private func fetchHierarchy(roomID: String, via: [String], suggestedOnly: Bool) async -> RemoteHierarchy? {
         for server in via.filter({ $0 != ourServer }).prefix(3) {
             guard let destination = try? ServerName(server) else { continue }
             do {

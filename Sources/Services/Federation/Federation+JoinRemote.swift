@@ -24,7 +24,8 @@ extension Federation {
             } catch let error as MatrixError where error.status == 403 {
                 throw error
             } catch let error as RemoteError where (400..<500).contains(error.status) {
-                refusal = MatrixError(error.errcode ?? "M_UNKNOWN", "\(server): \(error.message ?? "HTTP \(error.status)")", status: error.status)
+                refusal = MatrixError(error.errcode ?? "M_UNKNOWN", "\(server): \(error.message ?? "HTTP \(error.status)")",
+                                      status: error.status, extra: error.extra)
                 failures.append("\(server): \(error)")
                 logger.info("joining \(roomID) via \(server) refused: \(error)")
             } catch {

@@ -2,6 +2,7 @@ import ApusConfig
 import Logging
 import MatrixProtocol
 import Store
+import Synchronization
 
 /// The Server-Server API's services: other servers' keys, request authentication, the PDU
 /// pipeline for received events, joins/leaves/invites across servers, and the sender.
@@ -19,6 +20,8 @@ public final class Federation: Sendable {
     public let authentication: RequestAuthentication
     public let sender: FederationSender
     public let enabled: Bool
+    /// Other servers' `/hierarchy` answers, kept a few minutes (clients page through spaces).
+    let remoteHierarchies = Mutex<[String: (answer: RemoteHierarchy, expires: Int64)]>([:])
 
     init(config: ApusConfiguration, signingKey: SigningKey, serverKeys: ServerKeys, database: Database, rooms: Rooms,
          notifier: Notifier, typing: Typing, clock: Clock, logger: Logger, transport: (any FederationTransport)?) {

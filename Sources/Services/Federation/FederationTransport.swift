@@ -28,11 +28,22 @@ public struct RemoteError: Error, Sendable, CustomStringConvertible {
     public let status: Int
     public let errcode: String?
     public let message: String?
+    /// The answer's other fields (`room_version` of `M_INCOMPATIBLE_ROOM_VERSION`, say).
+    public let extra: JSONObject
 
-    public init(status: Int, errcode: String?, message: String?) {
+    public init(status: Int, errcode: String?, message: String?, extra: JSONObject = [:]) {
         self.status = status
         self.errcode = errcode
         self.message = message
+        self.extra = extra
+    }
+
+    /// The refusal as our own error, its fields kept, for a client the request was made for.
+    public init(status: Int, body: [UInt8]) {
+        var object = (try? JSONParser.parseObject(body)) ?? [:]
+        let errcode = object.removeValue(forKey: "errcode")?.stringValue
+        let message = object.removeValue(forKey: "error")?.stringValue
+        self.init(status: status, errcode: errcode, message: message, extra: object)
     }
 
     public var description: String { "HTTP \(status) \(errcode ?? "") \(message ?? "")" }

@@ -7,9 +7,7 @@ extension FederationHTTPClient: FederationTransport, PeerReachability {
         do {
             return try await json(to: destination, method: method, path: path, body: body, signed: signed, timeout: .seconds(60))
         } catch {
-            if case .http(let status, let errcode, let message, _) = error {
-                throw RemoteError(status: status, errcode: errcode, message: message)
-            }
+            if case .http(let status, _, _, let body) = error { throw RemoteError(status: status, body: body) }
             throw error
         }
     }
@@ -17,8 +15,7 @@ extension FederationHTTPClient: FederationTransport, PeerReachability {
     public func bytes(to destination: ServerName, path: String) async throws -> (contentType: String?, body: [UInt8]) {
         let response = try await send(to: destination, method: "GET", path: path, body: nil, signed: true, timeout: .seconds(60))
         guard (200..<300).contains(response.status) else {
-            let object = try? JSONParser.parseObject(response.body)
-            throw RemoteError(status: response.status, errcode: object?["errcode"]?.stringValue, message: object?["error"]?.stringValue)
+            throw RemoteError(status: response.status, body: response.body)
         }
         return (response.header("content-type"), response.body)
     }

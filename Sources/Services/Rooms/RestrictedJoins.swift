@@ -67,10 +67,15 @@ extension Rooms {
             .compactMap { Federation.server(of: $0) }.filter { seen.insert($0).inserted }
     }
 
-    /// Joined members whose invite of `joiner` the auth rules would allow now.
+    /// Joined members whose invite of `joiner` the auth rules would allow now, most powerful
+    /// first (the spec's advice for picking who vouches), then by user ID.
     private func membersWhoMayInvite(_ joiner: String, lane: RoomLane, roomID: String) async throws -> [String] {
+        let state = try await lane.currentState()
+        let power = PowerLevels(event: state[.powerLevels], create: state[.create], version: lane.version)
+        let members = try await joinedMembers(roomID: roomID).map { (user: $0, level: power.userLevel($0)) }
+            .sorted { $0.level != $1.level ? $0.level > $1.level : $0.user < $1.user }
         var out: [String] = []
-        for user in try await joinedMembers(roomID: roomID).sorted() {
+        for (user, _) in members {
             let probe = EventBuilder.Draft(type: "m.room.member", stateKey: joiner, sender: user,
                                            content: ["membership": "invite"], redacts: nil)
             if (try? await lane.check(probe)) != nil { out.append(user) }
