@@ -64,7 +64,7 @@ public struct Daemon {
             "server_name": "\(config.serverName)", "database": "\(config.databasePath)",
         ])
         do {
-            try await group.run()
+            try await withTaskExecutorPreference(EventLoopTaskExecutor(group: .singleton)) { try await group.run() }
         } catch {
             try? await database.close()
             throw error

@@ -3,6 +3,8 @@
 public actor Notifier {
     private var position: SyncToken
     private var waiters: [(after: SyncToken, id: Int, continuation: CheckedContinuation<Void, Never>)] = []
+    /// Background workers waiting for one stream (no timeout: they stop by cancellation).
+    private var streamWaiters: [(stream: SyncToken.Stream, after: Int64, id: Int, continuation: CheckedContinuation<Void, Never>)] = []
     private var nextID = 0
 
     public init(position: SyncToken) { self.position = position }
@@ -16,6 +18,31 @@ public actor Notifier {
         let ready = waiters.filter { now.isAhead(of: $0.after) }
         waiters.removeAll { now.isAhead(of: $0.after) }
         for w in ready { w.continuation.resume() }
+        if streamWaiters.contains(where: { $0.stream == stream && $0.after < value }) {
+            let woken = streamWaiters.filter { $0.stream == stream && $0.after < value }
+            streamWaiters.removeAll { $0.stream == stream && $0.after < value }
+            for w in woken { w.continuation.resume() }
+        }
+    }
+
+    /// Returns once `stream` is past `position`, or when the task is cancelled. For workers that
+    /// follow one stream: no timer per wait, and other streams moving do not wake them.
+    public func wait(for stream: SyncToken.Stream, after position: Int64) async {
+        guard self.position[stream] <= position, !Task.isCancelled else { return }
+        let id = nextID
+        nextID += 1
+        await withTaskCancellationHandler {
+            await withCheckedContinuation { continuation in
+                streamWaiters.append((stream, position, id, continuation))
+            }
+        } onCancel: {
+            Task { await self.cancelStreamWaiter(id) }
+        }
+    }
+
+    private func cancelStreamWaiter(_ id: Int) {
+        guard let index = streamWaiters.firstIndex(where: { $0.id == id }) else { return }
+        streamWaiters.remove(at: index).continuation.resume()
     }
 
     /// Returns once any stream is past `after`, or after `timeoutMs`.

@@ -67,24 +67,25 @@ extension Database {
         while start < actions.recipients.count {
             let chunk = actions.recipients[start..<min(start + Self.pushRowsPerStatement, actions.recipients.count)]
             start += chunk.count
-            let insert = try db.cachedStatement(sql: """
+            var insert = DirectBinding(try db.cachedStatement(sql: """
                 INSERT OR REPLACE INTO event_push_actions (room_nid, stream_ordering, user_id, event_nid, thread_id, highlight, actions, ts)
                 VALUES \(Array(repeating: "(?, ?, ?, ?, ?, ?, ?, ?)", count: chunk.count).joined(separator: ", "))
-                """)
-            var rows: [(any DatabaseValueConvertible)?] = []
-            rows.reserveCapacity(chunk.count * 8)
-            for r in chunk { rows += [room.nid, stream, r.userID, eventNID, actions.threadID, r.highlight, Data(r.actions), ts] }
-            try insert.execute(arguments: StatementArguments(rows))
-            let count = try db.cachedStatement(sql: """
+                """))
+            for r in chunk {
+                insert.bind(room.nid); insert.bind(stream); insert.bind(r.userID); insert.bind(eventNID)
+                insert.bind(actions.threadID); insert.bind(r.highlight); insert.bind(blob: r.actions); insert.bind(ts)
+            }
+            try insert.run(db)
+            var count = DirectBinding(try db.cachedStatement(sql: """
                 INSERT INTO push_unread (room_nid, user_id, thread_id, notifications, highlights)
                 VALUES \(Array(repeating: "(?, ?, ?, 1, ?)", count: chunk.count).joined(separator: ", "))
                 ON CONFLICT (room_nid, user_id, thread_id)
                 DO UPDATE SET notifications = notifications + 1, highlights = highlights + excluded.highlights
-                """)
-            var counts: [(any DatabaseValueConvertible)?] = []
-            counts.reserveCapacity(chunk.count * 4)
-            for r in chunk { counts += [room.nid, r.userID, actions.threadID, r.highlight ? 1 : 0] }
-            try count.execute(arguments: StatementArguments(counts))
+                """))
+            for r in chunk {
+                count.bind(room.nid); count.bind(r.userID); count.bind(actions.threadID); count.bind(r.highlight)
+            }
+            try count.run(db)
         }
         if let sender = actions.localSender {
             // The sender has read their thread up to now: nothing in it is unread.

@@ -142,6 +142,39 @@ import Testing
         #expect(evaluate(event(["body": "hey"]), rules: rules, displayName: nil)?.ruleID == ".m.rule.message")
     }
 
+    /// One event evaluated for many members shares what reads only the event, never what
+    /// depends on the member: each answer equals that member's evaluation of a fresh event.
+    @Test func membersEvaluatedOnOneEventGetTheirOwnAnswers() {
+        let users = ["@a:example.org", "@b:example.org", "@c:example.org", "@d:example.org"]
+        var cakeLover = UserPushRules()
+        cakeLover.rules[.content] = [PushRule(ruleID: "cake", pattern: "cake", actions: ["notify", ["set_tweak": "highlight"]])]
+        var byName = UserPushRules()
+        byName.rules[.override] = [PushRule(ruleID: "name", conditions: [["kind": "contains_display_name"]], actions: ["notify"])]
+        let rules: [String: UserPushRules] = ["@c:example.org": cakeLover, "@d:example.org": byName]
+        let names = ["@a:example.org": "Anna", "@d:example.org": "Dora"]
+        let events = [
+            event(["body": "cake for Dora?", "m.mentions": ["user_ids": ["@b:example.org"]]]),
+            event(["body": "cake for Anna", "msgtype": "m.notice"]),
+            event("m.room.member", stateKey: "@a:example.org", ["membership": "invite"]),
+            event(["body": "hello @room", "m.mentions": ["room": true]]),
+        ]
+        for json in events {
+            let shared = PushEvent(json: json, memberCount: 5) { _ in true }
+            for user in users {
+                let evaluator = PushEvaluator(ruleset: (rules[user] ?? UserPushRules()).ruleset(for: user), userID: user)
+                let alone = evaluator.evaluate(PushEvent(json: json, memberCount: 5) { _ in true }, displayName: names[user])
+                #expect(evaluator.evaluate(shared, displayName: names[user]) == alone, "\(user): \(json)")
+            }
+        }
+        // And the answers differ where the members do.
+        let first = PushEvent(json: events[0], memberCount: 5) { _ in true }
+        let answers = users.map { user in
+            PushEvaluator(ruleset: (rules[user] ?? UserPushRules()).ruleset(for: user), userID: user)
+                .evaluate(first, displayName: names[user])?.ruleID
+        }
+        #expect(answers == [".m.rule.message", ".m.rule.is_user_mention", "cake", "name"])
+    }
+
     @Test func rulesetOrderFollowsTheSpec() {
         let set = UserPushRules(rules: [.override: [PushRule(ruleID: "mine", conditions: [], actions: [])]]).ruleset(for: Self.me)
         #expect(set.rules[.override]?.map(\.ruleID) == [

@@ -1,40 +1,89 @@
+import Synchronization
+
 /// One user's push rules compiled for evaluation: only enabled rules, in priority order, with
 /// globs and property paths parsed once. Evaluating an event is then a walk down this list.
+///
+/// A room's members mostly share their rules, so a condition that reads only the event (not
+/// the user's display name or ID) is decided once per event: it has a slot in a process-wide
+/// table, and the event (`PushEvent`) remembers the answer in that slot for the next member.
 public struct PushEvaluator: Sendable {
     struct Rule: Sendable {
         let ruleID: String
-        let conditions: [PushCondition]
         let actions: [JSONValue]
     }
 
     public let userID: String
     let rules: [Rule]
+    /// Where each rule's conditions end in `conditions` (they start where the previous ones end).
+    let ends: [Int]
+    let conditions: [PushCondition]
+    /// Each condition's slot of `PushConditionSlots`, or -1: decided for each user.
+    let slots: [Int]
 
     public init(ruleset: PushRuleSet, userID: String) {
         self.userID = userID
         var rules: [Rule] = []
+        var ends: [Int] = []
+        var conditions: [PushCondition] = []
+        var slots: [Int] = []
+        func add(_ condition: PushCondition, key: String?) {
+            conditions.append(condition)
+            slots.append(key.map(PushConditionSlots.slot) ?? -1)
+        }
         for kind in PushRuleKind.allCases {
             for rule in ruleset.rules[kind] ?? [] where rule.enabled {
-                let conditions: [PushCondition]
                 switch kind {
-                case .override, .underride: conditions = (rule.conditions ?? []).map(PushCondition.init)
-                case .content: conditions = [.eventMatch(PropertyPath("content.body"), PushGlob(rule.pattern ?? ""))]
-                case .room: conditions = [.propertyIs(PropertyPath("room_id"), .string(rule.ruleID))]
-                case .sender: conditions = [.propertyIs(PropertyPath("sender"), .string(rule.ruleID))]
+                case .override, .underride:
+                    for json in rule.conditions ?? [] {
+                        let condition = PushCondition(json)
+                        // The user's own ID in it: only this user's evaluations would share it.
+                        let personal = json["pattern"] == .string(userID) || json["value"] == .string(userID)
+                        if case .containsDisplayName = condition {
+                            add(condition, key: nil)
+                        } else {
+                            add(condition, key: personal ? nil : String(decoding: JSONValue.object(json).encodedBytes(), as: UTF8.self))
+                        }
+                    }
+                case .content:
+                    add(.eventMatch(PropertyPath("content.body"), PushGlob(rule.pattern ?? "")), key: "content.body " + (rule.pattern ?? ""))
+                case .room:
+                    add(.propertyIs(PropertyPath("room_id"), .string(rule.ruleID)), key: "room_id " + rule.ruleID)
+                case .sender:
+                    add(.propertyIs(PropertyPath("sender"), .string(rule.ruleID)), key: "sender " + rule.ruleID)
                 }
-                rules.append(Rule(ruleID: rule.ruleID, conditions: conditions, actions: rule.actions))
+                ends.append(conditions.count)
+                rules.append(Rule(ruleID: rule.ruleID, actions: rule.actions))
             }
         }
         self.rules = rules
+        self.ends = ends
+        self.conditions = conditions
+        self.slots = slots
     }
 
     /// The actions of the first enabled rule the event matches for this user (nil when none
     /// does), given the user's display name in the room.
     public func evaluate(_ event: PushEvent, displayName: String?) -> PushActions? {
-        for rule in rules where rule.conditions.allSatisfy({ holds($0, event, displayName) }) {
-            return PushActions(ruleID: rule.ruleID, actions: rule.actions)
+        var start = 0
+        for (index, end) in ends.enumerated() {
+            var matched = true
+            for c in start..<end where !decide(c, event, displayName) {
+                matched = false
+                break
+            }
+            if matched { return PushActions(ruleID: rules[index].ruleID, actions: rules[index].actions) }
+            start = end
         }
         return nil
+    }
+
+    private func decide(_ c: Int, _ event: PushEvent, _ displayName: String?) -> Bool {
+        let slot = slots[c]
+        guard slot >= 0 else { return holds(conditions[c], event, displayName) }
+        if let known = event.decided(slot) { return known }
+        let result = holds(conditions[c], event, displayName)
+        event.decide(slot, result)
+        return result
     }
 
     private func holds(_ condition: PushCondition, _ event: PushEvent, _ displayName: String?) -> Bool {
@@ -62,6 +111,22 @@ public struct PushEvaluator: Sendable {
     }
 }
 
+/// Numbers for conditions that read only the event, the same number for the same condition in
+/// anyone's rules. Bounded: past `capacity` distinct conditions, new ones are not shared.
+enum PushConditionSlots {
+    static let capacity = 1 << 16
+    private static let table = Mutex<[String: Int]>([:])
+
+    static func slot(_ key: String) -> Int {
+        table.withLock { table in
+            if let slot = table[key] { return slot }
+            guard table.count < capacity else { return -1 }
+            table[key] = table.count
+            return table.count - 1
+        }
+    }
+}
+
 /// An event as push rules see it, evaluated once per recipient: lower-cased property values
 /// are cached so a room of many members lower-cases the body once.
 public final class PushEvent {
@@ -70,6 +135,8 @@ public final class PushEvent {
     let senderMayNotify: (String) -> Bool
     private var loweredValues: [String: [Unicode.Scalar]?] = [:]
     private var values: [String: JSONValue?] = [:]
+    /// Decided conditions by slot: 0 not yet, 1 false, 2 true.
+    private var decisions: [UInt8] = []
 
     /// `json` is the event (with `type`, `sender`, `content`, …); `memberCount` the room's joined
     /// members; `senderMayNotify` answers `sender_notification_permission` for a key.
@@ -77,6 +144,16 @@ public final class PushEvent {
         self.json = json
         self.memberCount = memberCount
         self.senderMayNotify = senderMayNotify
+    }
+
+    func decided(_ slot: Int) -> Bool? {
+        guard slot < decisions.count, decisions[slot] != 0 else { return nil }
+        return decisions[slot] == 2
+    }
+
+    func decide(_ slot: Int, _ value: Bool) {
+        if slot >= decisions.count { decisions += repeatElement(0, count: slot + 1 - decisions.count) }
+        decisions[slot] = value ? 2 : 1
     }
 
     func value(_ path: PropertyPath) -> JSONValue? {

@@ -104,11 +104,9 @@ extension Federation {
         guard enabled else { return }
         var position = (try? await database.currentDeviceListPosition()) ?? 0
         while !Task.isCancelled {
-            var token = await notifier.current
-            let upTo = token.deviceLists
+            let upTo = await notifier.current.deviceLists
             if upTo <= position {
-                token.deviceLists = position
-                await notifier.wait(after: token, timeoutMs: 1_000)
+                await notifier.wait(for: .deviceLists, after: position)
                 continue
             }
             for (user, stream) in (try? await database.localDeviceListChanges(after: position, upTo: upTo, serverSuffix: ":" + ourServer)) ?? [] {

@@ -70,10 +70,7 @@ public final class FederationSender: Sendable {
             while !Task.isCancelled {
                 let batch = try await database.streamEvents(after: position, limit: 200)
                 if batch.isEmpty {
-                    var token = await notifier.current
-                    token.events = position
-                    // Short enough that a shutdown (which cancels this task) is not held up.
-                    await notifier.wait(after: token, timeoutMs: 1_000)
+                    await notifier.wait(for: .events, after: position)
                     continue
                 }
                 var entries: [(destination: String, eventNID: Int64)] = []

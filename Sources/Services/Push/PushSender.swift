@@ -55,10 +55,7 @@ public final class PushSender: Sendable {
             while !Task.isCancelled {
                 let (next, users) = try await database.pushRecipients(after: position, limit: 200)
                 guard next > position else {
-                    var token = await notifier.current
-                    token.events = position
-                    // Short, so a shutdown (which cancels this task) is not held up.
-                    await notifier.wait(after: token, timeoutMs: 1_000)
+                    await notifier.wait(for: .events, after: position)
                     continue
                 }
                 position = next
