@@ -7,13 +7,9 @@ import Synchronization
 /// the user's display name or ID) is decided once per event: it has a slot in a process-wide
 /// table, and the event (`PushEvent`) remembers the answer in that slot for the next member.
 public struct PushEvaluator: Sendable {
-    struct Rule: Sendable {
-        let ruleID: String
-        let actions: [JSONValue]
-    }
-
     public let userID: String
-    let rules: [Rule]
+    /// Each rule's outcome, by rule.
+    let rules: [PushActions]
     /// Where each rule's conditions end in `conditions` (they start where the previous ones end).
     let ends: [Int]
     let conditions: [PushCondition]
@@ -22,7 +18,7 @@ public struct PushEvaluator: Sendable {
 
     public init(ruleset: PushRuleSet, userID: String) {
         self.userID = userID
-        var rules: [Rule] = []
+        var rules: [PushActions] = []
         var ends: [Int] = []
         var conditions: [PushCondition] = []
         var slots: [Int] = []
@@ -52,7 +48,7 @@ public struct PushEvaluator: Sendable {
                     add(.propertyIs(PropertyPath("sender"), .string(rule.ruleID)), key: "sender " + rule.ruleID)
                 }
                 ends.append(conditions.count)
-                rules.append(Rule(ruleID: rule.ruleID, actions: rule.actions))
+                rules.append(PushActions(ruleID: rule.ruleID, actions: rule.actions))
             }
         }
         self.rules = rules
@@ -71,7 +67,7 @@ public struct PushEvaluator: Sendable {
                 matched = false
                 break
             }
-            if matched { return PushActions(ruleID: rules[index].ruleID, actions: rules[index].actions) }
+            if matched { return rules[index] }
             start = end
         }
         return nil
@@ -173,22 +169,24 @@ public final class PushEvent {
 }
 
 /// What a matched rule asks for.
+/// Made once per compiled rule, so a room's members matching the same rule cost nothing more.
 public struct PushActions: Sendable, Equatable {
     public let ruleID: String
     public let actions: [JSONValue]
+    public let notify: Bool
+    /// The `highlight` tweak: true when set without a value or with `true`.
+    public let highlight: Bool
+    /// `actions` as JSON, as notifications store them.
+    public let encoded: [UInt8]
 
     public init(ruleID: String, actions: [JSONValue]) {
         self.ruleID = ruleID
         self.actions = actions
-    }
-
-    public var notify: Bool { actions.contains("notify") }
-
-    /// The `highlight` tweak: true when set without a value or with `true`.
-    public var highlight: Bool {
-        actions.contains { action in
+        notify = actions.contains("notify")
+        highlight = actions.contains { action in
             guard action["set_tweak"]?.stringValue == "highlight" else { return false }
             return action["value"].map { $0 == .bool(true) } ?? true
         }
+        encoded = JSONValue.array(actions).encodedBytes()
     }
 }

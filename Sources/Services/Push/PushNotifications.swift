@@ -42,12 +42,10 @@ public final class PushNotifications: Sendable {
         let sender = pdu.sender
         let event = PushEvent(json: pdu.json, memberCount: memberCount) { levels.canNotify($0, user: sender) }
         var notified: [EventPushActions.Recipient] = []
-        var encoded: [[JSONValue]: [UInt8]] = [:]  // most members match the same rule: encode its actions once
+        notified.reserveCapacity(recipients.count)
         for userID in recipients {
             guard let actions = evaluators[userID]?.evaluate(event, displayName: displayNames[userID]), actions.notify else { continue }
-            let bytes = encoded[actions.actions] ?? JSONValue.array(actions.actions).encodedBytes()
-            encoded[actions.actions] = bytes
-            notified.append(EventPushActions.Recipient(userID: userID, highlight: actions.highlight, actions: bytes))
+            notified.append(EventPushActions.Recipient(userID: userID, highlight: actions.highlight, actions: actions.encoded))
         }
         return EventPushActions(recipients: notified, threadID: threadID, localSender: localSender)
     }
