@@ -40,15 +40,48 @@ public final class RouteTable {
     }
 }
 
-/// Which methods a path is registered for.
+/// Which methods a path is registered for, and which pattern it matches (the metrics label of
+/// every request, so it is looked up among the patterns of the path's length only).
 public struct RouteIndex: Sendable {
-    let patterns: [(method: HTTPRequest.Method, segments: [Substring])]
+    struct Pattern: Sendable {
+        let method: HTTPRequest.Method
+        let segments: [Substring]
+        /// Per segment: a parameter (`:name`, `*`) matching any value.
+        let parameter: [Bool]
+        let wildcardTail: Bool
+        let text: String
+    }
+
+    let patterns: [Pattern]
+    /// Patterns of a fixed number of segments, by that number, in registration order.
+    let byLength: [Int: [Int]]
+    /// Patterns ending in `**`, in registration order.
+    let tails: [Int]
+
+    init(patterns list: [(method: HTTPRequest.Method, segments: [Substring])]) {
+        patterns = list.map { method, segments in
+            Pattern(method: method, segments: segments, parameter: segments.map { $0.hasPrefix(":") || $0 == "*" },
+                    wildcardTail: segments.last == "**", text: "/" + segments.joined(separator: "/"))
+        }
+        var byLength: [Int: [Int]] = [:]
+        var tails: [Int] = []
+        for (i, p) in patterns.enumerated() {
+            if p.wildcardTail { tails.append(i) } else { byLength[p.segments.count, default: []].append(i) }
+        }
+        self.byLength = byLength
+        self.tails = tails
+    }
+
+    /// Indices of the patterns `parts` matches, in registration order.
+    private func matching(_ parts: [Substring]) -> [Int] {
+        let candidates = ((byLength[parts.count] ?? []) + tails).sorted()
+        return candidates.filter { Self.matches(patterns[$0], parts) }
+    }
 
     public func allowedMethods(for path: String) -> [HTTPRequest.Method] {
-        let parts = RouteTable.segments(path)
         var methods: [HTTPRequest.Method] = []
-        for p in patterns where Self.matches(p.segments, parts) && !methods.contains(p.method) {
-            methods.append(p.method)
+        for i in matching(RouteTable.segments(path)) where !methods.contains(patterns[i].method) {
+            methods.append(patterns[i].method)
         }
         return methods
     }
@@ -56,16 +89,24 @@ public struct RouteIndex: Sendable {
     /// The registered pattern a path matches (a metrics label that does not grow with IDs).
     public func pattern(for path: String) -> String? {
         let parts = RouteTable.segments(path)
-        guard let match = patterns.first(where: { Self.matches($0.segments, parts) }) else { return nil }
-        return "/" + match.segments.joined(separator: "/")
+        var first: Int?
+        for i in byLength[parts.count] ?? [] where Self.matches(patterns[i], parts) {
+            first = i
+            break
+        }
+        for i in tails where i < first ?? .max && Self.matches(patterns[i], parts) {
+            first = i
+            break
+        }
+        return first.map { patterns[$0].text }
     }
 
-    static func matches(_ pattern: [Substring], _ parts: [Substring]) -> Bool {
-        for (n, seg) in pattern.enumerated() {
-            if seg == "**" { return parts.count > n }
+    static func matches(_ pattern: Pattern, _ parts: [Substring]) -> Bool {
+        for (n, seg) in pattern.segments.enumerated() {
+            if pattern.wildcardTail && n == pattern.segments.count - 1 { return parts.count > n }
             guard n < parts.count else { return false }
-            if !(seg.hasPrefix(":") || seg == "*" || seg == parts[n]) { return false }
+            if !(pattern.parameter[n] || seg == parts[n]) { return false }
         }
-        return pattern.count == parts.count
+        return pattern.segments.count == parts.count
     }
 }

@@ -11,13 +11,14 @@ struct GzipMiddleware: RouterMiddleware {
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         var response = try await next(request, context)
-        guard request.method != .head,
-              Self.acceptsGzip(request.headers[values: .acceptEncoding]),
+        // The size first: most answers are small, and reading Accept-Encoding costs more than that.
+        guard let length = response.headers[.contentLength].flatMap({ Int($0) }), length > threshold,
+              request.method != .head,
               response.headers[.contentEncoding] == nil,
               // Media (which always carries a disposition) streams as stored, even JSON files.
               response.headers[.contentDisposition] == nil,
               response.headers[.contentType]?.hasPrefix("application/json") == true,
-              let length = response.headers[.contentLength].flatMap({ Int($0) }), length > threshold
+              Self.acceptsGzip(request.headers[values: .acceptEncoding])
         else { return response }
         let collector = BodyCollector()
         try await response.body.write(collector)

@@ -42,9 +42,9 @@ public actor Presence {
 
     /// `m.presence` events for those of `users` whose presence changed in `(after, upTo]`.
     public func events(for users: Set<String>, after: Int64, upTo: Int64) -> [JSONValue] {
-        users.sorted().compactMap { user in
-            guard let s = changed[user], s > after, s <= upTo else { return nil }
-            return ["type": "m.presence", "sender": .string(user), "content": .object(status(of: user))]
+        // Few of them changed: filter before sorting.
+        users.filter { user in changed[user].map { $0 > after && $0 <= upTo } ?? false }.sorted().map { user in
+            ["type": "m.presence", "sender": .string(user), "content": .object(status(of: user))]
         }
     }
 

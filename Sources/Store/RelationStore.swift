@@ -50,10 +50,11 @@ extension Database {
     public func threadRoots(among eventIDs: [String]) async throws -> Set<String> {
         guard !eventIDs.isEmpty else { return [] }
         return try await read { db in
-            Set(try String.fetchAll(db, sql: """
+            // The IDs as one JSON array: one cached statement for any number of them.
+            Set(try String.fetchAll(db.cachedStatement(sql: """
                 SELECT DISTINCT relates_to_id FROM event_relations
-                WHERE rel_type = 'm.thread' AND relates_to_id IN (\(eventIDs.map { _ in "?" }.joined(separator: ",")))
-                """, arguments: StatementArguments(eventIDs)))
+                WHERE rel_type = 'm.thread' AND relates_to_id IN (SELECT value FROM json_each(?))
+                """), arguments: [Self.jsonArray(eventIDs)]))
         }
     }
 }

@@ -7,15 +7,13 @@ extension Database {
     public func replacements(of eventIDs: [String], upTo: Int64) async throws -> [String: [StoredEvent]] {
         guard !eventIDs.isEmpty else { return [:] }
         return try await read { db in
-            var arguments: [any DatabaseValueConvertible] = eventIDs
-            arguments.append(upTo)
             var out: [String: [StoredEvent]] = [:]
-            for row in try Row.fetchAll(db, sql: """
+            for row in try Row.fetchAll(db.cachedStatement(sql: """
                 SELECT r.relates_to_id AS original, e.* FROM event_relations r JOIN events e ON e.event_nid = r.event_nid
-                WHERE r.rel_type = 'm.replace' AND r.relates_to_id IN (\(eventIDs.map { _ in "?" }.joined(separator: ",")))
+                WHERE r.rel_type = 'm.replace' AND r.relates_to_id IN (SELECT value FROM json_each(?))
                   AND e.stream_ordering IS NOT NULL AND e.stream_ordering <= ?
                   AND e.rejected_reason IS NULL AND e.soft_failed = 0 AND e.redacted_by IS NULL
-                """, arguments: StatementArguments(arguments)) {
+                """), arguments: [Self.jsonArray(eventIDs), upTo]) {
                 out[row["original"], default: []].append(StoredEvent(row: row))
             }
             return out

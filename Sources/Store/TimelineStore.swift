@@ -45,10 +45,10 @@ extension Database {
     public func roomsWithEvents(_ rooms: [Int64], after: Int64, upTo: Int64) async throws -> Set<Int64> {
         guard !rooms.isEmpty else { return [] }
         return try await read { db in
-            Set(try Int64.fetchAll(db, sql: """
+            Set(try Int64.fetchAll(db.cachedStatement(sql: """
                 SELECT DISTINCT room_nid FROM events WHERE stream_ordering > ? AND stream_ordering <= ?
-                  AND room_nid IN (\(rooms.map { _ in "?" }.joined(separator: ",")))
-                """, arguments: StatementArguments([after, upTo] + rooms)))
+                  AND room_nid IN (SELECT value FROM json_each(?))
+                """), arguments: [after, upTo, "[" + rooms.map(String.init).joined(separator: ",") + "]"]))
         }
     }
 
