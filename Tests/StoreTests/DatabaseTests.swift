@@ -32,6 +32,18 @@ import Testing
             return try await group.reduce(into: [Int]()) { $0.append($1) }
         }
         #expect(counts == Array(repeating: 1, count: 8))
+        // One read is one snapshot: a commit made meanwhile (here by another connection) is not
+        // seen by its later statements.
+        let path = directory.databasePath
+        let seen = try await database.read { db in
+            let before = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM local_signing_keys") ?? -1
+            try DatabaseQueue(path: path).write { other in
+                try other.execute(sql: "INSERT INTO local_signing_keys VALUES ('ed25519:b', 'pk', 1, NULL)")
+            }
+            return [before, try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM local_signing_keys") ?? -1]
+        }
+        #expect(seen == [1, 1])
+        #expect(try await database.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM local_signing_keys") } == 2)
         try await database.close()
         await #expect(throws: StoreError.closed) {
             _ = try await database.read { db in try Int.fetchOne(db, sql: "SELECT 1") }
