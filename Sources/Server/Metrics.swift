@@ -68,9 +68,9 @@ final class HTTPMetrics: Sendable {
             out += "apus_federation_send_failures_total{destination=\"\(escape(destination))\"} \(n)\n"
         }
         out += "# HELP apus_sync_waiting Long-polling /sync requests waiting.\n# TYPE apus_sync_waiting gauge\n"
-        out += "apus_sync_waiting \(await homeserver.notifier.waiting)\n"
+        out += "apus_sync_waiting \(homeserver.notifier.waiting)\n"
         out += "# HELP apus_events_stream_position Events persisted (the event stream position).\n# TYPE apus_events_stream_position counter\n"
-        out += "apus_events_stream_position \(await homeserver.notifier.current.events)\n"
+        out += "apus_events_stream_position \(homeserver.notifier.current.events)\n"
         out += Self.process()
         return out
     }

@@ -37,7 +37,7 @@ public final class AccountData: Sendable {
 
     func write(userID: String, roomID: String?, type: String, content: JSONObject) async throws {
         let position = try await database.setAccountData(userID: userID, roomID: roomID, type: type, content: content.encodedBytes())
-        await notifier.advance(.accountData, to: position)
+        notifier.advance(.accountData, to: position)
     }
 
     public func get(_ requester: Requester, userID: String, roomID: String?, type: String) async throws -> JSONObject {
@@ -63,7 +63,7 @@ public final class AccountData: Sendable {
         }
         let position = try await database.setReceipt(roomID: roomID, type: type, userID: requester.userID, threadID: threadID,
                                                      eventID: eventID, ts: clock.nowMillis())
-        await notifier.advance(.receipts, to: position)
+        notifier.advance(.receipts, to: position)
     }
 }
 

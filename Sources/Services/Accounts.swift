@@ -218,7 +218,7 @@ public final class Accounts: Sendable {
     /// Deleting devices records a device-list change in the same transaction; this wakes the
     /// syncs that should hear of it. Call it after any path that deletes devices in the store.
     public func devicesDeleted() async throws {
-        await notifier.advance(.deviceLists, to: try await database.currentDeviceListPosition())
+        notifier.advance(.deviceLists, to: try await database.currentDeviceListPosition())
     }
 
     /// The validator for UIA stages an operation by `user` (nil: registration) accepts.

@@ -1,70 +1,130 @@
+import NIOCore
+import NIOPosix
+import Synchronization
+
 /// Wakes long-polling `/sync` requests when any stream advances, without polling the database:
 /// waiters park on a continuation until the position passes theirs or they time out.
-public actor Notifier {
-    private var position: SyncToken
-    private var waiters: [(after: SyncToken, id: Int, continuation: CheckedContinuation<Void, Never>)] = []
-    /// Background workers waiting for one stream (no timeout: they stop by cancellation).
-    private var streamWaiters: [(stream: SyncToken.Stream, after: Int64, id: Int, continuation: CheckedContinuation<Void, Never>)] = []
-    private var nextID = 0
+///
+/// A lock, not an actor: every send advances it and every sync reads it, and an actor would cost
+/// each of them two hops through the executor for a few instructions of work.
+public final class Notifier: Sendable {
+    private typealias Waiter = (after: SyncToken, id: Int, continuation: CheckedContinuation<Void, Never>)
+    private typealias StreamWaiter = (stream: SyncToken.Stream, after: Int64, id: Int, continuation: CheckedContinuation<Void, Never>)
 
-    public init(position: SyncToken) { self.position = position }
+    private struct State {
+        var position: SyncToken
+        var waiters: [Waiter] = []
+        /// Background workers waiting for one stream (no timeout: they stop by cancellation).
+        var streamWaiters: [StreamWaiter] = []
+        var nextID = 0
+        /// Waits begun and not yet over.
+        var pending: Set<Int> = []
+        /// Waits that timed out or were cancelled before they were parked.
+        var ended: Set<Int> = []
 
-    public var current: SyncToken { position }
+        mutating func newID() -> Int {
+            defer { nextID += 1 }
+            pending.insert(nextID)
+            return nextID
+        }
+
+        /// Parks a wait unless it is already over (then the caller resumes it).
+        mutating func park(_ id: Int, ready: Bool, _ append: (inout State) -> Void) -> Bool {
+            if ended.remove(id) != nil || ready {
+                pending.remove(id)
+                return false
+            }
+            append(&self)
+            return true
+        }
+    }
+
+    private let state: Mutex<State>
+
+    public init(position: SyncToken) { state = Mutex(State(position: position)) }
+
+    public var current: SyncToken { state.withLock { $0.position } }
 
     public func advance(_ stream: SyncToken.Stream, to value: Int64) {
-        guard value > position[stream] else { return }
-        position[stream] = value
-        let now = position
-        let ready = waiters.filter { now.isAhead(of: $0.after) }
-        waiters.removeAll { now.isAhead(of: $0.after) }
-        for w in ready { w.continuation.resume() }
-        if streamWaiters.contains(where: { $0.stream == stream && $0.after < value }) {
-            let woken = streamWaiters.filter { $0.stream == stream && $0.after < value }
-            streamWaiters.removeAll { $0.stream == stream && $0.after < value }
-            for w in woken { w.continuation.resume() }
+        let ready: [CheckedContinuation<Void, Never>] = state.withLock { s in
+            guard value > s.position[stream] else { return [] }
+            s.position[stream] = value
+            let now = s.position
+            let woken = s.waiters.filter { now.isAhead(of: $0.after) }
+            s.waiters.removeAll { now.isAhead(of: $0.after) }
+            var ready = woken.map(\.continuation)
+            for w in woken { s.pending.remove(w.id) }
+            if s.streamWaiters.contains(where: { $0.stream == stream && $0.after < value }) {
+                let streams = s.streamWaiters.filter { $0.stream == stream && $0.after < value }
+                s.streamWaiters.removeAll { $0.stream == stream && $0.after < value }
+                ready += streams.map(\.continuation)
+                for w in streams { s.pending.remove(w.id) }
+            }
+            return ready
         }
+        for continuation in ready { continuation.resume() }
+    }
+
+    /// Returns once any stream is past `after`, or after `timeoutMs`.
+    public func wait(after: SyncToken, timeoutMs: Int64) async {
+        let id: Int? = state.withLock { s in
+            guard !s.position.isAhead(of: after), timeoutMs > 0 else { return nil }
+            return s.newID()
+        }
+        guard let id else { return }
+        // A timer of the event loops: cheaper to set and cancel than a task sleeping.
+        let timer = MultiThreadedEventLoopGroup.singleton.any().scheduleTask(in: .milliseconds(timeoutMs)) { [weak self] in
+            self?.end(id)
+        }
+        await withCheckedContinuation { continuation in
+            let parked = state.withLock { s in
+                s.park(id, ready: s.position.isAhead(of: after)) { $0.waiters.append((after, id, continuation)) }
+            }
+            if !parked { continuation.resume() }
+        }
+        timer.cancel()
     }
 
     /// Returns once `stream` is past `position`, or when the task is cancelled. For workers that
     /// follow one stream: no timer per wait, and other streams moving do not wake them.
     public func wait(for stream: SyncToken.Stream, after position: Int64) async {
-        guard self.position[stream] <= position, !Task.isCancelled else { return }
-        let id = nextID
-        nextID += 1
+        guard !Task.isCancelled else { return }
+        let id: Int? = state.withLock { s in
+            guard s.position[stream] <= position else { return nil }
+            return s.newID()
+        }
+        guard let id else { return }
         await withTaskCancellationHandler {
             await withCheckedContinuation { continuation in
-                streamWaiters.append((stream, position, id, continuation))
+                let parked = state.withLock { s in
+                    s.park(id, ready: s.position[stream] > position) { $0.streamWaiters.append((stream, position, id, continuation)) }
+                }
+                if !parked { continuation.resume() }
             }
         } onCancel: {
-            Task { await self.cancelStreamWaiter(id) }
+            end(id)
         }
     }
 
-    private func cancelStreamWaiter(_ id: Int) {
-        guard let index = streamWaiters.firstIndex(where: { $0.id == id }) else { return }
-        streamWaiters.remove(at: index).continuation.resume()
-    }
-
-    /// Returns once any stream is past `after`, or after `timeoutMs`.
-    public func wait(after: SyncToken, timeoutMs: Int64) async {
-        guard !position.isAhead(of: after), timeoutMs > 0 else { return }
-        let id = nextID
-        nextID += 1
-        let timer = Task { [weak self] in
-            try? await Task.sleep(for: .milliseconds(timeoutMs))
-            await self?.expire(id)
+    /// Ends a wait by its ID (timed out, cancelled): resumes it if parked, or keeps the ID so it
+    /// does not park; nothing when it is over already.
+    private func end(_ id: Int) {
+        let continuation: CheckedContinuation<Void, Never>? = state.withLock { s in
+            guard s.pending.contains(id) else { return nil }
+            if let index = s.waiters.firstIndex(where: { $0.id == id }) {
+                s.pending.remove(id)
+                return s.waiters.remove(at: index).continuation
+            }
+            if let index = s.streamWaiters.firstIndex(where: { $0.id == id }) {
+                s.pending.remove(id)
+                return s.streamWaiters.remove(at: index).continuation
+            }
+            s.ended.insert(id)
+            return nil
         }
-        await withCheckedContinuation { continuation in
-            waiters.append((after, id, continuation))
-        }
-        timer.cancel()
-    }
-
-    private func expire(_ id: Int) {
-        guard let index = waiters.firstIndex(where: { $0.id == id }) else { return }
-        waiters.remove(at: index).continuation.resume()
+        continuation?.resume()
     }
 
     /// Requests parked right now (a metric).
-    public var waiting: Int { waiters.count }
+    public var waiting: Int { state.withLock { $0.waiters.count } }
 }

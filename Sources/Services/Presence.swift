@@ -37,7 +37,7 @@ public actor Presence {
         guard old == nil || old?.state != entry.state || old?.statusMessage != entry.statusMessage else { return }
         serial += 1
         changed[userID] = serial
-        await notifier.advance(.presence, to: serial)
+        notifier.advance(.presence, to: serial)
     }
 
     /// `m.presence` events for those of `users` whose presence changed in `(after, upTo]`.

@@ -48,6 +48,6 @@ public actor Typing {
     private func bump(_ roomID: String) async {
         serial += 1
         changed[roomID] = serial
-        await notifier.advance(.typing, to: serial)
+        notifier.advance(.typing, to: serial)
     }
 }

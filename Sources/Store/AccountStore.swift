@@ -121,7 +121,10 @@ extension Database {
 
     /// The session of an access token (by hash), with its user's flags.
     public func session(accessTokenHash: [UInt8]) async throws -> SessionRecord? {
-        try await read { db in
+        let key = Data(accessTokenHash)
+        if let known = sessions.lookup(key) { return known }
+        let generation = sessions.currentGeneration
+        let found = try await read { db in
             try Row.fetchOne(db.cachedStatement(sql: """
                 SELECT t.user_id, t.device_id, t.expires_ts, u.is_guest, u.is_admin, u.deactivated
                 FROM access_tokens t JOIN users u ON u.user_id = t.user_id
@@ -131,6 +134,8 @@ extension Database {
                               isAdmin: row["is_admin"], deactivated: row["deactivated"], expiresTS: row["expires_ts"])
             }
         }
+        if let found { sessions.store(found, hash: key, generation: generation) }
+        return found
     }
 
     /// Exchanges a refresh token for new tokens on the same device; nil when it is unknown.

@@ -25,6 +25,7 @@ public final class Database: Sendable {
     /// closed under it crashes instead of throwing.
     private let readers = ReadGate()
     private let readsOnCallingThread: Bool
+    let sessions = SessionCache()
 
     /// Opens (creating it and its parent directories if needed) and migrates the database at `path`.
     /// `readsOnCallingThread`: see `read`. The test suites turn it off: hundreds of servers in
@@ -58,6 +59,7 @@ public final class Database: Sendable {
         self.synchronous = synchronous
         self.pool = pool
         self.writer = WriteLane(pool)
+        pool.add(transactionObserver: sessions, extent: .databaseLifetime)
     }
 
     /// Number of applied migrations (compare with ``knownSchemaVersion``).

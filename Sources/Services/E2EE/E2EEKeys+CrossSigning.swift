@@ -38,7 +38,7 @@ extension E2EEKeys {
             throw MatrixError.forbidden("The public key \(clash.publicKey) is the ID of one of your devices")
         }
         let position = try await database.setCrossSigningKeys(of: requester.userID, uploaded)
-        await notifier.advance(.deviceLists, to: position)
+        notifier.advance(.deviceLists, to: position)
     }
 
     /// Checks a cross-signing key object; returns its public key.
@@ -72,7 +72,7 @@ extension E2EEKeys {
             }
             if !userFailures.isEmpty { failures[userID] = .object(userFailures) }
         }
-        if let position = try await database.addSignatures(accepted) { await notifier.advance(.deviceLists, to: position) }
+        if let position = try await database.addSignatures(accepted) { notifier.advance(.deviceLists, to: position) }
         return ["failures": .object(failures)]
     }
 

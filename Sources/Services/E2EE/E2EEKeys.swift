@@ -61,7 +61,7 @@ public final class E2EEKeys: Sendable {
         } catch E2EEStoreError.oneTimeKeyConflict(let name) {
             throw MatrixError.invalidParam("One-time key \(name) already exists with different content")
         }
-        if let position = result.deviceListPosition { await notifier.advance(.deviceLists, to: position) }
+        if let position = result.deviceListPosition { notifier.advance(.deviceLists, to: position) }
         return ["one_time_key_counts": .object(Self.countsJSON(result.counts))]
     }
 

@@ -42,7 +42,7 @@ public final class ToDevice: Sendable {
         guard let position = try await database.queueToDevice(sender: requester.userID, senderDevice: requester.deviceID, txnID: txnID,
                                                               type: type, deliveries: local, now: clock.nowMillis())
         else { return }  // a retry: already queued
-        await notifier.advance(.toDevice, to: position)
+        notifier.advance(.toDevice, to: position)
         for (server, users) in remote {
             if let federation = remoteLink.withLock({ $0 }) {
                 await federation.sendToDevice(server: server, sender: requester.userID, type: type,

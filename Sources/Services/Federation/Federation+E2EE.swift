@@ -87,7 +87,7 @@ extension Federation {
         // The message ID makes a retried EDU idempotent, like a client's transaction ID.
         if let position = try await database.queueToDevice(sender: sender, senderDevice: "federation:" + origin, txnID: messageID, type: type,
                                                            deliveries: deliveries, now: clock.nowMillis()) {
-            await notifier.advance(.toDevice, to: position)
+            notifier.advance(.toDevice, to: position)
         }
     }
 
@@ -95,7 +95,7 @@ extension Federation {
     func receiveDeviceListUpdate(_ content: JSONObject, origin: String) async throws {
         guard let user = content["user_id"]?.stringValue, Self.server(of: user) == origin else { return }
         let position = try await database.recordRemoteDeviceListChange(userID: user)
-        await notifier.advance(.deviceLists, to: position)
+        notifier.advance(.deviceLists, to: position)
     }
 
     /// Tells the servers sharing rooms with our users when their devices change (they fetch the
@@ -104,7 +104,7 @@ extension Federation {
         guard enabled else { return }
         var position = (try? await database.currentDeviceListPosition()) ?? 0
         while !Task.isCancelled {
-            let upTo = await notifier.current.deviceLists
+            let upTo = notifier.current.deviceLists
             if upTo <= position {
                 await notifier.wait(for: .deviceLists, after: position)
                 continue

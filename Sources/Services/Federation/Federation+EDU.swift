@@ -24,7 +24,7 @@ extension Federation {
                             let ts = receipt["data"]?["ts"]?.intValue ?? clock.nowMillis()
                             let stream = try await database.setReceipt(roomID: roomID, type: receiptType, userID: user, threadID: thread,
                                                                        eventID: eventID, ts: ts)
-                            await notifier.advance(.receipts, to: stream)
+                            notifier.advance(.receipts, to: stream)
                         }
                     }
                 }

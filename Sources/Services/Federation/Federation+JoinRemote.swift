@@ -211,7 +211,7 @@ extension Federation {
                                              body: .object(event), signed: true)
                 let row = PDUEventRow(eventID: leave.eventID, sender: userID, stateKey: userID, depth: leave.depth, originServerTS: leave.originServerTS)
                 let stream = try await database.recordRemoteMembership("leave", roomID: roomID, event: (row, event.encodedBytes()))
-                await notifier.advance(.events, to: stream)
+                notifier.advance(.events, to: stream)
                 return
             } catch {
                 lastError = error

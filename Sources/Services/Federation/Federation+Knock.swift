@@ -36,7 +36,7 @@ extension Federation {
                 let stream = try await database.recordRemoteInvite(roomID: roomID, version: version.id, invite: (row, event.encodedBytes()),
                                                                    strippedState: JSONValue.array(stripped).encodedBytes(),
                                                                    now: clock.nowMillis(), membership: "knock")
-                await notifier.advance(.events, to: stream)
+                notifier.advance(.events, to: stream)
                 return
             } catch let error as RemoteError where error.status == 403 {
                 throw MatrixError.forbidden(error.message ?? "Not allowed to knock on \(roomID)")

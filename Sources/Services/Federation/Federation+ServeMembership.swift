@@ -95,7 +95,7 @@ extension Federation {
         let row = PDUEventRow(eventID: eventID, sender: pdu.sender, stateKey: invitee, depth: pdu.depth, originServerTS: pdu.originServerTS)
         let stream = try await database.recordRemoteInvite(roomID: roomID, version: version.id, invite: (row, signed.encodedBytes()),
                                                            strippedState: JSONValue.array(stripped).encodedBytes(), now: clock.nowMillis())
-        await notifier.advance(.events, to: stream)
+        notifier.advance(.events, to: stream)
         return ["event": .object(signed)]
     }
 }

@@ -112,7 +112,7 @@ public final class PushRules: Sendable {
         let (_, position) = try await database.updatePushRules(of: userID, { rules in try change(&rules) },
                                                                render: { Self.accountDataContent($0.ruleset(for: userID)).encodedBytes() })
         cache.invalidate(userID)
-        await notifier.advance(.accountData, to: position)
+        notifier.advance(.accountData, to: position)
     }
 
     static func notFound(_ kind: PushRuleKind, _ ruleID: String) -> MatrixError {

@@ -80,7 +80,7 @@ extension Rooms {
             }
         }
         if request.visibilityPublic { try await database.setPublished(true, room: room) }
-        if let last = streams.last { await notifier.advance(.events, to: last) }
+        if let last = streams.last { notifier.advance(.events, to: last) }
         for user in remoteInvitees {
             var content: JSONObject = ["membership": "invite"]
             if request.isDirect { content["is_direct"] = true }

@@ -37,7 +37,7 @@ public final class Rooms: Sendable {
         let notifier = self.notifier
         return await lanes.lane(roomID) {
             RoomLane(room: room, version: version, database: database, builder: builder, clock: clock, notifications: notifications,
-                     onAppend: { stream in await notifier.advance(.events, to: stream) })
+                     onAppend: { stream in notifier.advance(.events, to: stream) })
         }
     }
 

@@ -9,7 +9,7 @@ extension Sync {
     public func messages(roomID: String, userID: String, from: SyncToken?, to: SyncToken?, direction: Direction,
                          limit: Int, filter: SyncFilter) async throws -> JSONObject {
         let (room, version, visibleUpTo) = try await visibleRoom(roomID, userID: userID)
-        let current = await notifier.current.events
+        let current = notifier.current.events
         let limit = max(1, min(limit, 1000))
         let start = from?.events ?? (direction == .backwards ? current : 0)
         let events: [StoredEvent]

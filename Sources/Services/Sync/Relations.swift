@@ -84,7 +84,7 @@ extension Sync {
               ["join", "leave", "ban"].contains(membership.membership) else {
             throw MatrixError.forbidden("You are not a member of room \(roomID)")
         }
-        let upTo = membership.membership == "join" ? await notifier.current.events : membership.stream
+        let upTo = membership.membership == "join" ? notifier.current.events : membership.stream
         return (room, version, upTo)
     }
 }

@@ -43,7 +43,7 @@ public final class Sync: Sendable {
     public func sync(_ request: Request) async throws -> JSONObject {
         let deadline = clock.nowMillis() + max(0, request.timeoutMs)
         while true {
-            let upTo = await notifier.current
+            let upTo = notifier.current
             let response = try await compute(request, upTo: upTo)
             let remaining = deadline - clock.nowMillis()
             if request.since == nil || request.fullState || Self.hasContent(response) || remaining <= 0 {
@@ -51,7 +51,7 @@ public final class Sync: Sendable {
             }
             // Nothing for this user yet: park until a stream moves (maybe for someone else).
             await notifier.wait(after: upTo, timeoutMs: remaining)
-            if await !notifier.current.isAhead(of: upTo) { return try await compute(request, upTo: upTo) }
+            if !notifier.current.isAhead(of: upTo) { return try await compute(request, upTo: upTo) }
         }
     }
 
@@ -69,7 +69,8 @@ public final class Sync: Sendable {
         let forgotten = try await database.forgottenRooms(of: request.userID)
         let accountData = try await database.accountDataChanges(userID: request.userID, after: since?.accountData ?? 0,
                                                                 upTo: upTo.accountData)
-        for (room, membership, memberStream) in try await database.memberships(of: request.userID) {
+        let memberships = try await database.memberships(of: request.userID)
+        for (room, membership, memberStream) in memberships {
             guard request.filter.includesRoom(room.roomID), let version = RoomVersion.named(room.version) else { continue }
             let changedInWindow = since.map { memberStream > $0.events && memberStream <= upTo.events } ?? true
             switch membership {
@@ -107,12 +108,16 @@ public final class Sync: Sendable {
         if since == nil, !global.contains(where: { $0.type == "m.push_rules" }) {
             globalEvents.append(["type": "m.push_rules", "content": .object(PushRules.defaultAccountData(for: request.userID))])
         }
-        // Presence of the people the user shares a room with (and their own).
-        var peers: Set<String> = [request.userID]
-        for (room, membership, _) in try await database.memberships(of: request.userID) where membership == "join" {
-            peers.formUnion(try await database.members(of: room, membership: "join"))
+        // Presence of the people the user shares a room with (and their own); when no presence
+        // changed since the last sync, who those are need not be read (a read per room).
+        var presenceEvents: [JSONValue] = []
+        if since.map({ $0.presence < upTo.presence }) ?? true {
+            var peers: Set<String> = [request.userID]
+            for (room, membership, _) in memberships where membership == "join" {
+                peers.formUnion(try await database.members(of: room, membership: "join"))
+            }
+            presenceEvents = await presence.events(for: peers, after: since?.presence ?? 0, upTo: upTo.presence)
         }
-        let presenceEvents = await presence.events(for: peers, after: since?.presence ?? 0, upTo: upTo.presence)
         let e2ee = try await e2eeSection(request, upTo: upTo)
         var nextBatch = upTo
         nextBatch.toDevice = e2ee.toDevicePosition

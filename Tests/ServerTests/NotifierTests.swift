@@ -1,0 +1,46 @@
+import Foundation
+import Services
+import Testing
+
+@Suite struct NotifierTests {
+    @Test func longPollsWakeOnAnyStreamOrTimeOut() async throws {
+        let notifier = Notifier(position: SyncToken(events: 5))
+        let start = notifier.current
+        async let woken: Void = notifier.wait(after: start, timeoutMs: 30_000)
+        try await Task.sleep(for: .milliseconds(20))
+        #expect(notifier.waiting == 1)
+        notifier.advance(.typing, to: 1)
+        await woken
+        #expect(notifier.waiting == 0)
+
+        // Already ahead: no wait at all. Not ahead: the timeout ends it.
+        await notifier.wait(after: start, timeoutMs: 30_000)
+        let clock = ContinuousClock()
+        let elapsed = await clock.measure { await notifier.wait(after: notifier.current, timeoutMs: 50) }
+        #expect(elapsed >= .milliseconds(40))
+        #expect(notifier.waiting == 0)
+    }
+
+    @Test func streamWaitsWakeOnlyForTheirStreamAndEndOnCancellation() async throws {
+        let notifier = Notifier(position: SyncToken(events: 5))
+        let woken = Task { await notifier.wait(for: .events, after: 5); return notifier.current.events }
+        try await Task.sleep(for: .milliseconds(20))
+        notifier.advance(.typing, to: 3)
+        notifier.advance(.events, to: 5)  // not past the position
+        try await Task.sleep(for: .milliseconds(20))
+        notifier.advance(.events, to: 6)
+        #expect(await woken.value == 6)
+
+        let cancelled = Task { await notifier.wait(for: .events, after: 6) }
+        try await Task.sleep(for: .milliseconds(20))
+        cancelled.cancel()
+        await cancelled.value  // returns: cancellation ends the wait
+        // Cancelled before it even parks: returns at once too.
+        let early = Task {
+            withUnsafeCurrentTask { $0?.cancel() }
+            await notifier.wait(for: .events, after: 6)
+        }
+        await early.value
+        #expect(notifier.current.events == 6)
+    }
+}
