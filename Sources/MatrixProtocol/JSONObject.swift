@@ -51,16 +51,16 @@ public struct JSONObject: Sendable, Hashable {
 
     /// True when `a` sorts before `b` by code point.
     static func precedes(_ a: String, _ b: String) -> Bool {
-        a.utf8.lexicographicallyPrecedes(b.utf8)
+        UTF8Order.precedes(a, b)
     }
 
     private static func search(_ members: [Member], _ key: String) -> (Int, Bool) {
         var low = 0, high = members.count
         while low < high {
             let mid = (low + high) / 2
-            let k = members[mid].key
-            if k.utf8.elementsEqual(key.utf8) { return (mid, true) }
-            if precedes(k, key) { low = mid + 1 } else { high = mid }
+            let order = UTF8Order.compare(members[mid].key, key)
+            if order == 0 { return (mid, true) }
+            if order < 0 { low = mid + 1 } else { high = mid }
         }
         return (low, false)
     }
@@ -68,7 +68,7 @@ public struct JSONObject: Sendable, Hashable {
     public static func == (lhs: JSONObject, rhs: JSONObject) -> Bool {
         lhs.members.count == rhs.members.count
             && zip(lhs.members, rhs.members).allSatisfy { a, b in
-                a.key.utf8.elementsEqual(b.key.utf8) && a.value == b.value
+                UTF8Order.equal(a.key, b.key) && a.value == b.value
             }
     }
 

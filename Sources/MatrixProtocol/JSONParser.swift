@@ -110,7 +110,7 @@ public struct JSONParser {
         }
         if !sorted {
             members.sort { JSONObject.precedes($0.key, $1.key) }
-            for i in 1..<members.count where members[i - 1].key.utf8.elementsEqual(members[i].key.utf8) {
+            for i in 1..<members.count where UTF8Order.equal(members[i - 1].key, members[i].key) {
                 throw error("duplicate object key \"\(members[i].key)\"")
             }
         }

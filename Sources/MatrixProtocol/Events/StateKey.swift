@@ -11,8 +11,8 @@ public struct StateKey: Hashable, Sendable, Comparable, CustomStringConvertible 
     public var description: String { "\(type)|\(stateKey)" }
 
     public static func < (a: StateKey, b: StateKey) -> Bool {
-        a.type == b.type ? a.stateKey.utf8.lexicographicallyPrecedes(b.stateKey.utf8)
-            : a.type.utf8.lexicographicallyPrecedes(b.type.utf8)
+        let byType = UTF8Order.compare(a.type, b.type)
+        return byType != 0 ? byType < 0 : UTF8Order.precedes(a.stateKey, b.stateKey)
     }
 
     public static let create = StateKey("m.room.create", "")

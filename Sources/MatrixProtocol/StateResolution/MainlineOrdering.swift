@@ -51,7 +51,7 @@ extension Resolver {
         keyed.sort { a, b in
             if a.depth != b.depth { return a.depth < b.depth }
             if a.ts != b.ts { return a.ts < b.ts }
-            return a.id.utf8.lexicographicallyPrecedes(b.id.utf8)
+            return UTF8Order.precedes(a.id, b.id)
         }
         return keyed.map(\.node)
     }

@@ -56,7 +56,7 @@ extension Resolver {
     static func powerOrderPrecedes(_ a: (level: PowerLevel, ts: Int64, id: String), _ b: (level: PowerLevel, ts: Int64, id: String)) -> Bool {
         if a.level != b.level { return a.level > b.level }
         if a.ts != b.ts { return a.ts < b.ts }
-        return a.id.utf8.lexicographicallyPrecedes(b.id.utf8)
+        return UTF8Order.precedes(a.id, b.id)
     }
 
     /// The reverse topological power ordering of `nodes`: auth events before the events they

@@ -73,7 +73,7 @@ extension Resolver {
     /// One step per conflicted key, from what the resolution recorded.
     func explanation(of sets: [StateMap], conflictedKeys: [StateKey], resolved: StateMap) -> [ResolutionStep] {
         conflictedKeys.map { key in
-            let candidates = Set(sets.compactMap { $0[key] }).sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) }
+            let candidates = Set(sets.compactMap { $0[key] }).sorted { UTF8Order.precedes($0, $1) }
             let checks = (trail[key] ?? []).map { ResolutionStep.Check(eventID: graph.id($0.node), phase: $0.phase, rejection: $0.rejection) }
             let winner = resolved[key]
             let phase = checks.last { $0.eventID == winner && $0.rejection == nil }?.phase

@@ -69,13 +69,13 @@ struct SpaceRoom: Sendable {
 
     static func precedes(_ a: JSONObject, _ b: JSONObject) -> Bool {
         switch (order(of: a), order(of: b)) {
-        case let (x?, y?) where x != y: return x.utf8.lexicographicallyPrecedes(y.utf8)
+        case let (x?, y?) where x != y: return UTF8Order.precedes(x, y)
         case (.some, nil): return true
         case (nil, .some): return false
         default: break
         }
         let (ta, tb) = (a["origin_server_ts"]?.intValue ?? 0, b["origin_server_ts"]?.intValue ?? 0)
         if ta != tb { return ta < tb }
-        return (a["state_key"]?.stringValue ?? "").utf8.lexicographicallyPrecedes((b["state_key"]?.stringValue ?? "").utf8)
+        return UTF8Order.precedes(a["state_key"]?.stringValue ?? "", b["state_key"]?.stringValue ?? "")
     }
 }
