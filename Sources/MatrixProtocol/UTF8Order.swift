@@ -5,9 +5,9 @@ import Darwin
 #endif
 
 /// Code point order of strings (their UTF-8 bytes compared), the order canonical JSON and the
-/// state resolution tie-breaks use. Swift's `==` and `<` on `String` follow Unicode canonical
-/// equivalence instead, and comparing the `utf8` views element by element goes through the
-/// generic sequence path: this compares the contiguous bytes with `memcmp`.
+/// state resolution tie-breaks use; Swift's `==` and `<` on `String` follow Unicode canonical
+/// equivalence instead. One three-way comparison of the contiguous bytes, so a binary search
+/// (`JSONObject`) makes one comparison per step instead of an equality test and an ordering.
 public enum UTF8Order {
     /// Negative, zero or positive as `a` sorts before, equal to or after `b`.
     @inlinable
