@@ -7,6 +7,8 @@ import GRDBSQLite
 struct DirectBinding {
     private let statement: SQLiteStatement
     private var index: Int32 = 1
+    /// The first bind that failed (a value too big, say), reported by `run`.
+    private var failure: Int32 = SQLITE_OK
     private static let transient = unsafeBitCast(-1, to: sqlite3_destructor_type.self)
 
     init(_ statement: Statement) {
@@ -15,33 +17,32 @@ struct DirectBinding {
         sqlite3_clear_bindings(self.statement)
     }
 
-    mutating func bind(_ value: Int64) {
-        sqlite3_bind_int64(statement, index, value)
+    private mutating func check(_ code: Int32) {
+        if code != SQLITE_OK, failure == SQLITE_OK { failure = code }
         index += 1
     }
+
+    mutating func bind(_ value: Int64) { check(sqlite3_bind_int64(statement, index, value)) }
 
     mutating func bind(_ value: Bool) { bind(value ? 1 : 0 as Int64) }
 
-    mutating func bind(_ value: String) {
-        sqlite3_bind_text(statement, index, value, -1, Self.transient)
-        index += 1
-    }
+    mutating func bind(_ value: String) { check(sqlite3_bind_text(statement, index, value, -1, Self.transient)) }
 
     mutating func bind(blob: [UInt8]) {
-        blob.withUnsafeBytes { bytes in
+        let code = blob.withUnsafeBytes { bytes in
             if let base = bytes.baseAddress {
                 sqlite3_bind_blob(statement, index, base, Int32(bytes.count), Self.transient)
             } else {
                 sqlite3_bind_zeroblob(statement, index, 0)
             }
         }
-        index += 1
+        check(code)
     }
 
     /// Steps the statement to its end (it must not return rows), then lets go of the bound values.
     func run(_ db: GRDB.Database) throws {
         defer { sqlite3_reset(statement); sqlite3_clear_bindings(statement) }
-        let code = sqlite3_step(statement)
+        let code = failure == SQLITE_OK ? sqlite3_step(statement) : failure
         guard code == SQLITE_DONE else {
             throw DatabaseError(resultCode: ResultCode(rawValue: code), message: db.lastErrorMessage,
                                 sql: String(cString: sqlite3_sql(statement)))
