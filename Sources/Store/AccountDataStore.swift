@@ -25,7 +25,9 @@ extension Database {
 
     /// Account data changed after `since`: (room ID or nil, type, content).
     public func accountDataChanges(userID: String, after since: Int64, upTo: Int64) async throws -> [(roomID: String?, type: String, content: [UInt8])] {
-        try await read { db in
+        // Nothing can have changed in an empty window: no read (most syncs).
+        guard upTo > since else { return [] }
+        return try await read { db in
             try Row.fetchAll(db.cachedStatement(sql: """
                 SELECT room_id, type, content FROM account_data WHERE user_id = ? AND stream_id > ? AND stream_id <= ?
                 ORDER BY stream_id
@@ -60,7 +62,8 @@ extension Database {
 
     /// Receipts of a room changed in `(after, upTo]` (all current ones when `after` is 0).
     public func receipts(roomID: String, after: Int64, upTo: Int64) async throws -> [(type: String, userID: String, threadID: String?, eventID: String, ts: Int64)] {
-        try await read { db in
+        guard upTo > after else { return [] }  // a read per room per sync otherwise
+        return try await read { db in
             try Row.fetchAll(db.cachedStatement(sql: """
                 SELECT receipt_type, user_id, thread_id, event_id, ts FROM receipts
                 WHERE room_id = ? AND stream_id > ? AND stream_id <= ? ORDER BY stream_id

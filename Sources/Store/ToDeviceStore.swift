@@ -47,7 +47,8 @@ extension Database {
 
     /// Messages for a device with `after < stream_id <= upTo`, oldest first, at most `limit`.
     public func toDeviceMessages(userID: String, deviceID: String, after: Int64, upTo: Int64, limit: Int) async throws -> [ToDeviceMessage] {
-        try await read { db in
+        guard upTo > after else { return [] }
+        return try await read { db in
             try Row.fetchAll(db.cachedStatement(sql: """
                 SELECT stream_id, sender, type, content FROM to_device_inbox
                 WHERE user_id = ? AND device_id = ? AND stream_id > ? AND stream_id <= ? ORDER BY stream_id LIMIT ?

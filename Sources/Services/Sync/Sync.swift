@@ -66,7 +66,7 @@ public final class Sync: Sendable {
     private func compute(_ request: Request, upTo: SyncToken) async throws -> JSONObject {
         let since = request.since
         var join = JSONObject(), invite = JSONObject(), leave = JSONObject(), knock = JSONObject()
-        let forgotten = try await database.forgottenRooms(of: request.userID)
+        var forgotten: Set<String>?  // read only if the user has left rooms
         let accountData = try await database.accountDataChanges(userID: request.userID, after: since?.accountData ?? 0,
                                                                 upTo: upTo.accountData)
         let memberships = try await database.memberships(of: request.userID)
@@ -88,7 +88,8 @@ public final class Sync: Sendable {
                 knock[room.roomID] = ["knock_state": ["events": .array(
                     try await strippedState(room, version: version, upTo: upTo.events, invitee: request.userID))]]
             case "leave", "ban":
-                guard !forgotten.contains(room.roomID) else { continue }
+                if forgotten == nil { forgotten = Set(try await database.forgottenRooms(of: request.userID)) }
+                guard forgotten?.contains(room.roomID) != true else { continue }
                 guard since != nil ? changedInWindow : request.filter.includeLeave else { continue }
                 var until = upTo
                 until.events = min(upTo.events, memberStream)
