@@ -7,7 +7,8 @@ import Testing
         let notifier = Notifier(position: SyncToken(events: 5))
         let start = notifier.current
         async let woken: Void = notifier.wait(after: start, timeoutMs: 30_000)
-        try await Task.sleep(for: .milliseconds(20))
+        // Parked (the suite may be busy: give it time, but do not depend on how much).
+        for _ in 0..<500 where notifier.waiting == 0 { try await Task.sleep(for: .milliseconds(10)) }
         #expect(notifier.waiting == 1)
         notifier.advance(.typing, to: 1)
         await woken
