@@ -50,17 +50,10 @@ public final class Notifier: Sendable {
             guard value > s.position[stream] else { return [] }
             s.position[stream] = value
             let now = s.position
-            let woken = s.waiters.filter { now.isAhead(of: $0.after) }
-            s.waiters.removeAll { now.isAhead(of: $0.after) }
-            var ready = woken.map(\.continuation)
-            for w in woken { s.pending.remove(w.id) }
-            if s.streamWaiters.contains(where: { $0.stream == stream && $0.after < value }) {
-                let streams = s.streamWaiters.filter { $0.stream == stream && $0.after < value }
-                s.streamWaiters.removeAll { $0.stream == stream && $0.after < value }
-                ready += streams.map(\.continuation)
-                for w in streams { s.pending.remove(w.id) }
-            }
-            return ready
+            let woken = s.waiters.take { now.isAhead(of: $0.after) }.map { ($0.id, $0.continuation) }
+                + s.streamWaiters.take { $0.stream == stream && $0.after < value }.map { ($0.id, $0.continuation) }
+            for (id, _) in woken { s.pending.remove(id) }
+            return woken.map(\.1)
         }
         for continuation in ready { continuation.resume() }
     }
@@ -111,20 +104,27 @@ public final class Notifier: Sendable {
     private func end(_ id: Int) {
         let continuation: CheckedContinuation<Void, Never>? = state.withLock { s in
             guard s.pending.contains(id) else { return nil }
-            if let index = s.waiters.firstIndex(where: { $0.id == id }) {
-                s.pending.remove(id)
-                return s.waiters.remove(at: index).continuation
+            guard let parked = s.waiters.take(where: { $0.id == id }).first?.continuation
+                    ?? s.streamWaiters.take(where: { $0.id == id }).first?.continuation
+            else {
+                s.ended.insert(id)
+                return nil
             }
-            if let index = s.streamWaiters.firstIndex(where: { $0.id == id }) {
-                s.pending.remove(id)
-                return s.streamWaiters.remove(at: index).continuation
-            }
-            s.ended.insert(id)
-            return nil
+            s.pending.remove(id)
+            return parked
         }
         continuation?.resume()
     }
 
     /// Requests parked right now (a metric).
     public var waiting: Int { state.withLock { $0.waiters.count } }
+}
+
+extension Array {
+    /// Removes the elements that match and returns them, in order.
+    fileprivate mutating func take(where matches: (Element) -> Bool) -> [Element] {
+        let taken = filter(matches)
+        if !taken.isEmpty { removeAll(where: matches) }
+        return taken
+    }
 }

@@ -6,4 +6,8 @@ extension Database {
     static func jsonArray(_ strings: [String]) -> String {
         String(decoding: JSONValue.array(strings.map { .string($0) }).encodedBytes(), as: UTF8.self)
     }
+
+    static func jsonArray(_ numbers: [Int64]) -> String {
+        String(decoding: JSONValue.array(numbers.map { .int($0) }).encodedBytes(), as: UTF8.self)
+    }
 }

@@ -48,7 +48,7 @@ extension Database {
             Set(try Int64.fetchAll(db.cachedStatement(sql: """
                 SELECT DISTINCT room_nid FROM events WHERE stream_ordering > ? AND stream_ordering <= ?
                   AND room_nid IN (SELECT value FROM json_each(?))
-                """), arguments: [after, upTo, "[" + rooms.map(String.init).joined(separator: ",") + "]"]))
+                """), arguments: [after, upTo, Self.jsonArray(rooms)]))
         }
     }
 

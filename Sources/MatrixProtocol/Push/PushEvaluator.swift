@@ -32,13 +32,10 @@ public struct PushEvaluator: Sendable {
                 case .override, .underride:
                     for json in rule.conditions ?? [] {
                         let condition = PushCondition(json)
-                        // The user's own ID in it: only this user's evaluations would share it.
-                        let personal = json["pattern"] == .string(userID) || json["value"] == .string(userID)
-                        if case .containsDisplayName = condition {
-                            add(condition, key: nil)
-                        } else {
-                            add(condition, key: personal ? nil : String(decoding: JSONValue.object(json).encodedBytes(), as: UTF8.self))
-                        }
+                        // Reads the display name, or names the user: only this user's evaluations would share it.
+                        var personal = json["pattern"] == .string(userID) || json["value"] == .string(userID)
+                        if case .containsDisplayName = condition { personal = true }
+                        add(condition, key: personal ? nil : String(decoding: JSONValue.object(json).encodedBytes(), as: UTF8.self))
                     }
                 case .content:
                     add(.eventMatch(PropertyPath("content.body"), PushGlob(rule.pattern ?? "")), key: "content.body " + (rule.pattern ?? ""))

@@ -88,7 +88,7 @@ public final class Sync: Sendable {
                 knock[room.roomID] = ["knock_state": ["events": .array(
                     try await strippedState(room, version: version, upTo: upTo.events, invitee: request.userID))]]
             case "leave", "ban":
-                if forgotten == nil { forgotten = Set(try await database.forgottenRooms(of: request.userID)) }
+                if forgotten == nil { forgotten = try await database.forgottenRooms(of: request.userID) }
                 guard forgotten?.contains(room.roomID) != true else { continue }
                 guard since != nil ? changedInWindow : request.filter.includeLeave else { continue }
                 var until = upTo
