@@ -34,15 +34,13 @@ let package = Package(
             providers: [.apt(["libssl-dev"])]
         ),
         .systemLibrary(name: "CResolv"),
-        // libvips' headers are in the default include path; they need GLib's, which
-        // `gobject-2.0` gives. (`vips.pc` itself carries `-pthread`, a flag SwiftPM refuses
-        // from pkg-config with a warning.) libvips is not linked: `CVips` loads it on first use.
-        .systemLibrary(
-            name: "CVipsHeaders",
-            pkgConfig: "gobject-2.0",
-            providers: [.apt(["libvips-dev"])]
-        ),
-        .target(name: "CVips", dependencies: ["CVipsHeaders"], linkerSettings: [.linkedLibrary("dl")]),
+        // libvips' headers are in the default include path; they need GLib's. Neither is
+        // linked (`CVips` loads libvips on first use), so GLib's include directories are named
+        // here rather than taken from `gobject-2.0.pc`, whose `-l` flags would load GLib at
+        // every start. (`vips.pc` carries `-pthread`, a flag SwiftPM refuses from pkg-config.)
+        .target(name: "CVips", cSettings: [
+            .unsafeFlags(["-I/usr/include/glib-2.0"] + ["x86_64", "aarch64"].map { "-I/usr/lib/\($0)-linux-gnu/glib-2.0/include" }),
+        ], linkerSettings: [.linkedLibrary("dl")]),
         .target(name: "Sodium", dependencies: ["CSodium", "CCrypto"]),
         .target(name: "MatrixProtocol", dependencies: ["Sodium"]),
         // HTTP(S) to arbitrary URLs (URL previews, push gateways), safe against SSRF. A leaf:

@@ -11,7 +11,7 @@ import Outbound
 /// certificate must then name the connected address).
 struct Connector: Sendable {
     let group: any EventLoopGroup
-    let tls: Result<NIOSSLContext, FederationClientError>
+    let tls: Result<LazyTLSContext<FederationClientError>, FederationClientError>
     let policy: DestinationPolicy
     /// False when `verify_tls` is off: any certificate is accepted.
     let verifyNames: Bool
@@ -19,7 +19,7 @@ struct Connector: Sendable {
     static let connectTimeout: TimeAmount = .seconds(10)
 
     func connect(_ key: PoolKey, deadline: NIODeadline) async throws(FederationClientError) -> HTTPConnection {
-        let context = try tls.get()
+        let context = try tls.get().get()
         let addresses = try await SystemResolver.addresses(host: key.host, port: key.port)
         let allowed = addresses.filter { policy.allows(address: $0.ipAddress ?? "") }
         guard !allowed.isEmpty else {

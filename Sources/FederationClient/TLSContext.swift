@@ -1,12 +1,15 @@
 import ApusConfig
 import NIOSSL
+import Outbound
 
 /// The client TLS context: certificates verified against the system trust store plus the
 /// configured PEM files (each certificate in them, a self-signed leaf included, is an anchor),
 /// or not at all when `verify_tls` is off. Hostname checks happen per connection against the
-/// name `ServerResolver` chose.
+/// name `ServerResolver` chose. The CA files are read at once (a bad path shows at start); the
+/// context is made on the first outbound connection.
 enum TLSContext {
-    static func make(config: ApusConfiguration.Federation, caFilePaths: [String]) -> Result<NIOSSLContext, FederationClientError> {
+    static func make(config: ApusConfiguration.Federation, caFilePaths: [String])
+        -> Result<LazyTLSContext<FederationClientError>, FederationClientError> {
         var tls = TLSConfiguration.makeClientConfiguration()
         tls.applicationProtocols = ["http/1.1"]
         // A closing connection waits this long for the peer's close_notify; a hung peer
@@ -25,10 +28,6 @@ enum TLSContext {
         } else {
             tls.certificateVerification = .none
         }
-        do {
-            return .success(try NIOSSLContext(configuration: tls))
-        } catch {
-            return .failure(.unreachable("cannot set up TLS: \(error)"))
-        }
+        return .success(LazyTLSContext(configuration: tls) { .unreachable("cannot set up TLS: \($0)") })
     }
 }

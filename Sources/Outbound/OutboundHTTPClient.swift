@@ -24,7 +24,7 @@ public final class OutboundHTTPClient: Sendable {
     let timeout: TimeAmount
     let maxRedirects: Int
     let resolver: any HostResolver
-    let tls: Result<NIOSSLContext, OutboundError>
+    let tls: LazyTLSContext<OutboundError>
     let group: any EventLoopGroup
     let logger: Logger
 
@@ -44,11 +44,7 @@ public final class OutboundHTTPClient: Sendable {
         configuration.applicationProtocols = ["http/1.1"]
         configuration.shutdownTimeout = .seconds(1)
         if !additionalTrustRoots.isEmpty { configuration.additionalTrustRoots = [.certificates(additionalTrustRoots)] }
-        do {
-            tls = .success(try NIOSSLContext(configuration: configuration))
-        } catch {
-            tls = .failure(.unreachable("cannot set up TLS: \(error)"))
-        }
+        tls = LazyTLSContext(configuration: configuration) { .unreachable("cannot set up TLS: \($0)") }
     }
 
     /// Sends `request`, following redirects unless told not to (then a 3xx is the answer).

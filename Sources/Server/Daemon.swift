@@ -93,6 +93,14 @@ actor Readiness {
         logger.info("Listening on \(description)")
         if started == expected {
             notifier.notify("READY=1\nSTATUS=Serving")
+            // Again once the other services' and the listeners' first steps are done.
+            Task { [logger] in
+                for delay in [0, 2] {
+                    try? await Task.sleep(for: .seconds(delay))
+                    let released = StartupPages.release()
+                    logger.debug("Released start-up pages", metadata: ["kib": "\(released)"])
+                }
+            }
         }
     }
 }
