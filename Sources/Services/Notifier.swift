@@ -78,15 +78,28 @@ public final class Notifier: Sendable {
         timer.cancel()
     }
 
-    /// Returns once `stream` is past `position`, or when the task is cancelled. For workers that
-    /// follow one stream: no timer per wait, and other streams moving do not wake them.
+    /// How long a background worker lets its stream settle after a wake-up before it reads:
+    /// a burst of events becomes one read, and the worker's reads keep out of the way of the
+    /// long-polls the same event woke (clients are waiting on those; a federation transaction or
+    /// a push can start a few milliseconds later).
+    public static let backgroundSettle: Duration = .milliseconds(5)
+
+    /// Returns once `stream` is past `position` (after `backgroundSettle` when it had to wait),
+    /// or when the task is cancelled. For workers that follow one stream: no timer per wait,
+    /// and other streams moving do not wake them.
     public func wait(for stream: SyncToken.Stream, after position: Int64) async {
-        guard !Task.isCancelled else { return }
+        guard await parkUntil(stream, isPast: position) else { return }
+        try? await Task.sleep(for: Self.backgroundSettle)
+    }
+
+    /// True when it parked (the stream had not moved yet).
+    private func parkUntil(_ stream: SyncToken.Stream, isPast position: Int64) async -> Bool {
+        guard !Task.isCancelled else { return false }
         let id: Int? = state.withLock { s in
             guard s.position[stream] <= position else { return nil }
             return s.newID()
         }
-        guard let id else { return }
+        guard let id else { return false }
         await withTaskCancellationHandler {
             await withCheckedContinuation { continuation in
                 let parked = state.withLock { s in
@@ -97,6 +110,7 @@ public final class Notifier: Sendable {
         } onCancel: {
             end(id)
         }
+        return true
     }
 
     /// Ends a wait by its ID (timed out, cancelled): resumes it if parked, or keeps the ID so it
