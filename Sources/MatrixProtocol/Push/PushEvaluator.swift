@@ -6,7 +6,7 @@ import Synchronization
 /// A room's members mostly share their rules, so a condition that reads only the event (not
 /// the user's display name or ID) is decided once per event: it has a slot in a process-wide
 /// table, and the event (`PushEvent`) remembers the answer in that slot for the next member.
-public struct PushEvaluator: Sendable {
+public final class PushEvaluator: Sendable {
     public let userID: String
     /// Each rule's outcome, by rule.
     let rules: [PushActions]

@@ -43,8 +43,8 @@ public final class PushNotifications: Sendable {
         let event = PushEvent(json: pdu.json, memberCount: memberCount) { levels.canNotify($0, user: sender) }
         var notified: [EventPushActions.Recipient] = []
         notified.reserveCapacity(recipients.count)
-        for userID in recipients {
-            guard let actions = evaluators[userID]?.evaluate(event, displayName: displayNames[userID]), actions.notify else { continue }
+        for (userID, evaluator) in zip(recipients, evaluators) {
+            guard let actions = evaluator?.evaluate(event, displayName: displayNames[userID]), actions.notify else { continue }
             notified.append(EventPushActions.Recipient(userID: userID, highlight: actions.highlight, actions: actions.encoded))
         }
         return EventPushActions(recipients: notified, threadID: threadID, localSender: localSender)

@@ -16,13 +16,10 @@ final class PushRuleCache: Sendable {
 
     private let state = Mutex(State())
 
-    /// The cached evaluators among `userIDs`, and the generation to hand back to `store`.
-    func lookup(_ userIDs: [String]) -> (found: [String: PushEvaluator], generation: Int) {
-        state.withLock { s in
-            var found: [String: PushEvaluator] = [:]
-            for id in userIDs { if let e = s.evaluators[id] { found[id] = e } }
-            return (found, s.generation)
-        }
+    /// The cached evaluator of each of `userIDs` (nil: not cached), and the generation to hand
+    /// back to `store`.
+    func lookup(_ userIDs: [String]) -> (found: [PushEvaluator?], generation: Int) {
+        state.withLock { s in (userIDs.map { s.evaluators[$0] }, s.generation) }
     }
 
     func store(_ loaded: [String: PushEvaluator], loadedAt generation: Int) {

@@ -119,18 +119,18 @@ public final class PushRules: Sendable {
         MatrixError.notFound("No \(kind.rawValue) push rule '\(ruleID)'")
     }
 
-    /// Compiled rules of these users, from the cache or one read for the missing ones.
-    func evaluators(for userIDs: [String]) async throws -> [String: PushEvaluator] {
+    /// Compiled rules of these users, in their order (nil: none), from the cache or one read for the missing ones.
+    func evaluators(for userIDs: [String]) async throws -> [PushEvaluator?] {
         let cached = cache.lookup(userIDs)
         var found = cached.found
-        let missing = userIDs.filter { found[$0] == nil }
+        let missing = userIDs.indices.filter { found[$0] == nil }
         guard !missing.isEmpty else { return found }
         var loaded: [String: PushEvaluator] = [:]
-        for (userID, rules) in try await database.pushRules(of: missing) {
+        for (userID, rules) in try await database.pushRules(of: missing.map { userIDs[$0] }) {
             loaded[userID] = PushEvaluator(ruleset: rules.ruleset(for: userID), userID: userID)
         }
         cache.store(loaded, loadedAt: cached.generation)
-        found.merge(loaded) { $1 }
+        for index in missing { found[index] = loaded[userIDs[index]] }
         return found
     }
 }
