@@ -129,10 +129,10 @@ extension Database {
         let keyNID = try pdu.stateKeyPair.map { try internStateKey(db, $0) }
         try db.cachedStatement(sql: """
             INSERT INTO events (event_id, room_nid, type, state_key_nid, sender, depth, origin_server_ts,
-                                stream_ordering, json, state_before)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                                stream_ordering, json, state_before, state_after)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
             """).execute(arguments: [pdu.eventID, room.nid, pdu.type, keyNID, pdu.sender, pdu.depth, pdu.originServerTS,
-                             stream, Data(event.json), before])
+                             stream, Data(event.json), before, keyNID == nil ? before : nil])
         let nid = db.lastInsertedRowID
         if let transaction = event.transaction { try record(db, transaction, eventID: pdu.eventID) }
         var after = before
@@ -143,8 +143,9 @@ extension Database {
             if pdu.type == "m.room.member", let membership = pdu.content["membership"]?.stringValue, let user = pdu.stateKey {
                 try db.cachedStatement(sql: "INSERT OR REPLACE INTO room_memberships (room_nid, user_id, membership, event_nid) VALUES (?, ?, ?, ?)").execute(arguments: [room.nid, user, membership, nid])
             }
+            // The snapshot after a state event names the event itself: known only once it is stored.
+            try db.cachedStatement(sql: "UPDATE events SET state_after = ? WHERE event_nid = ?").execute(arguments: [after, nid])
         }
-        try db.cachedStatement(sql: "UPDATE events SET state_after = ? WHERE event_nid = ?").execute(arguments: [after, nid])
         for prev in pdu.prevEvents {
             try db.cachedStatement(sql: "INSERT OR IGNORE INTO event_edges (event_nid, prev_event_id) VALUES (?, ?)").execute(arguments: [nid, prev])
             try db.cachedStatement(sql: """
