@@ -132,6 +132,9 @@ public final class Notifier: Sendable {
 
     /// Requests parked right now (a metric).
     public var waiting: Int { state.withLock { $0.waiters.count } }
+
+    /// Background workers parked on their stream.
+    public var workersWaiting: Int { state.withLock { $0.streamWaiters.count } }
 }
 
 extension Array {

@@ -44,4 +44,18 @@ import Testing
         await early.value
         #expect(notifier.current.events == 6)
     }
+
+    @Test func aWokenStreamWaitLetsTheStreamSettleBeforeReturning() async throws {
+        let notifier = Notifier(position: SyncToken(events: 1))
+        let clock = ContinuousClock()
+        let woken = Task {
+            await notifier.wait(for: .events, after: 1)
+            return clock.now
+        }
+        for _ in 0..<500 where notifier.workersWaiting == 0 { try await Task.sleep(for: .milliseconds(10)) }
+        #expect(notifier.workersWaiting == 1)
+        let advanced = clock.now
+        notifier.advance(.events, to: 2)
+        #expect(await woken.value - advanced >= Notifier.backgroundSettle)
+    }
 }
