@@ -75,7 +75,7 @@ public struct Daemon {
     }
 }
 
-/// Tells systemd READY=1 once every listener is bound.
+/// Tells systemd READY=1 once every listener is bound, then releases the start-up pages.
 actor Readiness {
     let expected: Int
     let notifier: SystemdNotifier
@@ -93,7 +93,8 @@ actor Readiness {
         logger.info("Listening on \(description)")
         if started == expected {
             notifier.notify("READY=1\nSTATUS=Serving")
-            // Again once the other services' and the listeners' first steps are done.
+            // Start-up is over: give back the pages it alone used (`StartupPages`), and again
+            // 2 s later, once the other services' and the listeners' first steps are done.
             Task { [logger] in
                 for delay in [0, 2] {
                     try? await Task.sleep(for: .seconds(delay))
