@@ -5,10 +5,11 @@ import Foundation
 /// ran through.
 ///
 /// The kernel maps file pages in blocks around each one touched (64 KiB, or a whole large folio
-/// of the page cache), so start-up leaves most of a large static binary's code resident. Unmapping clean, read-only, private file pages
-/// (`MADV_DONTNEED`) only drops them from this process's page tables: they stay in the page
-/// cache, and whatever runs next maps them again on its first touch. Mappings holding any
-/// private (written) page are left alone: dropping those would lose the writes (relocations).
+/// of the page cache), so start-up leaves most of a large static binary's code resident.
+/// Unmapping clean, read-only, private file pages (`MADV_DONTNEED`) only drops them from this
+/// process's page tables: they stay in the page cache, and whatever runs next maps them again
+/// on its first touch. Mappings holding any private (written) page are left alone: dropping
+/// those would lose the writes (relocations).
 public enum StartupPages {
     /// One mapping of `/proc/self/smaps` that can be released.
     struct Mapping: Equatable {
