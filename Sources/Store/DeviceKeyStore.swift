@@ -97,8 +97,12 @@ extension Database {
                 SELECT k.device_id, k.json, d.display_name FROM e2e_device_keys k
                 LEFT JOIN devices d ON d.user_id = k.user_id AND d.device_id = k.device_id WHERE k.user_id = ?
                 """
-            if !deviceIDs.isEmpty { sql += " AND k.device_id IN (\(deviceIDs.map { _ in "?" }.joined(separator: ",")))" }
-            return try Row.fetchAll(db, sql: sql + " ORDER BY k.device_id", arguments: StatementArguments([userID] + deviceIDs))
+            var arguments: StatementArguments = [userID]
+            if !deviceIDs.isEmpty {
+                sql += " AND k.device_id IN (SELECT value FROM json_each(?))"
+                arguments += [Self.jsonArray(deviceIDs)]
+            }
+            return try Row.fetchAll(db.cachedStatement(sql: sql + " ORDER BY k.device_id"), arguments: arguments)
                 .map { ($0["device_id"], [UInt8]($0["json"] as Data), $0["display_name"]) }
         }
     }

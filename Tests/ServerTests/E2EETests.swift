@@ -33,6 +33,9 @@ private let base = e2eeBase
             r = try await client.call(.post, "\(base)/keys/query", token: bob.token,
                                       body: ["device_keys": [alice.userID: ["NOPE"]]])
             #expect(r.json["device_keys"]?[alice.userID]?.objectValue?.isEmpty == true)
+            r = try await client.call(.post, "\(base)/keys/query", token: bob.token,
+                                      body: ["device_keys": [alice.userID: [.string(alice.deviceID), "NOPE"]]])
+            #expect(r.json["device_keys"]?[alice.userID]?.objectValue?.keys.sorted() == [alice.deviceID])
 
             r = try await client.call(.post, "\(base)/keys/query", token: bob.token, body: [:])
             #expect(r.status == .badRequest && r.json["errcode"] == "M_MISSING_PARAM")
