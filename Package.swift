@@ -41,7 +41,9 @@ let package = Package(
         .target(name: "CVips", cSettings: [
             .unsafeFlags(["-I/usr/include/glib-2.0"] + ["x86_64", "aarch64"].map { "-I/usr/lib/\($0)-linux-gnu/glib-2.0/include" }),
         ], linkerSettings: [.linkedLibrary("dl")]),
-        .target(name: "Sodium", dependencies: ["CSodium", "CCrypto"]),
+        // Batch Ed25519 verification (a join's answer checks thousands of signatures by a few keys).
+        .target(name: "CEd25519Batch", linkerSettings: [.linkedLibrary("sodium")]),
+        .target(name: "Sodium", dependencies: ["CSodium", "CCrypto", "CEd25519Batch"]),
         .target(name: "MatrixProtocol", dependencies: ["Sodium"]),
         // HTTP(S) to arbitrary URLs (URL previews, push gateways), safe against SSRF. A leaf:
         // the config reads its IP ranges, Services uses its client.

@@ -51,7 +51,8 @@ public enum JSONSigning {
         }
     }
 
-    private static func signature(in object: JSONObject, entity: String, keyID: String) throws(SignatureError) -> [UInt8] {
+    /// The decoded signature by `entity` with `keyID`.
+    public static func signature(in object: JSONObject, entity: String, keyID: String) throws(SignatureError) -> [UInt8] {
         guard let signatures = object["signatures"] else { throw .missing("the object has no signatures") }
         guard let byEntity = signatures.objectValue else { throw .malformed("'signatures' is not an object") }
         guard let entry = byEntity[entity] else { throw .missing("no signature from \(entity)") }

@@ -3,7 +3,8 @@ import GRDBSQLite
 
 /// Runs a cached statement with its values bound straight through SQLite's C API. A statement
 /// of hundreds of parameters (the push rows of a big room's message) costs a boxed value per
-/// parameter through `StatementArguments`, more than SQLite spends writing the row.
+/// parameter through `StatementArguments`, more than SQLite spends writing the row; so do the
+/// few statements per event that storing a join's tens of thousands of events runs.
 struct DirectBinding {
     private let statement: SQLiteStatement
     private var index: Int32 = 1
@@ -28,6 +29,14 @@ struct DirectBinding {
 
     mutating func bind(_ value: String) { check(sqlite3_bind_text(statement, index, value, -1, Self.transient)) }
 
+    mutating func bind(_ value: Int64?) {
+        if let value { bind(value) } else { check(sqlite3_bind_null(statement, index)) }
+    }
+
+    mutating func bind(_ value: String?) {
+        if let value { bind(value) } else { check(sqlite3_bind_null(statement, index)) }
+    }
+
     mutating func bind(blob: [UInt8]) {
         let code = blob.withUnsafeBytes { bytes in
             if let base = bytes.baseAddress {
@@ -43,9 +52,21 @@ struct DirectBinding {
     func run(_ db: GRDB.Database) throws {
         defer { sqlite3_reset(statement); sqlite3_clear_bindings(statement) }
         let code = failure == SQLITE_OK ? sqlite3_step(statement) : failure
-        guard code == SQLITE_DONE else {
-            throw DatabaseError(resultCode: ResultCode(rawValue: code), message: db.lastErrorMessage,
-                                sql: String(cString: sqlite3_sql(statement)))
+        guard code == SQLITE_DONE else { throw error(code, db) }
+    }
+
+    /// The first column of the first row as an integer: nil when there is no row or it is NULL.
+    func int64(_ db: GRDB.Database) throws -> Int64? {
+        defer { sqlite3_reset(statement); sqlite3_clear_bindings(statement) }
+        let code = failure == SQLITE_OK ? sqlite3_step(statement) : failure
+        switch code {
+        case SQLITE_ROW: return sqlite3_column_type(statement, 0) == SQLITE_NULL ? nil : sqlite3_column_int64(statement, 0)
+        case SQLITE_DONE: return nil
+        default: throw error(code, db)
         }
+    }
+
+    private func error(_ code: Int32, _ db: GRDB.Database) -> DatabaseError {
+        DatabaseError(resultCode: ResultCode(rawValue: code), message: db.lastErrorMessage, sql: String(cString: sqlite3_sql(statement)))
     }
 }

@@ -52,21 +52,37 @@ extension Database {
 
     @discardableResult
     static func insertOutlier(_ db: GRDB.Database, pdu: PDU, json: [UInt8], rejectedReason: String?, room: RoomRecord) throws -> Int64 {
-        // Cached statements: a join's answer stores tens of thousands of events in one go.
-        if let nid = try Int64.fetchOne(db.cachedStatement(sql: "SELECT event_nid FROM events WHERE event_id = ?"), arguments: [pdu.eventID]) {
-            return nid
-        }
+        // Cached statements bound directly: a join's answer stores tens of thousands of events in one go.
         let keyNID = try pdu.stateKeyPair.map { try internStateKey(db, $0) }
-        try db.cachedStatement(sql: """
+        var insert = DirectBinding(try db.cachedStatement(sql: """
             INSERT INTO events (event_id, room_nid, type, state_key_nid, sender, depth, origin_server_ts, json,
                                 outlier, rejected_reason)
             VALUES (?, ?, ?, ?, ?, ?, ?, ?, 1, ?)
-            """).execute(arguments: [pdu.eventID, room.nid, pdu.type, keyNID, pdu.sender, pdu.depth, pdu.originServerTS,
-                                     Data(json), rejectedReason])
+            ON CONFLICT (event_id) DO NOTHING
+            """))
+        insert.bind(pdu.eventID)
+        insert.bind(room.nid)
+        insert.bind(pdu.type)
+        insert.bind(keyNID)
+        insert.bind(pdu.sender)
+        insert.bind(pdu.depth)
+        insert.bind(pdu.originServerTS)
+        insert.bind(blob: json)
+        insert.bind(rejectedReason)
+        try insert.run(db)
+        guard db.changesCount > 0 else {
+            var existing = DirectBinding(try db.cachedStatement(sql: "SELECT event_nid FROM events WHERE event_id = ?"))
+            existing.bind(pdu.eventID)
+            guard let nid = try existing.int64(db) else { throw DatabaseError(message: "event \(pdu.eventID) neither inserted nor found") }
+            return nid
+        }
         let nid = db.lastInsertedRowID
         let insertAuth = try db.cachedStatement(sql: "INSERT OR IGNORE INTO event_auth (event_nid, auth_event_id) VALUES (?, ?)")
         for auth in pdu.authEvents {
-            try insertAuth.execute(arguments: [nid, auth])
+            var row = DirectBinding(insertAuth)
+            row.bind(nid)
+            row.bind(auth)
+            try row.run(db)
         }
         return nid
     }
@@ -204,7 +220,12 @@ extension Database {
     /// Events whose IDs are not stored yet, among `ids`.
     public func missingEvents(_ ids: [String]) async throws -> [String] {
         try await read { db in
-            try ids.filter { try Int64.fetchOne(db.cachedStatement(sql: "SELECT 1 FROM events WHERE event_id = ?"), arguments: [$0]) == nil }
+            let statement = try db.cachedStatement(sql: "SELECT 1 FROM events WHERE event_id = ?")
+            return try ids.filter {
+                var query = DirectBinding(statement)
+                query.bind($0)
+                return try query.int64(db) == nil
+            }
         }
     }
 

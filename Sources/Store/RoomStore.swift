@@ -165,11 +165,14 @@ extension Database {
     }
 
     static func internStateKey(_ db: GRDB.Database, _ key: StateKey) throws -> Int64 {
-        if let nid = try Int64.fetchOne(db.cachedStatement(sql: "SELECT state_key_nid FROM state_keys WHERE type = ? AND state_key = ?"),
-                                        arguments: [key.type, key.stateKey]) {
-            return nid
-        }
-        try db.cachedStatement(sql: "INSERT INTO state_keys (type, state_key) VALUES (?, ?)").execute(arguments: [key.type, key.stateKey])
+        var select = DirectBinding(try db.cachedStatement(sql: "SELECT state_key_nid FROM state_keys WHERE type = ? AND state_key = ?"))
+        select.bind(key.type)
+        select.bind(key.stateKey)
+        if let nid = try select.int64(db) { return nid }
+        var insert = DirectBinding(try db.cachedStatement(sql: "INSERT INTO state_keys (type, state_key) VALUES (?, ?)"))
+        insert.bind(key.type)
+        insert.bind(key.stateKey)
+        try insert.run(db)
         return db.lastInsertedRowID
     }
 

@@ -70,6 +70,36 @@ private func membershipBecomes(_ expected: String, of user: String, in room: Str
         try await pair.close()
     }
 
+    /// Signatures of a transaction are checked in one batch; a forged one among them makes the
+    /// batch fail, and only the forged event is refused after the one-by-one checks.
+    @Test func forgedSignatureAmongGoodOnesIsTheOnlyOneRefused() async throws {
+        let pair = try await FederatedPair.make()
+        try await pair.run { a, b in
+            let (room, _, bob) = try await sharedRoom(a, b)
+            let realKey = pair.b.homeserver.signingKey
+            let forger = try SigningKey(keyID: realKey.keyID, seed: Array(repeating: 9, count: 32))
+            var pdus: [JSONObject] = []
+            for n in 0..<6 {
+                pdus.append(try await bobMessage(pair, room: room, bob: bob.userID, body: "sibling \(n)", key: n == 3 ? forger : realKey))
+            }
+            let answer = try await sendTransaction(a, origin: "b.test", key: realKey, txn: "fb1", pdus: pdus)
+            let version = try #require(RoomVersion.named("10"))
+            for (n, pdu) in pdus.enumerated() {
+                let id = try EventHashing.eventID(pdu, version: version)
+                let error = answer["pdus"]?[id]?["error"]?.stringValue
+                let stored = try await pair.a.homeserver.database.event(id)
+                if n == 3 {
+                    #expect(error?.contains("signature") == true, "answer: \(answer)")
+                    #expect(stored == nil)
+                } else {
+                    #expect(error == nil, "sibling \(n): \(answer)")
+                    #expect(stored != nil, "sibling \(n)")
+                }
+            }
+        }
+        try await pair.close()
+    }
+
     @Test func contentHashMismatchKeepsOnlyTheRedactedEvent() async throws {
         let pair = try await FederatedPair.make()
         try await pair.run { a, b in
