@@ -474,6 +474,121 @@ static void msm(ge_p3 *result, const msm_term *terms, size_t count) {
     }
 }
 
+// MARK: many points with 128-bit scalars (Pippenger's buckets)
+
+// From this many signatures on, their R terms share buckets instead of each keeping a table.
+#define PIPPENGER_MIN 128
+
+// Signed digits of `bits` bits, in [-2^(bits-1), 2^(bits-1)), of a 128-bit scalar.
+static void short_scalar_digits(int16_t *digits, int windows, const uint8_t z[16], int bits) {
+    int carry = 0;
+    for (int i = 0; i < windows; i++) {
+        uint32_t window = 0;
+        for (int b = 0; b < bits; b++) {
+            int bit = i * bits + b;
+            if (bit < 128) window |= (uint32_t)((z[bit >> 3] >> (bit & 7)) & 1) << b;
+        }
+        int d = (int)window + carry;
+        carry = (d + (1 << (bits - 1))) >> bits;
+        digits[i] = (int16_t)(d - (carry << bits));
+    }
+}
+
+// The window width that costs fewest additions for `count` points: one per point and two per
+// bucket in each window.
+static int pippenger_bits(size_t count) {
+    int best = 4;
+    size_t best_cost = SIZE_MAX;
+    for (int bits = 4; bits <= 12; bits++) {
+        size_t windows = (size_t)(128 + bits - 1) / (size_t)bits + 1;
+        size_t cost = windows * (count + ((size_t)1 << bits));
+        if (cost < best_cost) {
+            best_cost = cost;
+            best = bits;
+        }
+    }
+    return best;
+}
+
+static void ge_add_cached_to(ge_p3 *acc, const ge_p3 *p) {
+    ge_cached c;
+    ge_p1p1 t;
+    ge_to_cached(&c, p);
+    ge_add(&t, acc, &c);
+    ge_p1p1_to_p3(acc, &t);
+}
+
+// sum z_j P_j for 128-bit z_j (16 bytes each). Returns -1 when out of memory.
+static int pippenger(ge_p3 *result, const ge_p3 *points, const uint8_t *scalars, size_t count) {
+    int bits = pippenger_bits(count);
+    int windows = (128 + bits - 1) / bits + 1;
+    size_t bucket_count = (size_t)1 << (bits - 1);
+    ge_cached *cached = malloc(sizeof(ge_cached) * count);
+    int16_t *digits = malloc(sizeof(int16_t) * (size_t)windows * count);
+    ge_p3 *buckets = malloc(sizeof(ge_p3) * bucket_count);
+    uint8_t *filled = malloc(bucket_count);
+    if (cached == NULL || digits == NULL || buckets == NULL || filled == NULL) {
+        free(cached); free(digits); free(buckets); free(filled);
+        return -1;
+    }
+    for (size_t j = 0; j < count; j++) {
+        ge_to_cached(&cached[j], &points[j]);
+        short_scalar_digits(digits + j * (size_t)windows, windows, scalars + 16 * j, bits);
+    }
+    ge_identity(result);
+    ge_p1p1 t;
+    ge_p2 q;
+    for (int w = windows - 1; w >= 0; w--) {
+        if (w != windows - 1) {
+            fe_copy(q.X, result->X);
+            fe_copy(q.Y, result->Y);
+            fe_copy(q.Z, result->Z);
+            for (int k = 0; k < bits - 1; k++) {
+                ge_dbl(&t, &q);
+                ge_p1p1_to_p2(&q, &t);
+            }
+            ge_dbl(&t, &q);
+            ge_p1p1_to_p3(result, &t);
+        }
+        memset(filled, 0, bucket_count);
+        for (size_t j = 0; j < count; j++) {
+            int d = digits[j * (size_t)windows + (size_t)w];
+            if (d == 0) continue;
+            size_t b = (size_t)(d > 0 ? d : -d) - 1;
+            if (!filled[b]) {
+                buckets[b] = points[j];
+                if (d < 0) {
+                    fe_neg(buckets[b].X, buckets[b].X);
+                    fe_neg(buckets[b].T, buckets[b].T);
+                }
+                filled[b] = 1;
+            } else {
+                if (d > 0) ge_add(&t, &buckets[b], &cached[j]);
+                else ge_sub(&t, &buckets[b], &cached[j]);
+                ge_p1p1_to_p3(&buckets[b], &t);
+            }
+        }
+        // sum (b+1) bucket_b, as the running sum of the buckets from the top, summed.
+        ge_p3 running, total;
+        int started = 0;
+        ge_identity(&total);
+        for (size_t b = bucket_count; b-- > 0;) {
+            if (filled[b]) {
+                if (started) ge_add_cached_to(&running, &buckets[b]);
+                else running = buckets[b];
+                started = 1;
+            }
+            if (started) ge_add_cached_to(&total, &running);
+        }
+        ge_add_cached_to(result, &total);
+    }
+    free(cached);
+    free(digits);
+    free(buckets);
+    free(filled);
+    return 0;
+}
+
 // MARK: the batch
 
 static const uint8_t base_point[32] = {
@@ -493,12 +608,14 @@ int apus_ed25519_verify_batch(const apus_ed25519_item *items, size_t count) {
     if (sodium_init() < 0) return -1;
     pthread_once(&constants_once, derive_constants);
 
-    // Terms: one R per signature, one per distinct key, and B.
-    msm_term *terms = malloc(sizeof(msm_term) * (2 * count + 1));
+    // Few signatures: every term gets a table (Straus). Many: the R terms go into buckets.
+    int buckets = count >= PIPPENGER_MIN;
+    msm_term *terms = malloc(sizeof(msm_term) * ((buckets ? 0 : count) + count + 1));
+    ge_p3 *points_r = buckets ? malloc(sizeof(ge_p3) * count) : NULL;
     batch_key *keys = malloc(sizeof(batch_key) * count);
     uint8_t *weights = malloc(16 * count);
-    if (terms == NULL || keys == NULL || weights == NULL) {
-        free(terms); free(keys); free(weights);
+    if (terms == NULL || keys == NULL || weights == NULL || (buckets && points_r == NULL)) {
+        free(terms); free(points_r); free(keys); free(weights);
         return -1;
     }
     randombytes_buf(weights, 16 * count);
@@ -541,7 +658,8 @@ int apus_ed25519_verify_batch(const apus_ed25519_item *items, size_t count) {
         crypto_core_ed25519_scalar_add(key->scalar, key->scalar, product);
         crypto_core_ed25519_scalar_mul(product, z, s);
         crypto_core_ed25519_scalar_add(base_scalar, base_scalar, product);
-        msm_prepare(&terms[term_count++], &point_r, z);
+        if (buckets) points_r[i] = point_r;
+        else msm_prepare(&terms[term_count++], &point_r, z);
     }
     for (size_t k = 0; k < key_count; k++) msm_prepare(&terms[term_count++], &keys[k].point, keys[k].scalar);
     ge_p3 base;
@@ -553,10 +671,16 @@ int apus_ed25519_verify_batch(const apus_ed25519_item *items, size_t count) {
     // sum z_i R_i + sum c_k A_k - (sum z_i S_i) B, times the cofactor, must vanish.
     ge_p3 sum;
     msm(&sum, terms, term_count);
+    if (buckets) {
+        ge_p3 sum_r;
+        if (pippenger(&sum_r, points_r, weights, count) != 0) goto done;
+        ge_add_cached_to(&sum, &sum_r);
+    }
     result = ge_has_small_order(&sum) ? 0 : -1;
 
 done:
     free(terms);
+    free(points_r);
     free(keys);
     free(weights);
     return result;
