@@ -58,6 +58,23 @@ extension Database {
     /// Rows per multi-row statement of `insertPushActions` (8 parameters each, far below SQLite's limit).
     static let pushRowsPerStatement = 100
 
+    // The statements of `insertPushActions` by row count, built once: the statement cache is
+    // keyed by SQL text, and building and hashing kilobytes of it per message showed in profiles.
+    private static let pushActionsInsertSQL = (0...pushRowsPerStatement).map { rows in
+        """
+        INSERT OR REPLACE INTO event_push_actions (room_nid, stream_ordering, user_id, event_nid, thread_id, highlight, actions, ts)
+        VALUES \(Array(repeating: "(?, ?, ?, ?, ?, ?, ?, ?)", count: rows).joined(separator: ", "))
+        """
+    }
+    private static let pushUnreadUpsertSQL = (0...pushRowsPerStatement).map { rows in
+        """
+        INSERT INTO push_unread (room_nid, user_id, thread_id, notifications, highlights)
+        VALUES \(Array(repeating: "(?, ?, ?, 1, ?)", count: rows).joined(separator: ", "))
+        ON CONFLICT (room_nid, user_id, thread_id)
+        DO UPDATE SET notifications = notifications + 1, highlights = highlights + excluded.highlights
+        """
+    }
+
     static func insertPushActions(_ db: GRDB.Database, _ actions: EventPushActions?, eventNID: Int64, stream: Int64,
                                   room: RoomRecord, ts: Int64) throws {
         guard let actions else { return }
@@ -67,21 +84,13 @@ extension Database {
         while start < actions.recipients.count {
             let chunk = actions.recipients[start..<min(start + Self.pushRowsPerStatement, actions.recipients.count)]
             start += chunk.count
-            var insert = DirectBinding(try db.cachedStatement(sql: """
-                INSERT OR REPLACE INTO event_push_actions (room_nid, stream_ordering, user_id, event_nid, thread_id, highlight, actions, ts)
-                VALUES \(Array(repeating: "(?, ?, ?, ?, ?, ?, ?, ?)", count: chunk.count).joined(separator: ", "))
-                """))
+            var insert = DirectBinding(try db.cachedStatement(sql: Self.pushActionsInsertSQL[chunk.count]))
             for r in chunk {
                 insert.bind(room.nid); insert.bind(stream); insert.bind(r.userID); insert.bind(eventNID)
                 insert.bind(actions.threadID); insert.bind(r.highlight); insert.bind(blob: r.actions); insert.bind(ts)
             }
             try insert.run(db)
-            var count = DirectBinding(try db.cachedStatement(sql: """
-                INSERT INTO push_unread (room_nid, user_id, thread_id, notifications, highlights)
-                VALUES \(Array(repeating: "(?, ?, ?, 1, ?)", count: chunk.count).joined(separator: ", "))
-                ON CONFLICT (room_nid, user_id, thread_id)
-                DO UPDATE SET notifications = notifications + 1, highlights = highlights + excluded.highlights
-                """))
+            var count = DirectBinding(try db.cachedStatement(sql: Self.pushUnreadUpsertSQL[chunk.count]))
             for r in chunk {
                 count.bind(room.nid); count.bind(r.userID); count.bind(actions.threadID); count.bind(r.highlight)
             }
@@ -89,10 +98,19 @@ extension Database {
         }
         if let sender = actions.localSender {
             // The sender has read their thread up to now: nothing in it is unread.
-            try db.cachedStatement(sql: """
+            var own = DirectBinding(try db.cachedStatement(sql: """
                 INSERT OR REPLACE INTO push_own_events (user_id, room_nid, thread_id, stream_ordering) VALUES (?, ?, ?, ?)
-                """).execute(arguments: [sender, room.nid, actions.threadID, stream])
-            try db.cachedStatement(sql: "DELETE FROM push_unread WHERE room_nid = ? AND user_id = ? AND thread_id = ?").execute(arguments: [room.nid, sender, actions.threadID])
+                """))
+            own.bind(sender)
+            own.bind(room.nid)
+            own.bind(actions.threadID)
+            own.bind(stream)
+            try own.run(db)
+            var read = DirectBinding(try db.cachedStatement(sql: "DELETE FROM push_unread WHERE room_nid = ? AND user_id = ? AND thread_id = ?"))
+            read.bind(room.nid)
+            read.bind(sender)
+            read.bind(actions.threadID)
+            try read.run(db)
         }
     }
 

@@ -122,17 +122,31 @@ extension Database {
         try await writer.write { db in try events.map { try Self.append(db, $0, room: room) } }
     }
 
+    // The statements every message runs bind their values directly (`DirectBinding`).
     private static func append(_ db: GRDB.Database, _ event: NewTimelineEvent, room: RoomRecord) throws -> Int64 {
         let pdu = event.pdu
-        let before = try Int64.fetchOne(db.cachedStatement(sql: "SELECT current_snapshot FROM rooms WHERE room_nid = ?"), arguments: [room.nid])
-        let stream = (try Int64.fetchOne(db.cachedStatement(sql: "SELECT MAX(stream_ordering) FROM events")) ?? 0) + 1
+        var snapshot = DirectBinding(try db.cachedStatement(sql: "SELECT current_snapshot FROM rooms WHERE room_nid = ?"))
+        snapshot.bind(room.nid)
+        let before = try snapshot.int64(db)
+        let stream = (try DirectBinding(db.cachedStatement(sql: "SELECT MAX(stream_ordering) FROM events")).int64(db) ?? 0) + 1
         let keyNID = try pdu.stateKeyPair.map { try internStateKey(db, $0) }
-        try db.cachedStatement(sql: """
+        var insert = DirectBinding(try db.cachedStatement(sql: """
             INSERT INTO events (event_id, room_nid, type, state_key_nid, sender, depth, origin_server_ts,
                                 stream_ordering, json, state_before, state_after)
             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-            """).execute(arguments: [pdu.eventID, room.nid, pdu.type, keyNID, pdu.sender, pdu.depth, pdu.originServerTS,
-                             stream, Data(event.json), before, keyNID == nil ? before : nil])
+            """))
+        insert.bind(pdu.eventID)
+        insert.bind(room.nid)
+        insert.bind(pdu.type)
+        insert.bind(keyNID)
+        insert.bind(pdu.sender)
+        insert.bind(pdu.depth)
+        insert.bind(pdu.originServerTS)
+        insert.bind(stream)
+        insert.bind(blob: event.json)
+        insert.bind(before)
+        insert.bind(keyNID == nil ? before : nil)
+        try insert.run(db)
         let nid = db.lastInsertedRowID
         if let transaction = event.transaction { try record(db, transaction, eventID: pdu.eventID) }
         var after = before
@@ -147,19 +161,31 @@ extension Database {
             try db.cachedStatement(sql: "UPDATE events SET state_after = ? WHERE event_nid = ?").execute(arguments: [after, nid])
         }
         for prev in pdu.prevEvents {
-            try db.cachedStatement(sql: "INSERT OR IGNORE INTO event_edges (event_nid, prev_event_id) VALUES (?, ?)").execute(arguments: [nid, prev])
-            try db.cachedStatement(sql: """
+            var edge = DirectBinding(try db.cachedStatement(sql: "INSERT OR IGNORE INTO event_edges (event_nid, prev_event_id) VALUES (?, ?)"))
+            edge.bind(nid)
+            edge.bind(prev)
+            try edge.run(db)
+            var extremity = DirectBinding(try db.cachedStatement(sql: """
                 DELETE FROM forward_extremities WHERE room_nid = ? AND event_nid = (SELECT event_nid FROM events WHERE event_id = ?)
-                """).execute(arguments: [room.nid, prev])
+                """))
+            extremity.bind(room.nid)
+            extremity.bind(prev)
+            try extremity.run(db)
         }
         for auth in pdu.authEvents {
-            try db.cachedStatement(sql: "INSERT OR IGNORE INTO event_auth (event_nid, auth_event_id) VALUES (?, ?)").execute(arguments: [nid, auth])
+            var row = DirectBinding(try db.cachedStatement(sql: "INSERT OR IGNORE INTO event_auth (event_nid, auth_event_id) VALUES (?, ?)"))
+            row.bind(nid)
+            row.bind(auth)
+            try row.run(db)
         }
         if let relation = pdu.content["m.relates_to"]?.objectValue, let target = relation["event_id"]?.stringValue,
            let relType = relation["rel_type"]?.stringValue {
             try db.cachedStatement(sql: "INSERT INTO event_relations (event_nid, relates_to_id, rel_type) VALUES (?, ?, ?)").execute(arguments: [nid, target, relType])
         }
-        try db.cachedStatement(sql: "INSERT INTO forward_extremities (room_nid, event_nid) VALUES (?, ?)").execute(arguments: [room.nid, nid])
+        var extremity = DirectBinding(try db.cachedStatement(sql: "INSERT INTO forward_extremities (room_nid, event_nid) VALUES (?, ?)"))
+        extremity.bind(room.nid)
+        extremity.bind(nid)
+        try extremity.run(db)
         try insertPushActions(db, event.pushActions, eventNID: nid, stream: stream, room: room, ts: pdu.originServerTS)
         return stream
     }
@@ -299,8 +325,15 @@ extension Database {
 
     /// Remembers which event a client transaction sent (in the event's own commit, `append`).
     static func record(_ db: GRDB.Database, _ transaction: ClientTransaction, eventID: String) throws {
-        try db.cachedStatement(sql: "INSERT OR IGNORE INTO event_txn_ids (user_id, device_id, txn_id, event_id, created_ts) VALUES (?, ?, ?, ?, ?)")
-            .execute(arguments: [transaction.userID, transaction.deviceID, transaction.txnID, eventID, transaction.now])
+        var insert = DirectBinding(try db.cachedStatement(sql: """
+            INSERT OR IGNORE INTO event_txn_ids (user_id, device_id, txn_id, event_id, created_ts) VALUES (?, ?, ?, ?, ?)
+            """))
+        insert.bind(transaction.userID)
+        insert.bind(transaction.deviceID)
+        insert.bind(transaction.txnID)
+        insert.bind(eventID)
+        insert.bind(transaction.now)
+        try insert.run(db)
     }
 
     /// The latest stream position (0 for an empty server).
