@@ -1,5 +1,6 @@
 import GRDB
 import GRDBSQLite
+import MatrixProtocol
 
 /// Runs a cached statement with its values bound straight through SQLite's C API. A statement
 /// of hundreds of parameters (the push rows of a big room's message) costs a boxed value per
@@ -68,5 +69,19 @@ struct DirectBinding {
 
     private func error(_ code: Int32, _ db: GRDB.Database) -> DatabaseError {
         DatabaseError(resultCode: ResultCode(rawValue: code), message: db.lastErrorMessage, sql: String(cString: sqlite3_sql(statement)))
+    }
+}
+
+extension DirectBinding {
+    /// The columns every `events` insert starts with, in this order: event_id, room_nid, type,
+    /// state_key_nid, sender, depth, origin_server_ts.
+    mutating func bindEventColumns(_ pdu: PDU, room: RoomRecord, stateKeyNID: Int64?) {
+        bind(pdu.eventID)
+        bind(room.nid)
+        bind(pdu.type)
+        bind(stateKeyNID)
+        bind(pdu.sender)
+        bind(pdu.depth)
+        bind(pdu.originServerTS)
     }
 }

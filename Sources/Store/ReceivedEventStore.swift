@@ -60,13 +60,7 @@ extension Database {
             VALUES (?, ?, ?, ?, ?, ?, ?, ?, 1, ?)
             ON CONFLICT (event_id) DO NOTHING
             """))
-        insert.bind(pdu.eventID)
-        insert.bind(room.nid)
-        insert.bind(pdu.type)
-        insert.bind(keyNID)
-        insert.bind(pdu.sender)
-        insert.bind(pdu.depth)
-        insert.bind(pdu.originServerTS)
+        insert.bindEventColumns(pdu, room: room, stateKeyNID: keyNID)
         insert.bind(blob: json)
         insert.bind(rejectedReason)
         try insert.run(db)
@@ -77,13 +71,7 @@ extension Database {
             return nid
         }
         let nid = db.lastInsertedRowID
-        let insertAuth = try db.cachedStatement(sql: "INSERT OR IGNORE INTO event_auth (event_nid, auth_event_id) VALUES (?, ?)")
-        for auth in pdu.authEvents {
-            var row = DirectBinding(insertAuth)
-            row.bind(nid)
-            row.bind(auth)
-            try row.run(db)
-        }
+        try insertAuthEvents(db, of: pdu, eventNID: nid)
         return nid
     }
 

@@ -135,13 +135,7 @@ extension Database {
                                 stream_ordering, json, state_before, state_after)
             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
             """))
-        insert.bind(pdu.eventID)
-        insert.bind(room.nid)
-        insert.bind(pdu.type)
-        insert.bind(keyNID)
-        insert.bind(pdu.sender)
-        insert.bind(pdu.depth)
-        insert.bind(pdu.originServerTS)
+        insert.bindEventColumns(pdu, room: room, stateKeyNID: keyNID)
         insert.bind(stream)
         insert.bind(blob: event.json)
         insert.bind(before)
@@ -172,12 +166,7 @@ extension Database {
             extremity.bind(prev)
             try extremity.run(db)
         }
-        for auth in pdu.authEvents {
-            var row = DirectBinding(try db.cachedStatement(sql: "INSERT OR IGNORE INTO event_auth (event_nid, auth_event_id) VALUES (?, ?)"))
-            row.bind(nid)
-            row.bind(auth)
-            try row.run(db)
-        }
+        try insertAuthEvents(db, of: pdu, eventNID: nid)
         if let relation = pdu.content["m.relates_to"]?.objectValue, let target = relation["event_id"]?.stringValue,
            let relType = relation["rel_type"]?.stringValue {
             try db.cachedStatement(sql: "INSERT INTO event_relations (event_nid, relates_to_id, rel_type) VALUES (?, ?, ?)").execute(arguments: [nid, target, relType])
@@ -188,6 +177,17 @@ extension Database {
         try extremity.run(db)
         try insertPushActions(db, event.pushActions, eventNID: nid, stream: stream, room: room, ts: pdu.originServerTS)
         return stream
+    }
+
+    /// An event's `auth_events`, as rows of `event_auth`.
+    static func insertAuthEvents(_ db: GRDB.Database, of pdu: PDU, eventNID: Int64) throws {
+        let statement = try db.cachedStatement(sql: "INSERT OR IGNORE INTO event_auth (event_nid, auth_event_id) VALUES (?, ?)")
+        for auth in pdu.authEvents {
+            var row = DirectBinding(statement)
+            row.bind(eventNID)
+            row.bind(auth)
+            try row.run(db)
+        }
     }
 
     static func internStateKey(_ db: GRDB.Database, _ key: StateKey) throws -> Int64 {
