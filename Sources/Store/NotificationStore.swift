@@ -55,46 +55,45 @@ public struct StoredNotification: Sendable {
 }
 
 extension Database {
-    /// Rows per multi-row statement of `insertPushActions` (8 parameters each, far below SQLite's limit).
-    static let pushRowsPerStatement = 100
-
-    // The statements of `insertPushActions` by row count, built once: the statement cache is
-    // keyed by SQL text, and building and hashing kilobytes of it per message showed in profiles.
-    private static let pushActionsInsertSQL = (0...pushRowsPerStatement).map { rows in
-        """
-        INSERT OR REPLACE INTO event_push_actions (room_nid, stream_ordering, user_id, event_nid, thread_id, highlight, actions, ts)
-        VALUES \(Array(repeating: "(?, ?, ?, ?, ?, ?, ?, ?)", count: rows).joined(separator: ", "))
-        """
-    }
-    private static let pushUnreadUpsertSQL = (0...pushRowsPerStatement).map { rows in
-        """
-        INSERT INTO push_unread (room_nid, user_id, thread_id, notifications, highlights)
-        VALUES \(Array(repeating: "(?, ?, ?, 1, ?)", count: rows).joined(separator: ", "))
-        ON CONFLICT (room_nid, user_id, thread_id)
-        DO UPDATE SET notifications = notifications + 1, highlights = highlights + excluded.highlights
-        """
-    }
-
     static func insertPushActions(_ db: GRDB.Database, _ actions: EventPushActions?, eventNID: Int64, stream: Int64,
                                   room: RoomRecord, ts: Int64) throws {
         guard let actions else { return }
-        // A big room's send writes a row and a count per notified member: many rows per statement
-        // (statements of a full chunk are prepared once), since executing one costs more than a row.
-        var start = 0
-        while start < actions.recipients.count {
-            let chunk = actions.recipients[start..<min(start + Self.pushRowsPerStatement, actions.recipients.count)]
-            start += chunk.count
-            var insert = DirectBinding(try db.cachedStatement(sql: Self.pushActionsInsertSQL[chunk.count]))
-            for r in chunk {
-                insert.bind(room.nid); insert.bind(stream); insert.bind(r.userID); insert.bind(eventNID)
-                insert.bind(actions.threadID); insert.bind(r.highlight); insert.bind(blob: r.actions); insert.bind(ts)
+        // A big room's send writes a row and a count per notified member. Members the rules
+        // treat alike (nearly all of them: same actions, same highlight) share statements that
+        // take their user IDs as one JSON array, so a message costs a few statements and binds,
+        // not several per member.
+        var groups: [(highlight: Bool, actions: [UInt8], users: [String])] = []
+        for recipient in actions.recipients {
+            if let index = groups.firstIndex(where: { $0.highlight == recipient.highlight && $0.actions == recipient.actions }) {
+                groups[index].users.append(recipient.userID)
+            } else {
+                groups.append((recipient.highlight, recipient.actions, [recipient.userID]))
             }
+        }
+        for group in groups {
+            let users = jsonArray(group.users)
+            var insert = DirectBinding(try db.cachedStatement(sql: """
+                INSERT OR REPLACE INTO event_push_actions (room_nid, stream_ordering, user_id, event_nid, thread_id, highlight, actions, ts)
+                SELECT ?, ?, value, ?, ?, ?, ?, ? FROM json_each(?)
+                """))
+            insert.bind(room.nid); insert.bind(stream); insert.bind(eventNID); insert.bind(actions.threadID)
+            insert.bind(group.highlight); insert.bind(blob: group.actions); insert.bind(ts); insert.bind(users)
             try insert.run(db)
-            var count = DirectBinding(try db.cachedStatement(sql: Self.pushUnreadUpsertSQL[chunk.count]))
-            for r in chunk {
-                count.bind(room.nid); count.bind(r.userID); count.bind(actions.threadID); count.bind(r.highlight)
-            }
+            // Counts are kept (at zero once read), so the common case is one update of rows that exist.
+            var count = DirectBinding(try db.cachedStatement(sql: """
+                UPDATE push_unread SET notifications = notifications + 1, highlights = highlights + ?
+                WHERE room_nid = ? AND thread_id = ? AND user_id IN (SELECT value FROM json_each(?))
+                """))
+            count.bind(group.highlight); count.bind(room.nid); count.bind(actions.threadID); count.bind(users)
             try count.run(db)
+            if db.changesCount < group.users.count {
+                var missing = DirectBinding(try db.cachedStatement(sql: """
+                    INSERT OR IGNORE INTO push_unread (room_nid, user_id, thread_id, notifications, highlights)
+                    SELECT ?, value, ?, 1, ? FROM json_each(?)
+                    """))
+                missing.bind(room.nid); missing.bind(actions.threadID); missing.bind(group.highlight); missing.bind(users)
+                try missing.run(db)
+            }
         }
         if let sender = actions.localSender {
             // The sender has read their thread up to now: nothing in it is unread.
@@ -106,7 +105,9 @@ extension Database {
             own.bind(actions.threadID)
             own.bind(stream)
             try own.run(db)
-            var read = DirectBinding(try db.cachedStatement(sql: "DELETE FROM push_unread WHERE room_nid = ? AND user_id = ? AND thread_id = ?"))
+            var read = DirectBinding(try db.cachedStatement(sql: """
+                UPDATE push_unread SET notifications = 0, highlights = 0 WHERE room_nid = ? AND user_id = ? AND thread_id = ?
+                """))
             read.bind(room.nid)
             read.bind(sender)
             read.bind(actions.threadID)
@@ -155,13 +156,20 @@ extension Database {
             counts[thread, default: UnreadCounts()].notifications += 1
             if row["highlight"] as Bool { counts[thread, default: UnreadCounts()].highlights += 1 }
         }
+        // Rows stay at zero rather than go: the next message's count is then a plain update.
         if let only {
-            try db.cachedStatement(sql: "DELETE FROM push_unread WHERE room_nid = ? AND user_id = ? AND thread_id = ?").execute(arguments: [room.nid, userID, only])
+            try db.cachedStatement(sql: """
+                UPDATE push_unread SET notifications = 0, highlights = 0 WHERE room_nid = ? AND user_id = ? AND thread_id = ?
+                """).execute(arguments: [room.nid, userID, only])
         } else {
-            try db.cachedStatement(sql: "DELETE FROM push_unread WHERE room_nid = ? AND user_id = ?").execute(arguments: [room.nid, userID])
+            try db.cachedStatement(sql: "UPDATE push_unread SET notifications = 0, highlights = 0 WHERE room_nid = ? AND user_id = ?")
+                .execute(arguments: [room.nid, userID])
         }
         for (thread, count) in counts {
-            try db.cachedStatement(sql: "INSERT INTO push_unread (room_nid, user_id, thread_id, notifications, highlights) VALUES (?, ?, ?, ?, ?)").execute(arguments: [room.nid, userID, thread, count.notifications, count.highlights])
+            try db.cachedStatement(sql: """
+                INSERT INTO push_unread (room_nid, user_id, thread_id, notifications, highlights) VALUES (?, ?, ?, ?, ?)
+                ON CONFLICT (room_nid, user_id, thread_id) DO UPDATE SET notifications = excluded.notifications, highlights = excluded.highlights
+                """).execute(arguments: [room.nid, userID, thread, count.notifications, count.highlights])
         }
     }
 
