@@ -64,6 +64,35 @@ import Sodium
         }
     }
 
+    /// The same vectors through the batch verifier: the valid ones pass as one batch, and a
+    /// batch of all of them marks exactly the expected ones valid.
+    @Test func verifyVectorsInOneBatch() throws {
+        let file = try Vectors.load("signing.json")
+        let keys = try keys()
+        var items: [Ed25519.SignedMessage] = []
+        var expected: [Bool] = []
+        // Verify vectors check `input`; sign vectors' `expected_signed` objects are all valid.
+        let cases = try need(file["verify_vectors"]?.arrayValue).map { ($0, "input") }
+            + need(file["sign_vectors"]?.arrayValue).map { ($0, "expected_signed") }
+        for (v, field) in cases {
+            let vk = try need(keys[try need(v["key"]?.stringValue)])
+            let entity = v["entity"]?.stringValue ?? vk.serverName
+            let object = try need(v[field]?.objectValue)
+            let valid = v["expected_valid"]?.boolValue ?? true
+            guard let signature = try? JSONSigning.signature(in: object, entity: entity, keyID: vk.key.keyID),
+                  let bytes = try? JSONSigning.signingBytes(object) else {
+                #expect(!valid, "vector \(v["id"]?.stringValue ?? "?") has no signature to check")
+                continue
+            }
+            items.append(Ed25519.SignedMessage(signature: signature, message: bytes, publicKey: vk.key.keyPair.publicKey))
+            expected.append(valid)
+        }
+        #expect(expected.contains(true) && expected.contains(false))
+        let validOnes = zip(items, expected).filter(\.1).map(\.0)
+        #expect(Ed25519.verifyAll(validOnes) == Array(repeating: true, count: validOnes.count))
+        #expect(Ed25519.verifyAll(items) == expected)
+    }
+
     @Test func keepsOtherSignatures() throws {
         let a = SigningKey.generate(), b = SigningKey.generate()
         let once = try JSONSigning.sign(["x": 1], entity: "a.example", key: a)

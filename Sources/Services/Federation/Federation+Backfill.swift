@@ -19,10 +19,12 @@ extension Federation {
                                                           path: "/_matrix/federation/v1/backfill/\(pathSegment(roomID))?\(query)",
                                                           body: nil, signed: true) else { continue }
             var accepted: [(pdu: PDU, json: [UInt8])] = []
-            for case .object(let json) in answer["pdus"]?.arrayValue ?? [] {
-                guard json["room_id"]?.stringValue == roomID, let event = try? await verified(json, version: version),
-                      (try? await checkAgainstAuthEvents(event, room: room, version: version, origin: server)) == .some(nil)
-                else { continue }
+            var candidates: [JSONObject] = []
+            for case .object(let json) in answer["pdus"]?.arrayValue ?? [] where json["room_id"]?.stringValue == roomID {
+                candidates.append(json)
+            }
+            for case .success(let event) in await verifiedAll(candidates, version: version) {
+                guard (try? await checkAgainstAuthEvents(event, room: room, version: version, origin: server)) == .some(nil) else { continue }
                 accepted.append((event, event.json.encodedBytes()))
             }
             return try await database.insertBackfilled(accepted, room: room)

@@ -252,10 +252,9 @@ extension Federation {
         guard let answer = try? await transport.json(to: destination, method: "POST",
                                                       path: "/_matrix/federation/v1/get_missing_events/\(pathSegment(room.roomID))",
                                                       body: body, signed: true) else { return }
-        var events: [PDU] = []
-        for case .object(let json) in answer["events"]?.arrayValue ?? [] {
-            if let event = try? await verified(json, version: version), event.roomID == room.roomID { events.append(event) }
-        }
+        var candidates: [JSONObject] = []
+        for case .object(let json) in answer["events"]?.arrayValue ?? [] { candidates.append(json) }
+        let events = await verifiedAll(candidates, version: version).compactMap { try? $0.get() }.filter { $0.roomID == room.roomID }
         for event in events.sorted(by: { ($0.depth, $0.eventID) < ($1.depth, $1.eventID) }) {
             // Events still missing their own prevs are filled from the state at those prevs.
             _ = try? await process(event, room: room, version: version, origin: origin, fillGaps: false)
