@@ -13,18 +13,21 @@ extension AuthRules {
                                        rejected: Set<String> = []) throws(AuthFailure) {
         // Rule 1 decides the create event before these rules apply.
         guard event.type != "m.room.create" else { return }
-        let supplied = Set(authEvents.map(\.eventID))
-        if let missing = event.authEvents.first(where: { !supplied.contains($0) }) {
+        // A handful of entries each: arrays searched in place cost less than sets built per event
+        // (a join's answer checks tens of thousands).
+        if let missing = event.authEvents.first(where: { id in !authEvents.contains { $0.eventID == id } }) {
             throw AuthFailure("auth event \(missing) is unknown")
         }
-        let listed = Set(event.authEvents)
-        let selected = Set(authEventKeys(for: event.type, stateKey: event.stateKey, sender: event.sender,
-                                         content: event.content, version: version))
-        var seen: Set<StateKey> = []
+        let listed = event.authEvents
+        let selected = authEventKeys(for: event.type, stateKey: event.stateKey, sender: event.sender,
+                                     content: event.content, version: version)
+        var seen: [StateKey] = []
+        seen.reserveCapacity(authEvents.count)
         for auth in authEvents {
             guard listed.contains(auth.eventID) else { throw AuthFailure("\(auth.eventID) is not among the event's auth_events") }
             guard let key = auth.stateKeyPair else { throw AuthFailure("auth event \(auth.eventID) is not a state event") }
-            guard seen.insert(key).inserted else { throw AuthFailure("auth_events holds two events for \(key)") }
+            guard !seen.contains(key) else { throw AuthFailure("auth_events holds two events for \(key)") }
+            seen.append(key)
             guard selected.contains(key) else {
                 throw AuthFailure("auth event \(auth.eventID) (\(key)) is not one the auth events selection picks for this event")
             }
@@ -44,14 +47,17 @@ extension AuthRules {
     public static func check(_ event: PDU, authEvents: [PDU], create: PDU? = nil, version: RoomVersion,
                              rejected: Set<String> = []) throws(AuthFailure) {
         try checkAuthEvents(event, authEvents: authEvents, version: version, rejected: rejected)
-        var state: [StateKey: PDU] = [:]
+        // Keys are distinct (checked above); the create event of v12 is not among them.
+        var state: [(key: StateKey, event: PDU)] = []
+        state.reserveCapacity(authEvents.count + 1)
         for auth in authEvents {
-            if let key = auth.stateKeyPair { state[key] = auth }
+            if let key = auth.stateKeyPair { state.append((key, auth)) }
         }
         if version.hashedRoomIDs, let create {
             guard !rejected.contains(create.eventID) else { throw AuthFailure("the m.room.create event \(create.eventID) was rejected") }
-            state[.create] = create
+            state.removeAll { $0.key == .create }
+            state.append((.create, create))
         }
-        try check(event, version: version) { state[$0] }
+        try check(event, version: version) { key in state.last { $0.key == key }?.event }
     }
 }

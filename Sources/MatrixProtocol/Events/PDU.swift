@@ -5,20 +5,56 @@
 /// `init` reads leniently (what auth rules and state resolution need); `validate` applies the
 /// full format rules of the room version to events that arrive from outside.
 public struct PDU: Sendable, Hashable {
-    public let json: JSONObject
-    public let eventID: String
+    /// The fields live in one immutable object: PDUs are copied all the time (state maps, auth
+    /// event lists, rows to store), and one reference to retain costs less than a dozen.
+    private final class Fields: Sendable {
+        let json: JSONObject
+        let eventID: String
+        let roomID: String
+        let type: String
+        let stateKey: String?
+        let sender: String
+        let content: JSONObject
+        let prevEvents: [String]
+        let authEvents: [String]
+        let depth: Int64
+        let originServerTS: Int64
+        let redacts: String?
+
+        init(json: JSONObject, eventID: String, roomID: String, type: String, stateKey: String?, sender: String,
+             content: JSONObject, prevEvents: [String], authEvents: [String], depth: Int64, originServerTS: Int64,
+             redacts: String?) {
+            self.json = json
+            self.eventID = eventID
+            self.roomID = roomID
+            self.type = type
+            self.stateKey = stateKey
+            self.sender = sender
+            self.content = content
+            self.prevEvents = prevEvents
+            self.authEvents = authEvents
+            self.depth = depth
+            self.originServerTS = originServerTS
+            self.redacts = redacts
+        }
+    }
+
+    private let fields: Fields
+
+    public var json: JSONObject { fields.json }
+    public var eventID: String { fields.eventID }
     /// The room ID; for a v12 create event (which has none) the ID derived from its hash.
-    public let roomID: String
-    public let type: String
-    public let stateKey: String?
-    public let sender: String
-    public let content: JSONObject
-    public let prevEvents: [String]
-    public let authEvents: [String]
-    public let depth: Int64
-    public let originServerTS: Int64
+    public var roomID: String { fields.roomID }
+    public var type: String { fields.type }
+    public var stateKey: String? { fields.stateKey }
+    public var sender: String { fields.sender }
+    public var content: JSONObject { fields.content }
+    public var prevEvents: [String] { fields.prevEvents }
+    public var authEvents: [String] { fields.authEvents }
+    public var depth: Int64 { fields.depth }
+    public var originServerTS: Int64 { fields.originServerTS }
     /// The event a redaction redacts: top-level `redacts`, or `content.redacts` from v11.
-    public let redacts: String?
+    public var redacts: String? { fields.redacts }
 
     public var isState: Bool { stateKey != nil }
     public var stateKeyPair: StateKey? { stateKey.map { StateKey(type, $0) } }
@@ -26,27 +62,27 @@ public struct PDU: Sendable, Hashable {
     /// Parses `json` for `version`. The event ID is `eventID` when given, else the `event_id`
     /// field (v1–v2, and test fixtures), else the reference hash (v3+).
     public init(json: JSONObject, version: RoomVersion, eventID: String? = nil) throws(PDUError) {
-        self.json = json
         guard let type = json["type"]?.stringValue else { throw Self.fieldError(json, "type", "a string") }
         guard let sender = json["sender"]?.stringValue else { throw Self.fieldError(json, "sender", "a string") }
-        self.type = type
-        self.sender = sender
+        let stateKey: String?
         if let sk = json["state_key"] {
             guard let s = sk.stringValue else { throw .wrongType(field: "state_key", expected: "a string") }
             stateKey = s
         } else {
             stateKey = nil
         }
+        let content: JSONObject
         if let c = json["content"] {
             guard let o = c.objectValue else { throw .wrongType(field: "content", expected: "an object") }
             content = o
         } else {
             content = JSONObject()
         }
-        prevEvents = try Self.eventReferences(json, "prev_events", version: version)
-        authEvents = try Self.eventReferences(json, "auth_events", version: version)
-        depth = try Self.integer(json, "depth") ?? 0
-        originServerTS = try Self.integer(json, "origin_server_ts") ?? 0
+        let prevEvents = try Self.eventReferences(json, "prev_events", version: version)
+        let authEvents = try Self.eventReferences(json, "auth_events", version: version)
+        let depth = try Self.integer(json, "depth") ?? 0
+        let originServerTS = try Self.integer(json, "origin_server_ts") ?? 0
+        let redacts: String?
         if version.creatorIsSender, let r = content["redacts"]?.stringValue, type == "m.room.redaction" {
             redacts = r
         } else if let r = json["redacts"] {
@@ -55,21 +91,26 @@ public struct PDU: Sendable, Hashable {
         } else {
             redacts = nil
         }
+        let id: String
         if let eventID {
-            self.eventID = eventID
-        } else if let id = json["event_id"]?.stringValue {
-            self.eventID = id
+            id = eventID
+        } else if let given = json["event_id"]?.stringValue {
+            id = given
         } else {
-            self.eventID = try EventHashing.eventID(json, version: version)
+            id = try EventHashing.eventID(json, version: version)
         }
+        let roomID: String
         if let room = json["room_id"] {
             guard let r = room.stringValue else { throw .wrongType(field: "room_id", expected: "a string") }
             roomID = r
         } else if version.hashedRoomIDs, type == "m.room.create" {
-            roomID = "!" + self.eventID.dropFirst()
+            roomID = "!" + id.dropFirst()
         } else {
             throw .missingField("room_id")
         }
+        fields = Fields(json: json, eventID: id, roomID: roomID, type: type, stateKey: stateKey, sender: sender, content: content,
+                        prevEvents: prevEvents, authEvents: authEvents, depth: depth, originServerTS: originServerTS,
+                        redacts: redacts)
     }
 
     private static func fieldError(_ json: JSONObject, _ field: String, _ expected: String) -> PDUError {
