@@ -16,7 +16,7 @@ extension Ed25519 {
 
     /// Signatures checked together in one batch equation; a batch that fails is checked again
     /// one by one, so a bad signature costs its neighbours a second check. Per signature, a
-    /// batch of 1 024 costs about a fifth of a single check; 64, about a quarter.
+    /// batch of 1 024 costs about a fifth of a single check; 64, about a third.
     public static let batchSize = 1024
 
     /// Whether each signature is valid, in order: `verify` for each, at a fraction of the cost

@@ -67,8 +67,8 @@ extension Federation {
         }
     }
 
-    /// An event whose signatures are known: one per server that must sign, with the key that
-    /// the server's first usable key ID names.
+    /// An event whose signatures are gathered: one per server that must sign, by the first key
+    /// ID that server lists.
     private struct Prepared {
         let index: Int
         let pdu: PDU
