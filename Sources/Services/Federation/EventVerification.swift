@@ -82,20 +82,6 @@ extension Federation {
         var prepared: [Prepared] = []
         var checks: [Ed25519.SignedMessage] = []
         var slow: [Int] = []
-        // Most events of an answer are signed by one or two keys, each valid over a time range.
-        var keyRanges: [String: (key: [UInt8], validFrom: Int64, validTo: Int64)] = [:]
-        func knownKey(server: String, keyID: String, at ts: Int64) async -> [UInt8]? {
-            let name = server + "|" + keyID
-            if let known = keyRanges[name], known.validFrom <= ts, ts <= known.validTo { return known.key }
-            guard let key = try? await keys.key(server: server, keyID: keyID, at: ts) else { return nil }
-            let previous = keyRanges[name]
-            if let previous, previous.key == key {
-                keyRanges[name] = (key, min(previous.validFrom, ts), max(previous.validTo, ts))
-            } else {
-                keyRanges[name] = (key, ts, ts)
-            }
-            return key
-        }
         prepared.reserveCapacity(events.count)
         checks.reserveCapacity(events.count)
         eventLoop: for (index, json) in events.enumerated() {
@@ -107,7 +93,7 @@ extension Federation {
             for server in AuthRules.requiredSigningServers(of: pdu, version: version) {
                 guard let id = JSONSigning.keyIDs(in: json, entity: server).first,
                       let signature = try? JSONSigning.signature(in: json, entity: server, keyID: id),
-                      let key = await knownKey(server: server, keyID: id, at: pdu.originServerTS) else {
+                      let key = try? await keys.key(server: server, keyID: id, at: pdu.originServerTS) else {
                     checks.removeSubrange(first...)
                     slow.append(index)
                     continue eventLoop
