@@ -108,12 +108,7 @@ extension Database {
             try db.cachedStatement(sql: "UPDATE events SET state_after = ? WHERE event_nid = ?").execute(arguments: [current, nid])
             return nil
         }
-        for prev in pdu.prevEvents {
-            try db.cachedStatement(sql: "INSERT OR IGNORE INTO event_edges (event_nid, prev_event_id) VALUES (?, ?)").execute(arguments: [nid, prev])
-            try db.cachedStatement(sql: """
-                DELETE FROM forward_extremities WHERE room_nid = ? AND event_nid = (SELECT event_nid FROM events WHERE event_id = ?)
-                """).execute(arguments: [room.nid, prev])
-        }
+        try linkToPrevEvents(db, pdu, eventNID: nid, room: room)
         // An event some stored event already names as prev is not an extremity (it arrived late).
         let hasSuccessor = try Bool.fetchOne(db.cachedStatement(sql: "SELECT 1 FROM event_edges WHERE prev_event_id = ? LIMIT 1"), arguments: [pdu.eventID]) ?? false
         if !hasSuccessor {

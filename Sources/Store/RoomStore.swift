@@ -154,18 +154,7 @@ extension Database {
             // The snapshot after a state event names the event itself: known only once it is stored.
             try db.cachedStatement(sql: "UPDATE events SET state_after = ? WHERE event_nid = ?").execute(arguments: [after, nid])
         }
-        for prev in pdu.prevEvents {
-            var edge = DirectBinding(try db.cachedStatement(sql: "INSERT OR IGNORE INTO event_edges (event_nid, prev_event_id) VALUES (?, ?)"))
-            edge.bind(nid)
-            edge.bind(prev)
-            try edge.run(db)
-            var extremity = DirectBinding(try db.cachedStatement(sql: """
-                DELETE FROM forward_extremities WHERE room_nid = ? AND event_nid = (SELECT event_nid FROM events WHERE event_id = ?)
-                """))
-            extremity.bind(room.nid)
-            extremity.bind(prev)
-            try extremity.run(db)
-        }
+        try linkToPrevEvents(db, pdu, eventNID: nid, room: room)
         try insertAuthEvents(db, of: pdu, eventNID: nid)
         if let relation = pdu.content["m.relates_to"]?.objectValue, let target = relation["event_id"]?.stringValue,
            let relType = relation["rel_type"]?.stringValue {
@@ -177,6 +166,22 @@ extension Database {
         try extremity.run(db)
         try insertPushActions(db, event.pushActions, eventNID: nid, stream: stream, room: room, ts: pdu.originServerTS)
         return stream
+    }
+
+    /// An event's `prev_events` as rows of `event_edges`; none of them is a forward extremity any more.
+    static func linkToPrevEvents(_ db: GRDB.Database, _ pdu: PDU, eventNID: Int64, room: RoomRecord) throws {
+        for prev in pdu.prevEvents {
+            var edge = DirectBinding(try db.cachedStatement(sql: "INSERT OR IGNORE INTO event_edges (event_nid, prev_event_id) VALUES (?, ?)"))
+            edge.bind(eventNID)
+            edge.bind(prev)
+            try edge.run(db)
+            var extremity = DirectBinding(try db.cachedStatement(sql: """
+                DELETE FROM forward_extremities WHERE room_nid = ? AND event_nid = (SELECT event_nid FROM events WHERE event_id = ?)
+                """))
+            extremity.bind(room.nid)
+            extremity.bind(prev)
+            try extremity.run(db)
+        }
     }
 
     /// An event's `auth_events`, as rows of `event_auth`.
