@@ -47,12 +47,15 @@ enum PushBenchmark {
 
         for (label, roomID) in [("room of \(members)", big), ("room of 1", alone)] {
             start = ContinuousClock.now
+            let cpuStart = processCPUSeconds()
             for i in 0..<sends {
                 _ = try await hs.rooms.send(roomID: roomID, sender: creator, type: "m.room.message", stateKey: nil,
                                             content: ["msgtype": "m.text", "body": .string("message \(i)")])
             }
             let per = (ContinuousClock.now - start) / sends
-            print("  send (sequential, synchronous = \(hs.config.database.synchronous)) into a \(label): \(format(per)) per event")
+            let cpu = Duration.seconds(processCPUSeconds() - cpuStart) / sends
+            print("  send (sequential, synchronous = \(hs.config.database.synchronous)) into a \(label): \(format(per)) per event, "
+                  + "\(format(cpu)) CPU")
         }
         try await bench.close()
     }
@@ -60,6 +63,13 @@ enum PushBenchmark {
     static func format(_ duration: Duration) -> String {
         let micros = Double(duration.components.seconds) * 1e6 + Double(duration.components.attoseconds) / 1e12
         return micros >= 1000 ? String(format: "%.2f ms", micros / 1000) : String(format: "%.1f µs", micros)
+    }
+
+    /// User + system CPU time of the whole process: what a send costs, apart from waiting on fsync.
+    static func processCPUSeconds() -> Double {
+        var usage = rusage()
+        getrusage(RUSAGE_SELF.rawValue, &usage)
+        return Double(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec) + Double(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) / 1e6
     }
 
     struct Missing: Error {}

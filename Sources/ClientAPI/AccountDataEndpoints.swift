@@ -62,7 +62,7 @@ enum AccountDataEndpoints {
                 timeout = ms
             }
             try await hs.rooms.requireJoined(requester.userID, roomID)
-            await hs.typing.set(roomID: roomID, userID: requester.userID, typing: typing, timeoutMs: timeout)
+            hs.typing.set(roomID: roomID, userID: requester.userID, typing: typing, timeoutMs: timeout)
             await hs.federation.sendTyping(roomID: roomID, userID: requester.userID, typing: typing)
             return .json([:])
         }

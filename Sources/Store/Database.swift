@@ -26,6 +26,8 @@ public final class Database: Sendable {
     private let readers = ReadGate()
     private let readsOnCallingThread: Bool
     let sessions = SessionCache()
+    /// Rooms' notification slots, for the writer (`MemberSlots`).
+    let memberSlots = MemberSlotCache()
 
     /// Opens (creating it and its parent directories if needed) and migrates the database at `path`.
     /// `readsOnCallingThread`: see `read`. The test suites turn it off: hundreds of servers in
@@ -46,6 +48,9 @@ public final class Database: Sendable {
         // (`sqlite3` shell, backups) holding the lock for a moment.
         configuration.busyMode = .timeout(5)
         configuration.label = "apus.db"
+        // Sorts, IN-lists and statement journals in memory: the default made SQLite create and
+        // unlink a file in /var/tmp every few sends.
+        configuration.prepareDatabase { db in try db.execute(sql: "PRAGMA temp_store = MEMORY") }
         let pool = try DatabasePool(path: path, configuration: configuration)
 
         // GRDB sets NORMAL when it enables WAL, after `prepareDatabase` has run, so the choice is

@@ -67,6 +67,17 @@ struct DirectBinding {
         }
     }
 
+    /// The first two columns of the first row (NULL read as 0), or nil when there is no row.
+    func int64Pair(_ db: GRDB.Database) throws -> (Int64, Int64)? {
+        defer { sqlite3_reset(statement); sqlite3_clear_bindings(statement) }
+        let code = failure == SQLITE_OK ? sqlite3_step(statement) : failure
+        switch code {
+        case SQLITE_ROW: return (sqlite3_column_int64(statement, 0), sqlite3_column_int64(statement, 1))
+        case SQLITE_DONE: return nil
+        default: throw error(code, db)
+        }
+    }
+
     private func error(_ code: Int32, _ db: GRDB.Database) -> DatabaseError {
         DatabaseError(resultCode: ResultCode(rawValue: code), message: db.lastErrorMessage, sql: String(cString: sqlite3_sql(statement)))
     }

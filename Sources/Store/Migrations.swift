@@ -17,6 +17,7 @@ enum Migrations {
         migrator.registerMigration("0010_openid", migrate: OpenIDSchema.create)
         migrator.registerMigration("0011_state_event_index", migrate: RoomSchema.addStateEventIndex)
         migrator.registerMigration("0012_pusher_device", migrate: PushSchema.addDevice)
+        migrator.registerMigration("0013_push_groups", migrate: PushSchema.groupNotifications)
         return migrator
     }()
 

@@ -33,7 +33,7 @@ public struct EventPushActions: Sendable {
 }
 
 /// Unread notifications of one thread (or the main timeline).
-public struct UnreadCounts: Sendable, Equatable {
+public struct UnreadCounts: Sendable, Hashable {
     public var notifications: Int
     public var highlights: Int
 
@@ -55,50 +55,19 @@ public struct StoredNotification: Sendable {
 }
 
 extension Database {
+    /// A room's notifications are added to its `push_unread` counts once this many events with
+    /// notifications wait past its fold mark; until then `/sync` counts them from their bitmaps.
+    /// A member's count is thus written once per this many messages, not once per message.
+    public static let unreadFoldInterval = 32
+
     static func insertPushActions(_ db: GRDB.Database, _ actions: EventPushActions?, eventNID: Int64, stream: Int64,
-                                  room: RoomRecord, ts: Int64) throws {
+                                  room: RoomRecord, ts: Int64, slotCache: MemberSlotCache) throws {
         guard let actions else { return }
-        // A big room's send writes a row and a count per notified member. Members the rules
-        // treat alike (nearly all of them: same actions, same highlight) share statements that
-        // take their user IDs as one JSON array, so a message costs a few statements and binds,
-        // not several per member.
-        var groups: [(highlight: Bool, actions: [UInt8], users: [String])] = []
-        for recipient in actions.recipients {
-            if let index = groups.firstIndex(where: { $0.highlight == recipient.highlight && $0.actions == recipient.actions }) {
-                groups[index].users.append(recipient.userID)
-            } else {
-                groups.append((recipient.highlight, recipient.actions, [recipient.userID]))
-            }
-        }
-        for group in groups {
-            let users = jsonArray(group.users)
-            var insert = DirectBinding(try db.cachedStatement(sql: """
-                INSERT OR REPLACE INTO event_push_actions (room_nid, stream_ordering, user_id, event_nid, thread_id, highlight, actions, ts)
-                SELECT ?, ?, value, ?, ?, ?, ?, ? FROM json_each(?)
-                """))
-            insert.bind(room.nid); insert.bind(stream); insert.bind(eventNID); insert.bind(actions.threadID)
-            insert.bind(group.highlight); insert.bind(blob: group.actions); insert.bind(ts); insert.bind(users)
-            try insert.run(db)
-            // Counts are kept (at zero once read), so the common case is one update of rows that exist.
-            var count = DirectBinding(try db.cachedStatement(sql: """
-                UPDATE push_unread SET notifications = notifications + 1, highlights = highlights + ?
-                WHERE room_nid = ? AND thread_id = ? AND user_id IN (SELECT value FROM json_each(?))
-                """))
-            count.bind(group.highlight); count.bind(room.nid); count.bind(actions.threadID); count.bind(users)
-            try count.run(db)
-            if db.changesCount < group.users.count {
-                var missing = DirectBinding(try db.cachedStatement(sql: """
-                    INSERT OR IGNORE INTO push_unread (room_nid, user_id, thread_id, notifications, highlights)
-                    SELECT ?, value, ?, 1, ? FROM json_each(?)
-                    """))
-                missing.bind(room.nid); missing.bind(actions.threadID); missing.bind(group.highlight); missing.bind(users)
-                try missing.run(db)
-            }
-        }
         if let sender = actions.localSender {
             // The sender has read their thread up to now: nothing in it is unread.
             var own = DirectBinding(try db.cachedStatement(sql: """
-                INSERT OR REPLACE INTO push_own_events (user_id, room_nid, thread_id, stream_ordering) VALUES (?, ?, ?, ?)
+                INSERT INTO push_own_events (user_id, room_nid, thread_id, stream_ordering) VALUES (?, ?, ?, ?)
+                ON CONFLICT (user_id, room_nid, thread_id) DO UPDATE SET stream_ordering = excluded.stream_ordering
                 """))
             own.bind(sender)
             own.bind(room.nid)
@@ -113,6 +82,133 @@ extension Database {
             read.bind(actions.threadID)
             try read.run(db)
         }
+        guard !actions.recipients.isEmpty else { return }
+        var marks = DirectBinding(try db.cachedStatement(sql: "SELECT push_folded_upto, push_slot_count FROM rooms WHERE room_nid = ?"))
+        marks.bind(room.nid)
+        guard let (foldMark, slotCount) = try marks.int64Pair(db) else { return }
+        // Members the rules treat alike (nearly all of them: same actions, same highlight) share
+        // one row, which names them as bits of their slots.
+        var slots = try slotCache.slots(db, room: room.nid, count: Int(slotCount))
+        var groups: [(highlight: Bool, actions: [UInt8], slots: [Int])] = []
+        for recipient in actions.recipients {
+            let slot = try slots.slot(for: recipient.userID, db, room: room.nid)
+            if let index = groups.firstIndex(where: { $0.highlight == recipient.highlight && $0.actions == recipient.actions }) {
+                groups[index].slots.append(slot)
+            } else {
+                groups.append((recipient.highlight, recipient.actions, [slot]))
+            }
+        }
+        if slots.count != slotCount { slotCache.keep(slots, room: room.nid) }
+        for (number, group) in groups.enumerated() {
+            var insert = DirectBinding(try db.cachedStatement(sql: """
+                INSERT INTO event_push_groups (room_nid, stream_ordering, group_no, event_nid, thread_id, highlight, actions, ts, members)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+                """))
+            insert.bind(room.nid); insert.bind(stream); insert.bind(Int64(number)); insert.bind(eventNID)
+            insert.bind(actions.threadID); insert.bind(group.highlight); insert.bind(blob: group.actions); insert.bind(ts)
+            insert.bind(blob: SlotBitmap.make(group.slots))
+            try insert.run(db)
+        }
+        try foldUnreadIfDue(db, room: room, stream: stream, mark: foldMark, slots: slots)
+    }
+
+    /// One notification row as the counts need it.
+    private struct PushGroupRow {
+        let stream: Int64
+        let thread: String
+        let highlight: Bool
+        let members: [UInt8]
+    }
+
+    private static func pushGroupRows(_ db: GRDB.Database, room: Int64, after: Int64, upTo: Int64 = .max) throws -> [PushGroupRow] {
+        try Row.fetchAll(db.cachedStatement(sql: """
+            SELECT stream_ordering, thread_id, highlight, members FROM event_push_groups
+            WHERE room_nid = ? AND stream_ordering > ? AND stream_ordering <= ? ORDER BY stream_ordering
+            """), arguments: [room, after, upTo]).map {
+            PushGroupRow(stream: $0[0], thread: $0[1], highlight: $0[2], members: [UInt8]($0[3] as Data))
+        }
+    }
+
+    /// Where a room's counts are folded up to: `push_unread` holds what came before it.
+    private static func unreadFoldMark(_ db: GRDB.Database, room: Int64) throws -> Int64 {
+        try Int64.fetchOne(db.cachedStatement(sql: "SELECT push_folded_upto FROM rooms WHERE room_nid = ?"), arguments: [room]) ?? 0
+    }
+
+    /// The notifications among `rows` that are unread for the member in `slot`, by thread.
+    private static func tally(_ rows: [PushGroupRow], slot: Int, read: [String: Int64]) -> [String: UnreadCounts] {
+        var counts: [String: UnreadCounts] = [:]
+        let unthreaded = read[""] ?? .min
+        for row in rows where SlotBitmap.contains(row.members, slot) && row.stream > max(unthreaded, read[row.thread] ?? .min) {
+            counts[row.thread, default: UnreadCounts()].notifications += 1
+            if row.highlight { counts[row.thread, default: UnreadCounts()].highlights += 1 }
+        }
+        return counts
+    }
+
+    /// Adds the notifications past the room's fold mark to its members' counts once enough of
+    /// them wait: one statement per distinct change, most members sharing one.
+    private static func foldUnreadIfDue(_ db: GRDB.Database, room: RoomRecord, stream: Int64, mark: Int64, slots: MemberSlots) throws {
+        // Stream positions are shared by all rooms: fewer positions than the interval cannot hold enough events.
+        guard stream - mark >= unreadFoldInterval else { return }
+        guard try Int.fetchOne(db.cachedStatement(sql: """
+            SELECT COUNT(DISTINCT stream_ordering) FROM event_push_groups WHERE room_nid = ? AND stream_ordering > ?
+            """), arguments: [room.nid, mark]) ?? 0 >= unreadFoldInterval else { return }
+        let rows = try pushGroupRows(db, room: room.nid, after: mark, upTo: stream)
+        // Worked out by slot and thread number: a fold goes over every member of every event.
+        var threadNumber: [String: Int] = [:]
+        var threads: [String] = []
+        for row in rows where threadNumber[row.thread] == nil {
+            threadNumber[row.thread] = threads.count
+            threads.append(row.thread)
+        }
+        let width = threads.count
+        var readUpTo = [Int64](repeating: .min, count: slots.count * width)
+        for (user, read) in try roomReadPositions(db, room: room) {
+            guard let slot = slots.slotOf[user] else { continue }
+            for (number, thread) in threads.enumerated() {
+                readUpTo[slot * width + number] = max(read[""] ?? .min, read[thread] ?? .min)
+            }
+        }
+        var notifications = [Int](repeating: 0, count: slots.count * width)
+        var highlights = notifications
+        for row in rows {
+            let number = threadNumber[row.thread] ?? 0
+            SlotBitmap.forEach(in: row.members) { slot in
+                let cell = slot * width + number
+                guard slot < slots.count, row.stream > readUpTo[cell] else { return }
+                notifications[cell] += 1
+                if row.highlight { highlights[cell] += 1 }
+            }
+        }
+        var byChange: [String: [UnreadCounts: [String]]] = [:]  // thread → what to add → users
+        for (cell, count) in notifications.enumerated() where count > 0 {
+            byChange[threads[cell % width], default: [:]][UnreadCounts(notifications: count, highlights: highlights[cell]), default: []]
+                .append(slots.users[cell / width])
+        }
+        for (thread, groups) in byChange {
+            for (count, users) in groups { try addUnread(db, room: room.nid, thread: thread, users: users, count) }
+        }
+        try db.cachedStatement(sql: "UPDATE rooms SET push_folded_upto = ? WHERE room_nid = ?").execute(arguments: [stream, room.nid])
+    }
+
+    private static func addUnread(_ db: GRDB.Database, room: Int64, thread: String, users: [String], _ count: UnreadCounts) throws {
+        let list = jsonArray(users)
+        // Counts are kept (at zero once read), so the common case is one update of rows that exist.
+        var update = DirectBinding(try db.cachedStatement(sql: """
+            UPDATE push_unread SET notifications = notifications + ?, highlights = highlights + ?
+            WHERE room_nid = ? AND thread_id = ? AND user_id IN (SELECT value FROM json_each(?))
+            """))
+        update.bind(Int64(count.notifications)); update.bind(Int64(count.highlights)); update.bind(room); update.bind(thread)
+        update.bind(list)
+        try update.run(db)
+        guard db.changesCount < users.count else { return }
+        var missing = DirectBinding(try db.cachedStatement(sql: """
+            INSERT OR IGNORE INTO push_unread (room_nid, user_id, thread_id, notifications, highlights)
+            SELECT ?, value, ?, ?, ? FROM json_each(?)
+            """))
+        missing.bind(room); missing.bind(thread); missing.bind(Int64(count.notifications)); missing.bind(Int64(count.highlights))
+        missing.bind(list)
+        try missing.run(db)
     }
 
     /// Where the user has read up to in each thread of a room ('' for unthreaded receipts):
@@ -133,28 +229,34 @@ extension Database {
         return positions
     }
 
+    /// `readPositions` of every member of a room at once (user → thread → position).
+    static func roomReadPositions(_ db: GRDB.Database, room: RoomRecord) throws -> [String: [String: Int64]] {
+        var positions: [String: [String: Int64]] = [:]
+        for row in try Row.fetchAll(db.cachedStatement(sql: """
+            SELECT r.user_id, r.thread_id, MAX(e.stream_ordering) FROM receipts r JOIN events e ON e.event_id = r.event_id
+            WHERE r.room_id = ? AND r.receipt_type IN ('m.read', 'm.read.private') AND e.stream_ordering IS NOT NULL
+            GROUP BY r.user_id, r.thread_id
+            """), arguments: [room.roomID]) {
+            positions[row[0], default: [:]][row[1]] = row[2]
+        }
+        for row in try Row.fetchAll(db.cachedStatement(sql: "SELECT user_id, thread_id, stream_ordering FROM push_own_events WHERE room_nid = ?"),
+                                    arguments: [room.nid]) {
+            let (user, thread, position): (String, String, Int64) = (row[0], row[1], row[2])
+            positions[user, default: [:]][thread] = max(positions[user]?[thread] ?? .min, position)
+        }
+        return positions
+    }
+
     /// Recounts a user's unread notifications in a room after their read position moved: in
-    /// every thread for an unthreaded receipt (`thread` nil), else in that thread only. Either
-    /// way the scan starts at the new position, so it reads only what came after it.
+    /// every thread for an unthreaded receipt (`thread` nil), else in that thread only. Only the
+    /// folded part is stored (up to the room's fold mark); `unreadCounts` adds what came after.
     static func recountUnread(_ db: GRDB.Database, userID: String, room: RoomRecord, thread only: String?) throws {
         let read = try readPositions(db, userID: userID, room: room)
-        let unthreaded = read[""] ?? .min
         var counts: [String: UnreadCounts] = [:]
-        var sql = """
-            SELECT thread_id, stream_ordering, highlight FROM event_push_actions
-            WHERE room_nid = ? AND stream_ordering > ? AND user_id = ?
-            """
-        var arguments: StatementArguments = [room.nid, max(unthreaded, only.flatMap { read[$0] } ?? .min), userID]
-        if let only {
-            sql += " AND thread_id = ?"
-            arguments += [only]
-        }
-        let rows = try Row.fetchCursor(db, sql: sql, arguments: arguments)
-        while let row = try rows.next() {
-            let thread: String = row["thread_id"]
-            guard (row["stream_ordering"] as Int64) > read[thread] ?? .min else { continue }
-            counts[thread, default: UnreadCounts()].notifications += 1
-            if row["highlight"] as Bool { counts[thread, default: UnreadCounts()].highlights += 1 }
+        if let slot = try MemberSlots.slot(db, room: room.nid, userID: userID) {
+            let from = max(read[""] ?? .min, only.flatMap { read[$0] } ?? .min)
+            let rows = try pushGroupRows(db, room: room.nid, after: from, upTo: try unreadFoldMark(db, room: room.nid))
+            counts = tally(only.map { thread in rows.filter { $0.thread == thread } } ?? rows, slot: slot, read: read)
         }
         // Rows stay at zero rather than go: the next message's count is then a plain update.
         if let only {
@@ -176,55 +278,92 @@ extension Database {
     /// The user's unread notification counts in a room by thread ('main' for the main
     /// timeline); threads without unread ones are left out.
     public func unreadCounts(userID: String, room: RoomRecord) async throws -> [String: UnreadCounts] {
-        try await read { db in
-            var counts: [String: UnreadCounts] = [:]
-            for row in try Row.fetchAll(db.cachedStatement(sql: """
-                SELECT thread_id, notifications, highlights FROM push_unread WHERE room_nid = ? AND user_id = ? AND notifications > 0
-                """), arguments: [room.nid, userID]) {
-                counts[row["thread_id"]] = UnreadCounts(notifications: row["notifications"], highlights: row["highlights"])
-            }
-            return counts
+        try await read { db in try Self.unreadCounts(db, userID: userID, room: room) }
+    }
+
+    static func unreadCounts(_ db: GRDB.Database, userID: String, room: RoomRecord) throws -> [String: UnreadCounts] {
+        var counts: [String: UnreadCounts] = [:]
+        for row in try Row.fetchAll(db.cachedStatement(sql: """
+            SELECT thread_id, notifications, highlights FROM push_unread WHERE room_nid = ? AND user_id = ? AND notifications > 0
+            """), arguments: [room.nid, userID]) {
+            counts[row["thread_id"]] = UnreadCounts(notifications: row["notifications"], highlights: row["highlights"])
         }
+        // What came after the fold mark is counted here, from at most an interval's worth of rows.
+        let rows = try pushGroupRows(db, room: room.nid, after: try unreadFoldMark(db, room: room.nid))
+        if !rows.isEmpty, let slot = try MemberSlots.slot(db, room: room.nid, userID: userID) {
+            for (thread, count) in tally(rows, slot: slot, read: try readPositions(db, userID: userID, room: room)) {
+                counts[thread, default: UnreadCounts()].notifications += count.notifications
+                counts[thread, default: UnreadCounts()].highlights += count.highlights
+            }
+        }
+        return counts
+    }
+
+    /// The rooms where the user was ever notified, with their slot there.
+    static func notifiedRooms(_ db: GRDB.Database, userID: String) throws -> [(room: Int64, slot: Int)] {
+        try Row.fetchAll(db.cachedStatement(sql: "SELECT room_nid, slot FROM push_member_slots WHERE user_id = ?"),
+                         arguments: [userID]).map { ($0[0], $0[1]) }
+    }
+
+    /// One notification of a user, found by `userNotifications`.
+    struct NotificationRow {
+        let room: Int64
+        let stream: Int64
+        let eventNID: Int64
+        let thread: String
+        let actions: [UInt8]
+        let ts: Int64
+    }
+
+    /// The user's notifications in one room, in stream order from `after` (ascending) or from
+    /// `before` (descending), at most `limit`.
+    static func userNotifications(_ db: GRDB.Database, room: Int64, slot: Int, after: Int64 = .min, before: Int64 = .max,
+                                  descending: Bool, onlyHighlights: Bool = false, limit: Int) throws -> [NotificationRow] {
+        let statement = try db.cachedStatement(sql: """
+            SELECT stream_ordering, event_nid, thread_id, actions, ts, members FROM event_push_groups
+            WHERE room_nid = ? AND stream_ordering > ? AND stream_ordering < ? AND highlight >= ?
+            ORDER BY stream_ordering \(descending ? "DESC" : "ASC")
+            """)
+        var found: [NotificationRow] = []
+        let rows = try Row.fetchCursor(statement, arguments: [room, after, before, onlyHighlights ? 1 : 0])
+        while found.count < limit, let row = try rows.next() {
+            guard SlotBitmap.contains([UInt8](row[5] as Data), slot) else { continue }
+            found.append(NotificationRow(room: room, stream: row[0], eventNID: row[1], thread: row[2],
+                                         actions: [UInt8](row[3] as Data), ts: row[4]))
+        }
+        return found
+    }
+
+    static func storedEvent(_ db: GRDB.Database, nid: Int64) throws -> StoredEvent? {
+        try Row.fetchOne(db.cachedStatement(sql: "SELECT * FROM events WHERE event_nid = ?"), arguments: [nid]).map(StoredEvent.init(row:))
+    }
+
+    static func room(_ db: GRDB.Database, nid: Int64) throws -> RoomRecord? {
+        try Row.fetchOne(db.cachedStatement(sql: "SELECT room_nid, room_id, room_version FROM rooms WHERE room_nid = ?"), arguments: [nid])
+            .map { RoomRecord(nid: $0["room_nid"], roomID: $0["room_id"], version: $0["room_version"]) }
     }
 
     /// `GET /notifications`: the user's notifications below stream position `before`, newest
-    /// first, each with whether it has been read. Highlights come from their own index; all
-    /// notifications from each room the user has been in (rows are kept by room).
+    /// first, each with whether it has been read, from every room they were notified in.
     public func notifications(userID: String, before: Int64, limit: Int, onlyHighlights: Bool) async throws -> [StoredNotification] {
         try await read { db in
-            let select = """
-                SELECT e.*, a.actions AS push_actions, a.ts AS push_ts, a.thread_id AS push_thread, a.stream_ordering AS push_stream,
-                       r.room_id AS push_room_id, r.room_version AS push_room_version
-                FROM event_push_actions a JOIN events e ON e.event_nid = a.event_nid JOIN rooms r ON r.room_nid = a.room_nid
-                """
-            var rows: [Row]
-            if onlyHighlights {
-                rows = try Row.fetchAll(db, sql: select + """
-                     WHERE a.user_id = ? AND a.highlight = 1 AND a.stream_ordering < ? ORDER BY a.stream_ordering DESC LIMIT ?
-                    """, arguments: [userID, before, limit])
-            } else {
-                rows = []
-                let rooms = try Int64.fetchAll(db.cachedStatement(sql: "SELECT room_nid FROM room_memberships WHERE user_id = ?"), arguments: [userID])
-                for room in rooms {
-                    rows += try Row.fetchAll(db, sql: select + """
-                         WHERE a.room_nid = ? AND a.stream_ordering < ? AND a.user_id = ? ORDER BY a.stream_ordering DESC LIMIT ?
-                        """, arguments: [room, before, userID, limit])
-                }
-                rows.sort { ($0["push_stream"] as Int64) > ($1["push_stream"] as Int64) }
-                rows = Array(rows.prefix(limit))
+            var rows: [NotificationRow] = []
+            for (room, slot) in try Self.notifiedRooms(db, userID: userID) {
+                rows += try Self.userNotifications(db, room: room, slot: slot, before: before, descending: true,
+                                                   onlyHighlights: onlyHighlights, limit: limit)
             }
+            rows.sort { $0.stream > $1.stream }
             var readByRoom: [Int64: [String: Int64]] = [:]
-            return try rows.map { row in
-                let event = StoredEvent(row: row)
-                let room = RoomRecord(nid: event.roomNID, roomID: row["push_room_id"], version: row["push_room_version"])
+            var rooms: [Int64: RoomRecord] = [:]
+            return try rows.prefix(limit).compactMap { row in
+                guard let event = try Self.storedEvent(db, nid: row.eventNID) else { return nil }
+                if rooms[row.room] == nil { rooms[row.room] = try Self.room(db, nid: row.room) }
+                guard let room = rooms[row.room] else { return nil }
                 if readByRoom[room.nid] == nil { readByRoom[room.nid] = try Self.readPositions(db, userID: userID, room: room) }
                 let read = readByRoom[room.nid] ?? [:]
-                let stream: Int64 = row["push_stream"]
-                let thread: String = row["push_thread"]
-                let readUpTo = max(read[""] ?? .min, read[thread] ?? .min)
-                return StoredNotification(event: event, roomID: room.roomID, roomVersion: room.version,
-                                          actions: [UInt8](row["push_actions"] as Data), ts: row["push_ts"], stream: stream,
-                                          read: stream <= readUpTo)
+                let readUpTo = max(read[""] ?? .min, read[row.thread] ?? .min)
+                return StoredNotification(event: event, roomID: room.roomID, roomVersion: room.version, actions: row.actions,
+                                          ts: row.ts, stream: row.stream, read: row.stream <= readUpTo)
             }
         }
     }

@@ -26,36 +26,39 @@ extension Database {
             let events = try Row.fetchAll(db.cachedStatement(sql: """
                 SELECT room_nid, stream_ordering FROM events WHERE stream_ordering > ? ORDER BY stream_ordering LIMIT ?
                 """), arguments: [position, limit])
+            let last = (events.last?["stream_ordering"] as Int64?) ?? position
             // Only users with an http pusher: most notified users have none, and each would cost a read.
-            let recipients = try db.cachedStatement(sql: """
-                SELECT a.user_id FROM event_push_actions a WHERE a.room_nid = ? AND a.stream_ordering = ?
-                  AND EXISTS (SELECT 1 FROM pushers p WHERE p.user_id = a.user_id AND p.kind = 'http')
-                """)
+            let pusherUsers = Set(try String.fetchAll(db.cachedStatement(sql: "SELECT DISTINCT user_id FROM pushers WHERE kind = 'http'")))
+            guard !pusherUsers.isEmpty else { return (last, []) }
+            let groups = try db.cachedStatement(sql: "SELECT members FROM event_push_groups WHERE room_nid = ? AND stream_ordering = ?")
+            var slotsByRoom: [Int64: MemberSlots] = [:]
             var users: Set<String> = []
             for event in events {
-                users.formUnion(try String.fetchAll(recipients, arguments: [event["room_nid"], event["stream_ordering"]]))
+                let room: Int64 = event["room_nid"]
+                for members in try Data.fetchAll(groups, arguments: [room, event["stream_ordering"]]) {
+                    if slotsByRoom[room] == nil { slotsByRoom[room] = try MemberSlots.load(db, room: room) }
+                    users.formUnion(slotsByRoom[room]?.users(in: [UInt8](members)).filter(pusherUsers.contains) ?? [])
+                }
             }
-            return ((events.last?["stream_ordering"] as Int64?) ?? position, users)
+            return (last, users)
         }
     }
 
-    /// The user's notifications after stream position `after`, oldest first. Rows are kept by
-    /// room, so each room the user has been in is read from `after` on.
+    /// The user's notifications after stream position `after`, oldest first, from every room
+    /// they were notified in.
     public func pendingPushes(userID: String, after: Int64, limit: Int) async throws -> [PendingPush] {
         try await read { db in
-            let rooms = try Int64.fetchAll(db.cachedStatement(sql: "SELECT room_nid FROM room_memberships WHERE user_id = ?"), arguments: [userID])
-            let statement = try db.cachedStatement(sql: """
-                SELECT e.*, a.actions AS push_actions, a.stream_ordering AS push_stream, r.room_id AS push_room_id,
-                       r.room_version AS push_room_version
-                FROM event_push_actions a JOIN events e ON e.event_nid = a.event_nid JOIN rooms r ON r.room_nid = a.room_nid
-                WHERE a.room_nid = ? AND a.stream_ordering > ? AND a.user_id = ? ORDER BY a.stream_ordering LIMIT ?
-                """)
-            var rows: [Row] = []
-            for room in rooms { rows += try Row.fetchAll(statement, arguments: [room, after, userID, limit]) }
-            rows.sort { ($0["push_stream"] as Int64) < ($1["push_stream"] as Int64) }
-            return rows.prefix(limit).map { row in
-                PendingPush(stream: row["push_stream"], roomID: row["push_room_id"], roomVersion: row["push_room_version"],
-                            event: StoredEvent(row: row), actions: [UInt8](row["push_actions"] as Data))
+            var rows: [NotificationRow] = []
+            for (room, slot) in try Self.notifiedRooms(db, userID: userID) {
+                rows += try Self.userNotifications(db, room: room, slot: slot, after: after, descending: false, limit: limit)
+            }
+            rows.sort { $0.stream < $1.stream }
+            var rooms: [Int64: RoomRecord] = [:]
+            return try rows.prefix(limit).compactMap { row in
+                guard let event = try Self.storedEvent(db, nid: row.eventNID) else { return nil }
+                if rooms[row.room] == nil { rooms[row.room] = try Self.room(db, nid: row.room) }
+                guard let room = rooms[row.room] else { return nil }
+                return PendingPush(stream: row.stream, roomID: room.roomID, roomVersion: room.version, event: event, actions: row.actions)
             }
         }
     }
@@ -75,11 +78,13 @@ extension Database {
     /// The user's unread notifications over the rooms they are joined to (a push's badge).
     public func unreadNotificationTotal(userID: String) async throws -> Int {
         try await read { db in
-            try Int.fetchOne(db.cachedStatement(sql: """
-                SELECT COALESCE(SUM(p.notifications), 0) FROM room_memberships m
-                JOIN push_unread p ON p.room_nid = m.room_nid AND p.user_id = m.user_id
+            let joined = try Row.fetchAll(db.cachedStatement(sql: """
+                SELECT r.room_nid, r.room_id, r.room_version FROM room_memberships m JOIN rooms r ON r.room_nid = m.room_nid
                 WHERE m.user_id = ? AND m.membership = 'join'
-                """), arguments: [userID]) ?? 0
+                """), arguments: [userID]).map { RoomRecord(nid: $0[0], roomID: $0[1], version: $0[2]) }
+            return try joined.reduce(0) { total, room in
+                total + (try Self.unreadCounts(db, userID: userID, room: room)).values.reduce(0) { $0 + $1.notifications }
+            }
         }
     }
 

@@ -81,15 +81,18 @@ extension Database {
     /// stream position, or nil for a rejected or soft-failed event or one already in the timeline.
     @discardableResult
     public func appendReceivedEvent(_ event: ReceivedEvent, room: RoomRecord, currentState: StateMap?) async throws -> Int64? {
-        try await writer.write { db in try Self.appendReceived(db, event, room: room, currentState: currentState) }
+        let slots = memberSlots
+        return try await writer.write { db in try Self.appendReceived(db, event, room: room, currentState: currentState, slots: slots) }
     }
 
     /// `appendReceivedEvent` for a run of events that each extend the current state, in one transaction.
     public func appendReceivedEvents(_ events: [ReceivedEvent], room: RoomRecord) async throws -> [Int64?] {
-        try await writer.write { db in try events.map { try Self.appendReceived(db, $0, room: room, currentState: nil) } }
+        let slots = memberSlots
+        return try await writer.write { db in try events.map { try Self.appendReceived(db, $0, room: room, currentState: nil, slots: slots) } }
     }
 
-    static func appendReceived(_ db: GRDB.Database, _ event: ReceivedEvent, room: RoomRecord, currentState: StateMap?) throws -> Int64? {
+    static func appendReceived(_ db: GRDB.Database, _ event: ReceivedEvent, room: RoomRecord, currentState: StateMap?,
+                               slots: MemberSlotCache) throws -> Int64? {
         let pdu = event.pdu
         let existing = try Row.fetchOne(db.cachedStatement(sql: "SELECT event_nid, outlier FROM events WHERE event_id = ?"), arguments: [pdu.eventID])
         if let existing, !(existing["outlier"] as Bool) { return nil }
@@ -118,7 +121,9 @@ extension Database {
            let relType = relation["rel_type"]?.stringValue {
             try db.cachedStatement(sql: "INSERT OR IGNORE INTO event_relations (event_nid, relates_to_id, rel_type) VALUES (?, ?, ?)").execute(arguments: [nid, target, relType])
         }
-        if let stream { try insertPushActions(db, event.pushActions, eventNID: nid, stream: stream, room: room, ts: pdu.originServerTS) }
+        if let stream {
+            try insertPushActions(db, event.pushActions, eventNID: nid, stream: stream, room: room, ts: pdu.originServerTS, slotCache: slots)
+        }
         var after = current
         if event.extendsCurrentState {
             if let key = pdu.stateKeyPair {

@@ -109,21 +109,27 @@ extension Database {
     /// All in the write lane's transaction, so a crash leaves either all of it or none.
     @discardableResult
     public func appendTimelineEvent(_ event: NewTimelineEvent, room: RoomRecord) async throws -> Int64 {
-        try await writer.write { db in try Self.append(db, event, room: room) }
+        let slots = memberSlots
+        return try await writer.write { db in try Self.append(db, event, room: room, slots: slots) }
     }
 
     /// `appendTimelineEvent` queued now, awaited later (`RoomLane.send`).
-    public func submitTimelineEvent(_ event: NewTimelineEvent, room: RoomRecord) -> QueuedWrite<Int64> {
-        writer.submit { db in try Self.append(db, event, room: room) }
+    /// `afterCommit` gets the event's stream position once it is durable, on the writer's thread,
+    /// before the result is handed back.
+    public func submitTimelineEvent(_ event: NewTimelineEvent, room: RoomRecord,
+                                    afterCommit: @escaping @Sendable (Int64) -> Void = { _ in }) -> QueuedWrite<Int64> {
+        let slots = memberSlots
+        return writer.submit({ db in try Self.append(db, event, room: room, slots: slots) }, afterCommit: afterCommit)
     }
 
     /// Appends several events in order in one transaction (room creation).
     public func appendTimelineEvents(_ events: [NewTimelineEvent], room: RoomRecord) async throws -> [Int64] {
-        try await writer.write { db in try events.map { try Self.append(db, $0, room: room) } }
+        let slots = memberSlots
+        return try await writer.write { db in try events.map { try Self.append(db, $0, room: room, slots: slots) } }
     }
 
     // The statements every message runs bind their values directly (`DirectBinding`).
-    private static func append(_ db: GRDB.Database, _ event: NewTimelineEvent, room: RoomRecord) throws -> Int64 {
+    private static func append(_ db: GRDB.Database, _ event: NewTimelineEvent, room: RoomRecord, slots: MemberSlotCache) throws -> Int64 {
         let pdu = event.pdu
         var snapshot = DirectBinding(try db.cachedStatement(sql: "SELECT current_snapshot FROM rooms WHERE room_nid = ?"))
         snapshot.bind(room.nid)
@@ -164,7 +170,7 @@ extension Database {
         extremity.bind(room.nid)
         extremity.bind(nid)
         try extremity.run(db)
-        try insertPushActions(db, event.pushActions, eventNID: nid, stream: stream, room: room, ts: pdu.originServerTS)
+        try insertPushActions(db, event.pushActions, eventNID: nid, stream: stream, room: room, ts: pdu.originServerTS, slotCache: slots)
         return stream
     }
 

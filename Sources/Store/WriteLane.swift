@@ -73,10 +73,16 @@ public final class WriteLane: @unchecked Sendable {
 
     /// `write`, queued now and awaited later: a caller that must keep its writes in order (a
     /// room's events) queues the next one without waiting for the previous commit, so their
-    /// commits can share a transaction.
-    public func submit<T: Sendable>(_ work: @escaping @Sendable (GRDB.Database) throws -> T) -> QueuedWrite<T> {
+    /// commits can share a transaction. `afterCommit` runs on the writer's thread once the
+    /// write is durable, before the result is handed back (a notification that must not wait for
+    /// the caller's task to be scheduled again).
+    public func submit<T: Sendable>(_ work: @escaping @Sendable (GRDB.Database) throws -> T,
+                                    afterCommit: @escaping @Sendable (T) -> Void = { _ in }) -> QueuedWrite<T> {
         let queued = QueuedWrite<T>()
-        enqueue(PendingWrite(work: work) { queued.complete($0) })
+        enqueue(PendingWrite(work: work) { result in
+            if case .success(let value) = result { afterCommit(value) }
+            queued.complete(result)
+        })
         return queued
     }
 

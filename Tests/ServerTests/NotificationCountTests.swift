@@ -1,6 +1,7 @@
 import Foundation
 import HummingbirdTesting
 import MatrixProtocol
+import Store
 import Testing
 
 private let base = "/_matrix/client/v3"
@@ -259,6 +260,75 @@ struct RoomClient {
             let invite = try await client.call(.get, "\(base)/notifications", token: carol.token).json["notifications"]?.arrayValue?.first
             #expect(invite?["event"]?["type"] == "m.room.member" && invite?["event"]?["state_key"] == .string(carol.userID))
             #expect(invite?["actions"]?.arrayValue?.first == "notify")
+        }
+        try await hs.close()
+    }
+
+    /// Counts are stored per member only every `unreadFoldInterval` events (in between they are
+    /// counted from the events' member bitmaps): they must come out the same on either side of a
+    /// fold, with receipts before, inside and after the folded part, threads and highlights.
+    @Test func countsStayRightAcrossFolds() async throws {
+        let hs = try await TestHomeserver.make { config in
+            config.registration.enabled = true
+            config.rateLimits.enabled = false  // over a hundred sends in a burst
+        }
+        try await hs.test { client in
+            let rc = RoomClient(client: client)
+            let alice = try await registerUser(client, "alice"), bob = try await registerUser(client, "bob")
+            let carol = try await registerUser(client, "carol")
+            let roomID = try await createRoom(client, token: alice.token, ["preset": "public_chat"])
+            try await rc.join(bob.token, roomID)
+            try await rc.join(carol.token, roomID)
+            let interval = Store.Database.unreadFoldInterval
+            let threaded = #"{"room":{"timeline":{"unread_thread_notifications":true}}}"#
+
+            var sent: [String] = []
+            for i in 0..<(interval + 5) { sent.append(try await rc.text(alice.token, roomID, "m\(i)")) }
+            #expect(rc.counts(try await rc.sync(bob.token), roomID) == (Int64(interval + 5), 0))
+            // A receipt inside the folded part: what came after it, folded or not, stays unread.
+            try await rc.receipt(bob.token, roomID, sent[9])
+            #expect(rc.counts(try await rc.sync(bob.token), roomID) == (Int64(interval + 5 - 10), 0))
+            #expect(rc.counts(try await rc.sync(carol.token), roomID) == (Int64(interval + 5), 0))
+
+            // A mention of bob and a thread, then enough to fold again.
+            sent.append(try await rc.text(alice.token, roomID, "hey bob", mentions: [bob.userID]))
+            let root = sent[0]
+            for i in 0..<3 { sent.append(try await rc.threadReply(alice.token, roomID, root: root, "t\(i)")) }
+            for i in 0..<interval { sent.append(try await rc.text(alice.token, roomID, "n\(i)")) }
+            let bobTotal = Int64(interval + 5 - 10 + 1 + 3 + interval), carolTotal = Int64(interval + 5 + 1 + 3 + interval)
+            #expect(rc.counts(try await rc.sync(bob.token), roomID) == (bobTotal, 1))
+            #expect(rc.counts(try await rc.sync(carol.token), roomID) == (carolTotal, 0))
+            var sync = try await rc.sync(bob.token, filter: threaded)
+            #expect(rc.counts(sync, roomID) == (bobTotal - 3, 1))
+            #expect(sync["rooms"]?["join"]?[roomID]?["unread_thread_notifications"]?[root]?["notification_count"] == 3)
+
+            // A threaded receipt reads the thread only, across the folded part.
+            try await rc.receipt(carol.token, roomID, sent[sent.count - interval - 1], thread: root)
+            sync = try await rc.sync(carol.token, filter: threaded)
+            #expect(rc.counts(sync, roomID) == (carolTotal - 3, 0))
+            #expect(sync["rooms"]?["join"]?[roomID]?["unread_thread_notifications"]?[root] == nil)
+            // A receipt past the fold mark: only the last few stay unread.
+            try await rc.receipt(bob.token, roomID, sent[sent.count - 4])
+            #expect(rc.counts(try await rc.sync(bob.token), roomID) == (3, 0))
+            // Bob sends: everything is read, and the next fold must not bring old events back.
+            _ = try await rc.text(bob.token, roomID, "read it all")
+            for i in 0..<interval { _ = try await rc.text(alice.token, roomID, "p\(i)") }
+            #expect(rc.counts(try await rc.sync(bob.token), roomID) == (Int64(interval), 0))
+            #expect(rc.counts(try await rc.sync(carol.token), roomID) == (carolTotal - 3 + 1 + Int64(interval), 0))
+
+            // The list has every one of them, newest first, pages included.
+            var listed: [String] = []
+            var from: String?
+            repeat {
+                let r = try await client.call(.get, "\(base)/notifications?limit=40" + (from.map { "&from=\($0)" } ?? ""), token: carol.token)
+                #expect(r.status == .ok)
+                listed += r.json["notifications"]?.arrayValue?.compactMap { $0["event"]?["event_id"]?.stringValue } ?? []
+                from = r.json["next_token"]?.stringValue
+            } while from != nil
+            #expect(listed.count == sent.count + 1 + interval)
+            #expect(Array(listed.suffix(sent.count).reversed()) == sent)
+            let highlights = try await client.call(.get, "\(base)/notifications?only=highlight", token: bob.token)
+            #expect(highlights.json["notifications"]?.arrayValue?.compactMap { $0["event"]?["event_id"]?.stringValue } == [sent[interval + 5]])
         }
         try await hs.close()
     }

@@ -12,7 +12,7 @@ extension Federation {
                 guard let roomID = content["room_id"]?.stringValue, let user = content["user_id"]?.stringValue,
                       Self.server(of: user) == origin, try await rooms.membership(of: user, in: roomID) == "join" else { return }
                 try await requireACL(origin, roomID: roomID)
-                await typing.set(roomID: roomID, userID: user, typing: content["typing"]?.boolValue ?? false, timeoutMs: 30_000)
+                typing.set(roomID: roomID, userID: user, typing: content["typing"]?.boolValue ?? false, timeoutMs: 30_000)
             case "m.receipt":
                 for (roomID, byType) in content {
                     guard (try? await requireACL(origin, roomID: roomID)) != nil else { continue }

@@ -80,7 +80,7 @@ extension RoomLane {
             if linear, let key = pdu.stateKeyPair { state?[key] = pdu } else if !linear { state = nil }
             extremities = try await database.forwardExtremities(of: room)
             if linear, state == nil { _ = try await loadState() }
-            await onAppend(stream)
+            onAppend(stream)
             return .accepted(stream: stream)
         }
     }
@@ -100,7 +100,7 @@ extension RoomLane {
         guard let stream else { return .duplicate }
         if let key = pdu.stateKeyPair { state?[key] = pdu }
         extremities = [(pdu.eventID, pdu.depth)]
-        await onAppend(stream)
+        onAppend(stream)
         return .accepted(stream: stream)
     }
 
@@ -115,7 +115,7 @@ extension RoomLane {
             state = nil
             extremities = try await database.forwardExtremities(of: room)
             _ = try await loadState()
-            if let stream { await onAppend(stream) }
+            if let stream { onAppend(stream) }
             return stream
         }
     }

@@ -35,7 +35,7 @@ extension RoomLane {
             let streams = try await database.appendReceivedEvents(events, room: room)
             state = current
             extremities = [tip]
-            if let last = streams.compactMap({ $0 }).max() { await onAppend(last) }
+            if let last = streams.compactMap({ $0 }).max() { onAppend(last) }
             return streams.map { stream in stream.map { .accepted(stream: $0) } ?? .duplicate }
         }
     }

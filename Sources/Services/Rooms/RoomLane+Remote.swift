@@ -41,7 +41,7 @@ extension RoomLane {
             if let key = signed.stateKeyPair { current[key] = signed }
             state = current
             extremities = heads
-            await onAppend(stream)
+            onAppend(stream)
             return signed
         }
     }

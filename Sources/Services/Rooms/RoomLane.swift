@@ -12,8 +12,9 @@ actor RoomLane {
     let builder: EventBuilder
     let clock: Clock
     let notifications: PushNotifications
-    /// Awaited, so a request that appended an event returns only once syncs can see it.
-    let onAppend: @Sendable (Int64) async -> Void
+    /// Tells syncs an event is stored: called before the request that appended it returns.
+    /// Synchronous, so a send can call it from the commit itself (`submitTimelineEvent`).
+    let onAppend: @Sendable (Int64) -> Void
     /// Current state events by key, loaded on first use and kept in step with each append.
     var state: [StateKey: PDU]?
     /// The latest send's write, queued but maybe not committed yet: the next send builds on it
@@ -55,7 +56,7 @@ actor RoomLane {
     }
 
     init(room: RoomRecord, version: RoomVersion, database: Database, builder: EventBuilder, clock: Clock,
-         notifications: PushNotifications, onAppend: @escaping @Sendable (Int64) async -> Void) {
+         notifications: PushNotifications, onAppend: @escaping @Sendable (Int64) -> Void) {
         self.room = room
         self.version = version
         self.database = database
@@ -109,7 +110,7 @@ actor RoomLane {
             await exclusively { state = nil }
             throw error
         }
-        await onAppend(stream)
+        _ = stream  // syncs were told by the commit (`afterCommit`)
         return pdu
     }
 
@@ -123,7 +124,9 @@ actor RoomLane {
         event.transaction = transaction
         // Push rules cannot refuse an event: if they cannot be evaluated, it is sent unnotified.
         event.pushActions = try? await notifications.actions(for: pdu, stateBefore: before, version: version)
-        let write = database.submitTimelineEvent(event, room: room)
+        // Long-polling syncs wake as the commit ends, on the writer's thread: before this send's
+        // own task resumes, so the woken sync is not queued behind the send's response.
+        let write = database.submitTimelineEvent(event, room: room, afterCommit: onAppend)
         state = current
         extremities = heads
         pendingWrite = write

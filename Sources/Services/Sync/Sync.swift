@@ -206,7 +206,7 @@ public final class Sync: Sendable {
     /// `m.receipt` with the receipts that changed.
     private func ephemeralEvents(_ roomID: String, since: SyncToken?, upTo: SyncToken) async throws -> [JSONValue] {
         var events: [JSONValue] = []
-        let (users, serial) = await typing.typing(in: roomID)
+        let (users, serial) = typing.typing(in: roomID)
         if since.map({ serial > $0.typing && serial <= upTo.typing }) ?? !users.isEmpty {
             events.append(["type": "m.typing", "content": ["user_ids": JSONValue(users)]])
         }
