@@ -87,21 +87,26 @@ final class ExchangeHandler: ChannelDuplexHandler {
         context.fireChannelInactive()
     }
 
+    // The promise is completed before the connection is closed: closing fails the request's
+    // write if it is still pending, and that failure must not be the answer (a body found too
+    // large while the request was being flushed was reported as "I/O on closed channel").
     private func succeed(truncated: Bool, context: ChannelHandlerContext) {
         guard let exchange, let head else { return }
-        finish(context: context)
-        exchange.promise.succeed((head, body, truncated))
+        self.exchange = nil
+        let answer = (head: head, body: body, truncated: truncated)
         body = []
+        exchange.promise.succeed(answer)
+        finish(context: context)
     }
 
     private func fail(_ error: Error, context: ChannelHandlerContext) {
         guard let exchange else { return }
-        finish(context: context)
+        self.exchange = nil
         exchange.promise.fail(error)
+        finish(context: context)
     }
 
     private func finish(context: ChannelHandlerContext) {
-        exchange = nil
         timeout?.cancel()
         timeout = nil
         context.close(promise: nil)

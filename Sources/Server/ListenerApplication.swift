@@ -59,6 +59,7 @@ public enum ListenerApplication {
             limiter: RateLimiter(perSecond: config.rateLimits.perSecond, burst: config.rateLimits.burst),
             settings: { let r = live.rateLimits; return (r.enabled, r.perSecond, r.burst) }))
         router.add(middleware: BodyLimitMiddleware(limit: config.http.maxRequestBodySize, uploadLimit: config.media.maxUploadSize))
+        router.add(middleware: DurabilityMiddleware(gate: homeserver.database.durability))
         routes.install(on: router)
         return router
     }

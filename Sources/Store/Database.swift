@@ -53,19 +53,23 @@ public final class Database: Sendable {
         configuration.prepareDatabase { db in try db.execute(sql: "PRAGMA temp_store = MEMORY") }
         let pool = try DatabasePool(path: path, configuration: configuration)
 
-        // GRDB sets NORMAL when it enables WAL, after `prepareDatabase` has run, so the choice is
-        // applied here, on the writer: the only connection that commits.
-        try pool.writeWithoutTransaction { db in
-            try db.execute(sql: "PRAGMA synchronous = \(synchronous.rawValue.uppercased())")
-        }
+        // SQLite itself never syncs at commit (NORMAL: only at checkpoints); for `full` the write
+        // lane syncs the WAL after each commit instead, so that long-polls can read the commit
+        // while that sync is under way (`DurabilityGate`). GRDB sets NORMAL when it enables WAL,
+        // after `prepareDatabase` has run, so it is set here again, on the writer: the only
+        // connection that commits.
+        try pool.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA synchronous = NORMAL") }
         try Self.migrate(pool, logger: logger)
 
         self.path = path
         self.synchronous = synchronous
         self.pool = pool
-        self.writer = WriteLane(pool)
+        self.writer = WriteLane(pool, syncingWAL: synchronous == .full ? path + "-wal" : nil)
         pool.add(transactionObserver: sessions, extent: .databaseLifetime)
     }
+
+    /// Answers and outgoing messages wait here until what they may have read is on disk.
+    public var durability: DurabilityGate { writer.gate }
 
     /// Number of applied migrations (compare with ``knownSchemaVersion``).
     public var schemaVersion: Int {

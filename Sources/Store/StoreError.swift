@@ -11,4 +11,6 @@ public enum StoreError: Error, Sendable, Equatable {
     case alreadyExists(String)
     /// A row the operation depends on is missing (e.g. a state event not stored yet).
     case notFound(String)
+    /// Syncing the WAL after a commit failed (the errno): the commit may not survive a power loss.
+    case walSync(Int32)
 }

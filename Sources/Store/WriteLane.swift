@@ -45,18 +45,33 @@ public final class WriteLane: @unchecked Sendable {
     }
 
     private let pool: DatabasePool
+    /// Commits not yet on disk are held back from leaving the process (see `DurabilityGate`).
+    let gate = DurabilityGate()
+    /// The WAL, synced by the lane after each commit when SQLite itself does not (nil: nobody
+    /// syncs at commit, `synchronous = normal`). Opened on first use, closed with the lane.
+    private let walPath: String?
+    private var walDescriptor: Int32 = -1  // the writer thread's alone
 
     /// Commits run on a thread of their own, not on the cooperative pool (an fsync must not
     /// hold up request handling) and not through GRDB's writer queue (each hand-off there and
     /// back cost thread wake-ups per write).
-    init(_ pool: DatabasePool) {
+    init(_ pool: DatabasePool, syncingWAL walPath: String?) {
         self.pool = pool
+        self.walPath = walPath
         // Weakly held between rounds, so a lane dropped without `close()` lets its thread end.
         let thread = Thread { [weak self] in
             while let lane = self, lane.commitRound() {}
         }
         thread.name = "apus-db-writer"
         thread.start()
+    }
+
+    deinit { closeWAL() }
+
+    /// Once only: a descriptor closed twice may close someone else's file (a socket) by then.
+    private func closeWAL() {
+        if walDescriptor >= 0 { Glibc.close(walDescriptor) }
+        walDescriptor = -1
     }
 
     /// Runs `work` in the next group-committed transaction and returns its result once durable.
@@ -73,16 +88,13 @@ public final class WriteLane: @unchecked Sendable {
 
     /// `write`, queued now and awaited later: a caller that must keep its writes in order (a
     /// room's events) queues the next one without waiting for the previous commit, so their
-    /// commits can share a transaction. `afterCommit` runs on the writer's thread once the
-    /// write is durable, before the result is handed back (a notification that must not wait for
-    /// the caller's task to be scheduled again).
+    /// commits can share a transaction. `afterCommit` runs on the writer's thread as soon as the
+    /// write is committed, before the WAL is synced and the result handed back (a notification
+    /// that must not wait for the sync, nor for the caller's task to be scheduled again).
     public func submit<T: Sendable>(_ work: @escaping @Sendable (GRDB.Database) throws -> T,
                                     afterCommit: @escaping @Sendable (T) -> Void = { _ in }) -> QueuedWrite<T> {
         let queued = QueuedWrite<T>()
-        enqueue(PendingWrite(work: work) { result in
-            if case .success(let value) = result { afterCommit(value) }
-            queued.complete(result)
-        })
+        enqueue(PendingWrite(work: work, afterCommit: afterCommit) { queued.complete($0) })
         return queued
     }
 
@@ -129,6 +141,7 @@ public final class WriteLane: @unchecked Sendable {
             let waiters = stopWaiters
             stopWaiters = []
             condition.unlock()
+            closeWAL()
             for waiter in waiters { waiter.resume() }
             return false
         }
@@ -143,15 +156,35 @@ public final class WriteLane: @unchecked Sendable {
         return true
     }
 
+    /// Commits the batch, lets readers know (`afterCommit`), syncs the WAL, then answers the
+    /// callers: long-polls read while the sync is under way, and the gate holds their answers.
     private func commit(_ batch: [PendingWrite]) {
+        let number = gate.begin()
         let outcome = pool.writeWithoutTransaction { db in Self.run(batch, in: db) }
+        var error = outcome.error
+        if error == nil {
+            for delivery in outcome.deliveries { delivery.announce() }
+            do { try syncWAL() } catch let failure { error = failure }
+        }
+        gate.settle(number)
         for (index, write) in batch.enumerated() {
             if index < outcome.deliveries.count {
-                outcome.deliveries[index](outcome.error)
+                outcome.deliveries[index].deliver(error)
             } else {
-                write.abandon(outcome.error ?? StoreError.closed)
+                write.abandon(error ?? StoreError.closed)
             }
         }
+    }
+
+    /// What `synchronous = full` does at each commit, done here so that readers need not wait
+    /// for it to start reading. An fsync of any descriptor of the file flushes the file.
+    private func syncWAL() throws {
+        guard let walPath else { return }
+        if walDescriptor < 0 {
+            walDescriptor = open(walPath, O_RDONLY | O_CLOEXEC)
+            guard walDescriptor >= 0 else { throw StoreError.walSync(errno) }
+        }
+        guard fdatasync(walDescriptor) == 0 else { throw StoreError.walSync(errno) }
     }
 
     /// Never throws: the transaction's error travels in the outcome so that every caller can be
@@ -182,16 +215,22 @@ private struct BatchOutcome: Sendable {
 
 /// A queued write, type-erased so writes of any result type share one queue.
 private struct PendingWrite: Sendable {
-    /// Resumes the caller once the fate of the transaction is known (`nil`: committed).
-    typealias Delivery = @Sendable (_ transactionError: (any Error)?) -> Void
+    /// How a write that ran is followed up once its transaction committed.
+    struct Delivery: Sendable {
+        /// Tells whoever follows the database (`afterCommit`): committed, maybe not yet on disk.
+        let announce: @Sendable () -> Void
+        /// Resumes the caller once the fate of the transaction is known (`nil`: durable).
+        let deliver: @Sendable (_ transactionError: (any Error)?) -> Void
+    }
 
-    /// Runs the work in its own savepoint and returns how to answer its caller.
+    /// Runs the work in its own savepoint and returns how to follow it up.
     let run: @Sendable (GRDB.Database) -> Delivery
     /// Answers the caller with an error when the work never ran.
     let abandon: @Sendable (any Error) -> Void
 
     init<T: Sendable>(
         work: @escaping @Sendable (GRDB.Database) throws -> T,
+        afterCommit: (@Sendable (T) -> Void)? = nil,
         completion: @escaping @Sendable (Result<T, any Error>) -> Void
     ) {
         run = { db in
@@ -206,14 +245,16 @@ private struct PendingWrite: Sendable {
             } catch {
                 result = .failure(error)
             }
-            return { transactionError in
+            return Delivery(announce: {
+                if let afterCommit, case .success(let value) = result { afterCommit(value) }
+            }, deliver: { transactionError in
                 // A write that failed on its own reports its own error, whatever the commit did.
                 if case .success = result, let transactionError {
                     completion(.failure(transactionError))
                 } else {
                     completion(result)
                 }
-            }
+            })
         }
         abandon = { completion(.failure($0)) }
     }

@@ -83,17 +83,41 @@ import Testing
         }
     }
 
-    @Test(arguments: [(Store.Database.Synchronous.full, 2), (.normal, 1)])
-    func pragmasAreAsConfigured(synchronous: Store.Database.Synchronous, expected: Int) async throws {
+    @Test(arguments: [Store.Database.Synchronous.full, .normal])
+    func pragmasAreAsConfigured(synchronous: Store.Database.Synchronous) async throws {
         try await withTemporaryDatabase(synchronous: synchronous) { database, _ in
-            // synchronous matters on the connection that commits: the writer's.
+            // SQLite never syncs at commit (NORMAL); for `full` the write lane syncs the WAL itself.
             let (level, foreignKeys) = try await database.writer.write { db in
                 (try Int.fetchOne(db, sql: "PRAGMA synchronous"), try Bool.fetchOne(db, sql: "PRAGMA foreign_keys"))
             }
-            #expect(level == expected)
+            #expect(level == 1)
             #expect(foreignKeys == true)
             let journal = try await database.read { db in try String.fetchOne(db, sql: "PRAGMA journal_mode") }
             #expect(journal == "wal")
+        }
+    }
+
+    /// A commit is announced (`afterCommit`) before the WAL is synced, and readable then; what
+    /// is read meanwhile waits at the gate until the sync is done, and so does the writer.
+    @Test func commitsAreReadableBeforeTheSyncButHeldAtTheGate() async throws {
+        try await withTemporaryDatabase { database, _ in
+            try await database.writer.write { db in try db.execute(sql: "CREATE TABLE notes (id INTEGER PRIMARY KEY)") }
+            #expect(database.durability.isSettled)
+            let log = EventLog()
+            let queued = database.writer.submit({ db in try db.execute(sql: "INSERT INTO notes VALUES (1)") }, afterCommit: { _ in
+                log.add("announced, settled: \(database.durability.isSettled)")
+                let task = Task {
+                    let rows = try await database.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM notes") }
+                    log.add("read \(rows ?? -1)")
+                    await database.durability.wait()
+                    log.add("through the gate, settled: \(database.durability.isSettled)")
+                }
+                log.keep(task)
+            })
+            try await queued.value
+            #expect(database.durability.isSettled)
+            try await log.task?.value
+            #expect(log.entries == ["announced, settled: false", "read 1", "through the gate, settled: true"])
         }
     }
 
@@ -131,4 +155,16 @@ import Testing
             try await database.writer.write { _ in 1 }
         }
     }
+}
+
+/// What the durability test saw, in order.
+private final class EventLog: @unchecked Sendable {
+    private let lock = NSLock()
+    private var recorded: [String] = []
+    private var kept: Task<Void, any Error>?
+
+    func add(_ entry: String) { lock.withLock { recorded.append(entry) } }
+    func keep(_ task: Task<Void, any Error>) { lock.withLock { kept = task } }
+    var entries: [String] { lock.withLock { recorded } }
+    var task: Task<Void, any Error>? { lock.withLock { kept } }
 }

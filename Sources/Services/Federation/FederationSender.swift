@@ -151,6 +151,8 @@ public final class FederationSender: Sendable {
                 let txnID = batch.last.map { "\(Self.runID)-\($0.seq)" } ?? "\(Self.runID)-e\(serial)"
                 let body: JSONValue = ["origin": .string(serverName), "origin_server_ts": .int(Int64(Date.nowMillis)),
                                        "pdus": .array(pdus), "edus": .array(edus.map(JSONValue.object))]
+                // What was read may have been committed but not synced yet: it leaves once on disk.
+                await database.durability.wait()
                 let answer = try await transport.json(to: name, method: "PUT", path: "/_matrix/federation/v1/send/\(txnID)", body: body, signed: true)
                 for (eventID, result) in answer["pdus"]?.objectValue ?? [:] {
                     if let error = result["error"]?.stringValue { logger.info("\(destination) refused \(eventID): \(error)") }

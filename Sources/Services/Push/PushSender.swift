@@ -134,6 +134,7 @@ public final class PushSender: Sendable {
         let unread = try await database.unreadNotificationTotal(userID: pusher.userID)
         let context = try await database.pushRoomContext(roomNID: push.event.roomNID, sender: pdu.sender)
         let body = PushGatewayNotification.body(for: push, pdu: pdu, pusher: pusher, unread: unread, roomContext: context)
+        await database.durability.wait()  // nothing read leaves before it is on disk
         let response: OutboundResponse
         do {
             response = try await client.send(OutboundRequest(method: "POST", url: url, headers: [("Content-Type", "application/json")],
