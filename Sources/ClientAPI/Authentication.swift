@@ -6,11 +6,19 @@ import Services
 
 extension Request {
     /// The bearer token of `Authorization: Bearer <token>`, the only form Apus accepts.
+    /// Every authenticated request reads it: bytes compared in place, no lowercased copies.
     var bearerToken: String? {
         guard let header = headers[.authorization] else { return nil }
-        let parts = header.split(separator: " ", maxSplits: 1)
-        guard parts.count == 2, parts[0].lowercased() == "bearer" else { return nil }
-        return String(parts[1]).trimmingCharacters(in: .whitespaces)
+        var rest = Substring(header).utf8
+        for expected in "bearer".utf8 {
+            guard let byte = rest.first, byte | 0x20 == expected else { return nil }  // ASCII letters, any case
+            rest = rest.dropFirst()
+        }
+        guard rest.first == UInt8(ascii: " ") else { return nil }
+        let isBlank = { (byte: UInt8) in byte == UInt8(ascii: " ") || byte == UInt8(ascii: "\t") }
+        while let first = rest.first, isBlank(first) { rest = rest.dropFirst() }
+        while let last = rest.last, isBlank(last) { rest = rest.dropLast() }
+        return rest.isEmpty ? nil : String(Substring(rest))
     }
 }
 

@@ -207,6 +207,16 @@ func registerUser(_ client: some TestClientProtocol, _ username: String, passwor
             let user = try await registerUser(client, "gina", password: "pw")
             r = try await client.call(.get, "\(base)/account/whoami?access_token=\(user.token)")
             #expect(r.json["errcode"] == "M_MISSING_TOKEN")
+            // The scheme in any case, blanks around the token; anything else is no token at all.
+            for (header, errcode) in [("bearer \(user.token)", nil), ("BEARER  \(user.token) ", nil), ("Bearer\t\(user.token)", "M_MISSING_TOKEN"),
+                                      ("Basic \(user.token)", "M_MISSING_TOKEN"), ("Bearer ", "M_MISSING_TOKEN"), ("Bearer\(user.token)", "M_MISSING_TOKEN"),
+                                      ("Bearer x\(user.token)", "M_UNKNOWN_TOKEN")] as [(String, String?)] {
+                let answer = try await client.execute(uri: "\(base)/account/whoami", method: .get, headers: [.authorization: header]) { response in
+                    (response.status, try JSONParser.parse(Array(response.body.readableBytesView)))
+                }
+                #expect(answer.0 == (errcode == nil ? .ok : .unauthorized), "\(header)")
+                #expect(answer.1["errcode"]?.stringValue == errcode, "\(header)")
+            }
 
             let second = try await client.call(.post, "\(base)/login", body: ["type": "m.login.password", "user": "gina", "password": "pw"])
             let token2 = try #require(second.json["access_token"]?.stringValue)
