@@ -215,16 +215,17 @@ extension Database {
     /// the later of their `m.read` and `m.read.private` receipts, and their own latest event.
     static func readPositions(_ db: GRDB.Database, userID: String, room: RoomRecord) throws -> [String: Int64] {
         var positions: [String: Int64] = [:]
-        for row in try Row.fetchAll(db.cachedStatement(sql: """
-            SELECT r.thread_id, MAX(e.stream_ordering) AS position FROM receipts r JOIN events e ON e.event_id = r.event_id
+        // One statement for both sources: every /sync with new notifications asks.
+        let rows = try Row.fetchCursor(db.cachedStatement(sql: """
+            SELECT r.thread_id, MAX(e.stream_ordering) FROM receipts r JOIN events e ON e.event_id = r.event_id
             WHERE r.room_id = ? AND r.receipt_type IN ('m.read', 'm.read.private') AND r.user_id = ? AND e.stream_ordering IS NOT NULL
             GROUP BY r.thread_id
-            """), arguments: [room.roomID, userID]) {
-            positions[row["thread_id"]] = row["position"]
-        }
-        for row in try Row.fetchAll(db.cachedStatement(sql: "SELECT thread_id, stream_ordering FROM push_own_events WHERE user_id = ? AND room_nid = ?"), arguments: [userID, room.nid]) {
-            let thread: String = row["thread_id"]
-            positions[thread] = max(positions[thread] ?? .min, row["stream_ordering"])
+            UNION ALL
+            SELECT thread_id, stream_ordering FROM push_own_events WHERE user_id = ? AND room_nid = ?
+            """), arguments: [room.roomID, userID, userID, room.nid])
+        while let row = try rows.next() {
+            let (thread, position): (String, Int64) = (row[0], row[1])
+            positions[thread] = max(positions[thread] ?? .min, position)
         }
         return positions
     }
@@ -288,13 +289,26 @@ extension Database {
             """), arguments: [room.nid, userID]) {
             counts[row["thread_id"]] = UnreadCounts(notifications: row["notifications"], highlights: row["highlights"])
         }
-        // What came after the fold mark is counted here, from at most an interval's worth of rows.
-        let rows = try pushGroupRows(db, room: room.nid, after: try unreadFoldMark(db, room: room.nid))
-        if !rows.isEmpty, let slot = try MemberSlots.slot(db, room: room.nid, userID: userID) {
-            for (thread, count) in tally(rows, slot: slot, read: try readPositions(db, userID: userID, room: room)) {
-                counts[thread, default: UnreadCounts()].notifications += count.notifications
-                counts[thread, default: UnreadCounts()].highlights += count.highlights
-            }
+        // What came after the fold mark is counted here, from at most an interval's worth of
+        // rows: those that name the user (one statement finds the mark, the rows and the slot).
+        var slot = 0
+        var rows: [PushGroupRow] = []
+        let cursor = try Row.fetchCursor(db.cachedStatement(sql: """
+            SELECT g.stream_ordering, g.thread_id, g.highlight, g.members, s.slot FROM rooms r
+            JOIN push_member_slots s ON s.room_nid = r.room_nid AND s.user_id = ?
+            JOIN event_push_groups g ON g.room_nid = r.room_nid AND g.stream_ordering > r.push_folded_upto
+            WHERE r.room_nid = ?
+            """), arguments: [userID, room.nid])
+        while let row = try cursor.next() {
+            slot = row[4]
+            let members = [UInt8](row[3] as Data)
+            guard SlotBitmap.contains(members, slot) else { continue }
+            rows.append(PushGroupRow(stream: row[0], thread: row[1], highlight: row[2], members: members))
+        }
+        guard !rows.isEmpty else { return counts }
+        for (thread, count) in tally(rows, slot: slot, read: try readPositions(db, userID: userID, room: room)) {
+            counts[thread, default: UnreadCounts()].notifications += count.notifications
+            counts[thread, default: UnreadCounts()].highlights += count.highlights
         }
         return counts
     }
