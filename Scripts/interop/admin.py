@@ -352,6 +352,38 @@ def reload_check(args, tmp):
         proc.wait(20)
 
 
+def federation_off_check(args, tmp):
+    """`[federation] enabled = false` is a supported setting: the server starts, serves and keeps running."""
+    d = os.path.join(tmp, "nofed")
+    os.makedirs(d)
+    port = free_port()
+    config = os.path.join(d, "apus.toml")
+    with open(config, "w") as f:
+        f.write(f'data_dir = "{d}/data"\n[[listeners]]\nbind = "127.0.0.1"\nport = {port}\nresources = ["client"]\n'
+                '[registration]\nenabled = true\n[federation]\nenabled = false\n')
+    log = open(os.path.join(d, "log"), "w")
+    proc = subprocess.Popen([args.apus, "serve", "--config", config], stdout=log, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        status = None
+        end = time.time() + 30
+        while time.time() < end and proc.poll() is None:
+            try:
+                status = call(url, "GET", "/_matrix/client/versions")[0]
+                break
+            except Exception:  # noqa: BLE001
+                time.sleep(0.2)
+        time.sleep(1)
+        body = {"username": "nf", "password": "p", "auth": {"type": "m.login.dummy"}}
+        registered = call(url, "POST", "/_matrix/client/v3/register", body=body)[0] if proc.poll() is None else None
+        check("federation off: the server starts, serves and stays up", status == 200 and registered == 200 and proc.poll() is None,
+              open(os.path.join(d, "log")).read()[-800:])
+    finally:
+        if proc.poll() is None:
+            proc.terminate()
+            proc.wait(20)
+
+
 def _login(server, user):
     st, body = call(server.base, "POST", "/_matrix/client/v3/login", body={"type": "m.login.password", "user": user, "password": "admin-password"})
     return body.get("access_token")
@@ -377,6 +409,7 @@ def main():
         doctor_checks(a, b, tmp)
         backup_checks(a, tmp, root, room_id)
         reload_check(args, tmp)
+        federation_off_check(args, tmp)
     except Exception:  # noqa: BLE001
         check("admin interop ran", False, traceback.format_exc())
     finally:

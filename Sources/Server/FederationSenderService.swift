@@ -7,6 +7,12 @@ struct FederationSenderService: Service {
     let federation: Federation
 
     func run() async throws {
+        // With federation off there is nothing to send, but a service that returns early stops
+        // the whole group (the server exited at start with `federation.enabled = false`).
+        guard federation.enabled else {
+            try? await gracefulShutdown()
+            return
+        }
         await withTaskExecutorPreference(globalConcurrentExecutor) {
             await cancelWhenGracefulShutdown {
                 async let pdus: Void = federation.sender.run()
