@@ -20,22 +20,24 @@ public final class PushNotifications: Sendable {
     /// `pdu`, given the room's state before it. Store the result with the event
     /// (`NewTimelineEvent.pushActions`, `ReceivedEvent.pushActions`).
     public func actions(for pdu: PDU, stateBefore state: [StateKey: PDU], version: RoomVersion) async throws -> EventPushActions {
-        let suffix = ":" + serverName
+        let suffix = Array((":" + serverName).utf8)
+        // Bytes, not `hasSuffix`: Unicode-aware comparison per member of every event showed up.
+        let isLocal = { (userID: String) in userID.utf8.count > suffix.count && userID.utf8.suffix(suffix.count).elementsEqual(suffix) }
         var memberCount = 0
         var recipients: [String] = []
         var displayNames: [String: String] = [:]
         for (key, member) in state where key.type == "m.room.member" && member.content["membership"] == "join" {
             memberCount += 1
-            guard key.stateKey != pdu.sender, key.stateKey.hasSuffix(suffix) else { continue }
+            guard key.stateKey != pdu.sender, isLocal(key.stateKey) else { continue }
             recipients.append(key.stateKey)
             if let name = member.content["displayname"]?.stringValue { displayNames[key.stateKey] = name }
         }
         if pdu.type == "m.room.member", pdu.content["membership"] == "invite", let invitee = pdu.stateKey,
-           invitee != pdu.sender, invitee.hasSuffix(suffix), !recipients.contains(invitee) {
+           invitee != pdu.sender, isLocal(invitee), !recipients.contains(invitee) {
             recipients.append(invitee)
         }
         let threadID = try await thread(of: pdu)
-        let localSender = pdu.sender.hasSuffix(suffix) ? pdu.sender : nil
+        let localSender = isLocal(pdu.sender) ? pdu.sender : nil
         guard !recipients.isEmpty else { return EventPushActions(recipients: [], threadID: threadID, localSender: localSender) }
         let evaluators = try await rules.evaluators(for: recipients)
         let levels = PowerLevels(event: state[.powerLevels], create: state[.create], version: version)
