@@ -161,6 +161,38 @@ struct RoomClient {
         try await hs.close()
     }
 
+    /// Members are worked out once per room and kept while its member events stay the same: a
+    /// display name change, a join and a leave must all reach the next event's evaluation.
+    @Test func memberChangesReachTheNextEvaluation() async throws {
+        let hs = try await TestHomeserver.make(configure: openRegistration)
+        try await hs.test { client in
+            let rc = RoomClient(client: client)
+            let alice = try await registerUser(client, "alice"), bob = try await registerUser(client, "bob")
+            let roomID = try await createRoom(client, token: alice.token, ["preset": "public_chat"])
+            try await rc.join(bob.token, roomID)
+            // The server's defaults no longer match display names: bob asks for it.
+            var r = try await client.call(.put, "\(base)/pushrules/global/override/by-name", token: bob.token,
+                                          body: ["conditions": [["kind": "contains_display_name"]], "actions": ["notify", ["set_tweak": "highlight"]]])
+            #expect(r.status == .ok)
+            _ = try await rc.text(alice.token, roomID, "thanks Robert")
+            #expect(rc.counts(try await rc.sync(bob.token), roomID) == (1, 0))
+            r = try await client.call(.put, "\(base)/profile/\(enc(bob.userID))/displayname", token: bob.token, body: ["displayname": "Robert"])
+            #expect(r.status == .ok)
+            _ = try await rc.text(bob.token, roomID, "call me Robert")  // reads the room
+            _ = try await rc.text(alice.token, roomID, "thanks Robert")
+            #expect(rc.counts(try await rc.sync(bob.token), roomID) == (1, 1))  // the new name is a mention
+            let carol = try await registerUser(client, "carol")
+            try await rc.join(carol.token, roomID)
+            _ = try await rc.text(alice.token, roomID, "welcome")
+            #expect(rc.counts(try await rc.sync(carol.token), roomID) == (1, 0))
+            _ = try await client.call(.post, "\(base)/rooms/\(enc(roomID))/leave", token: carol.token, body: [:])
+            _ = try await rc.text(alice.token, roomID, "bye")
+            let notified = try await client.call(.get, "\(base)/notifications", token: carol.token)
+            #expect(notified.json["notifications"]?.arrayValue?.count == 1)  // not notified once gone
+        }
+        try await hs.close()
+    }
+
     @Test func threadCounts() async throws {
         let hs = try await TestHomeserver.make(configure: openRegistration)
         try await hs.test { client in

@@ -56,6 +56,10 @@ public struct PDU: Sendable, Hashable {
     /// The event a redaction redacts: top-level `redacts`, or `content.redacts` from v11.
     public var redacts: String? { fields.redacts }
 
+    /// The same for copies of one parsed event, different for any other event: a cheap way to
+    /// tell that a set of events changed (valid while the event is kept alive).
+    public var identity: ObjectIdentifier { ObjectIdentifier(fields) }
+
     public var isState: Bool { stateKey != nil }
     public var stateKeyPair: StateKey? { stateKey.map { StateKey(type, $0) } }
 

@@ -1,5 +1,6 @@
 import MatrixProtocol
 import Store
+import Synchronization
 
 /// Notifications (spec "Receiving notifications"): which local members an event notifies, by
 /// their push rules, decided once when the event is persisted and stored with it; the unread
@@ -8,6 +9,11 @@ public final class PushNotifications: Sendable {
     let database: Database
     let rules: PushRules
     let serverName: String
+
+    /// Each room's joined members as of its latest state seen here (`MemberList`), by room ID.
+    private let memberLists = Mutex<[String: MemberList]>([:])
+    /// Rooms whose member lists are kept at most; past it the cache starts again.
+    static let cachedRooms = 1_000
 
     init(database: Database, rules: PushRules, serverName: String) {
         self.database = database
@@ -23,33 +29,65 @@ public final class PushNotifications: Sendable {
         let suffix = Array((":" + serverName).utf8)
         // Bytes, not `hasSuffix`: Unicode-aware comparison per member of every event showed up.
         let isLocal = { (userID: String) in userID.utf8.count > suffix.count && userID.utf8.suffix(suffix.count).elementsEqual(suffix) }
-        var memberCount = 0
+        let threadID = try await thread(of: pdu)
+        let localSender = isLocal(pdu.sender) ? pdu.sender : nil
+        var members = memberList(of: pdu.roomID, state: state, isLocal: isLocal)
+        // Every member's evaluator, as cached while no rule changed since; else from the rules.
+        let generation = rules.generation
+        if members.generation != generation || members.evaluators.contains(where: { $0 == nil }) {
+            members.evaluators = try await rules.evaluators(for: members.local)
+            members.generation = generation
+            let updated = members
+            memberLists.withLock { $0[pdu.roomID] = updated }
+        }
         var recipients: [String] = []
-        var displayNames: [String: String] = [:]
-        for (key, member) in state where key.type == "m.room.member" && member.content["membership"] == "join" {
-            memberCount += 1
-            guard key.stateKey != pdu.sender, isLocal(key.stateKey) else { continue }
-            recipients.append(key.stateKey)
-            if let name = member.content["displayname"]?.stringValue { displayNames[key.stateKey] = name }
+        var evaluators: [PushEvaluator?] = []
+        recipients.reserveCapacity(members.local.count)
+        evaluators.reserveCapacity(members.local.count)
+        for (userID, evaluator) in zip(members.local, members.evaluators) where userID != pdu.sender {
+            recipients.append(userID)
+            evaluators.append(evaluator)
         }
         if pdu.type == "m.room.member", pdu.content["membership"] == "invite", let invitee = pdu.stateKey,
            invitee != pdu.sender, isLocal(invitee), !recipients.contains(invitee) {
             recipients.append(invitee)
+            evaluators += try await rules.evaluators(for: [invitee])
         }
-        let threadID = try await thread(of: pdu)
-        let localSender = isLocal(pdu.sender) ? pdu.sender : nil
         guard !recipients.isEmpty else { return EventPushActions(recipients: [], threadID: threadID, localSender: localSender) }
-        let evaluators = try await rules.evaluators(for: recipients)
         let levels = PowerLevels(event: state[.powerLevels], create: state[.create], version: version)
         let sender = pdu.sender
-        let event = PushEvent(json: pdu.json, memberCount: memberCount) { levels.canNotify($0, user: sender) }
+        let event = PushEvent(json: pdu.json, memberCount: members.joinedCount) { levels.canNotify($0, user: sender) }
         var notified: [EventPushActions.Recipient] = []
         notified.reserveCapacity(recipients.count)
         for (userID, evaluator) in zip(recipients, evaluators) {
-            guard let actions = evaluator?.evaluate(event, displayName: displayNames[userID]), actions.notify else { continue }
+            guard let actions = evaluator?.evaluate(event, displayName: members.displayNames[userID]), actions.notify else { continue }
             notified.append(EventPushActions.Recipient(userID: userID, highlight: actions.highlight, actions: actions.encoded))
         }
         return EventPushActions(recipients: notified, threadID: threadID, localSender: localSender)
+    }
+
+    /// The room's joined members in `state`: from the cache when its member events are the ones
+    /// the list was made from (told by their identities, cheaply), else worked out and kept.
+    private func memberList(of roomID: String, state: [StateKey: PDU], isLocal: (String) -> Bool) -> MemberList {
+        var fingerprint = MemberList.Fingerprint()
+        for (key, member) in state where key.type == "m.room.member" { fingerprint.add(member) }
+        if let cached = memberLists.withLock({ $0[roomID] }), cached.fingerprint == fingerprint { return cached }
+        var list = MemberList(fingerprint: fingerprint)
+        for (key, member) in state where key.type == "m.room.member" {
+            list.events.append(member)
+            guard member.content["membership"] == "join" else { continue }
+            list.joinedCount += 1
+            guard isLocal(key.stateKey) else { continue }
+            list.local.append(key.stateKey)
+            if let name = member.content["displayname"]?.stringValue { list.displayNames[key.stateKey] = name }
+        }
+        list.evaluators = Array(repeating: nil, count: list.local.count)
+        let made = list
+        memberLists.withLock { lists in
+            if lists.count >= Self.cachedRooms { lists.removeAll() }
+            lists[roomID] = made
+        }
+        return made
     }
 
     /// Most relations followed to find an event's thread (spec: "a maximum of 3 hops").
@@ -106,4 +144,34 @@ extension PushNotifications {
         if rows.count > limit, let last = rows.prefix(limit).last { body["next_token"] = .string(String(last.stream)) }
         return body
     }
+}
+
+/// A room's joined members as of one state: who counts for `room_member_count`, the local ones
+/// whose rules are evaluated, their display names and (cached) evaluators.
+private struct MemberList: Sendable {
+    /// The member events a list was made from, as a count and two sums of their identities.
+    struct Fingerprint: Equatable, Sendable {
+        var count = 0
+        var sum: UInt = 0
+        var mixed: UInt = 0
+
+        mutating func add(_ event: PDU) {
+            let bits = UInt(bitPattern: event.identity)
+            count += 1
+            sum &+= bits
+            mixed ^= bits &* 0x9E37_79B9_7F4A_7C15
+        }
+    }
+
+    let fingerprint: Fingerprint
+    /// Keeps the fingerprinted events alive, so their identities cannot be reused by others.
+    var events: [PDU] = []
+    var joinedCount = 0
+    var local: [String] = []
+    var displayNames: [String: String] = [:]
+    /// One per `local` member; current while the rules' generation is `generation`.
+    var evaluators: [PushEvaluator?] = []
+    var generation = -1
+
+    init(fingerprint: Fingerprint) { self.fingerprint = fingerprint }
 }

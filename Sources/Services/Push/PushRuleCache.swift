@@ -30,6 +30,9 @@ final class PushRuleCache: Sendable {
         }
     }
 
+    /// Changes with every invalidation: evaluators looked up at one value are current while it holds.
+    var generation: Int { state.withLock { $0.generation } }
+
     func invalidate(_ userID: String) {
         state.withLock { s in
             s.evaluators[userID] = nil

@@ -120,6 +120,9 @@ public final class PushRules: Sendable {
     }
 
     /// Compiled rules of these users, in their order (nil: none), from the cache or one read for the missing ones.
+    /// See `PushRuleCache.generation`.
+    var generation: Int { cache.generation }
+
     func evaluators(for userIDs: [String]) async throws -> [PushEvaluator?] {
         let cached = cache.lookup(userIDs)
         var found = cached.found
