@@ -137,13 +137,22 @@ extension Database {
         try await read { db in try Self.oneTimeKeyCounts(db, userID: userID, deviceID: deviceID) }
     }
 
+    /// `oneTimeKeyCounts` and `unusedFallbackKeyTypes` in one read (every /sync of a device asks both).
+    public func keyStatus(userID: String, deviceID: String) async throws -> (oneTimeKeys: [String: Int], unusedFallbackTypes: [String]) {
+        try await read { db in
+            (try Self.oneTimeKeyCounts(db, userID: userID, deviceID: deviceID), try Self.unusedFallbackKeyTypes(db, userID: userID, deviceID: deviceID))
+        }
+    }
+
     /// Algorithms for which the device has a fallback key no claim has used yet.
     public func unusedFallbackKeyTypes(userID: String, deviceID: String) async throws -> [String] {
-        try await read { db in
-            try String.fetchAll(db.cachedStatement(sql: """
-                SELECT algorithm FROM e2e_fallback_keys WHERE user_id = ? AND device_id = ? AND used = 0 ORDER BY algorithm
-                """), arguments: [userID, deviceID])
-        }
+        try await read { db in try Self.unusedFallbackKeyTypes(db, userID: userID, deviceID: deviceID) }
+    }
+
+    static func unusedFallbackKeyTypes(_ db: GRDB.Database, userID: String, deviceID: String) throws -> [String] {
+        try String.fetchAll(db.cachedStatement(sql: """
+            SELECT algorithm FROM e2e_fallback_keys WHERE user_id = ? AND device_id = ? AND used = 0 ORDER BY algorithm
+            """), arguments: [userID, deviceID])
     }
 
     static func oneTimeKeyCounts(_ db: GRDB.Database, userID: String, deviceID: String) throws -> [String: Int] {

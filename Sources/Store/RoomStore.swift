@@ -287,7 +287,8 @@ extension Database {
     }
 
     public func events(_ eventIDs: [String]) async throws -> [StoredEvent] {
-        try await read { db in
+        guard !eventIDs.isEmpty else { return [] }  // an incremental /sync asks for no state events
+        return try await read { db in
             let statement = try db.cachedStatement(sql: "SELECT * FROM events WHERE event_id = ?")
             return try eventIDs.compactMap { id in try Row.fetchOne(statement, arguments: [id]).map(StoredEvent.init) }
         }

@@ -4,10 +4,12 @@ import Store
 extension Sync {
     /// The events of a room the user may see, by the room's history visibility and the user's
     /// membership at each event.
-    func visible(_ events: [StoredEvent], in room: RoomRecord, to userID: String) async throws -> [StoredEvent] {
+    /// `membership`: the user's current one when the caller knows it (a read fewer).
+    func visible(_ events: [StoredEvent], in room: RoomRecord, to userID: String, membership: String? = nil) async throws -> [StoredEvent] {
         guard !events.isEmpty else { return events }
         let timeline = try await database.visibilityTimeline(of: userID, in: room)
-        let joined = try await database.membership(of: userID, in: room) == "join"
+        let joined: Bool
+        if let membership { joined = membership == "join" } else { joined = try await database.membership(of: userID, in: room) == "join" }
         return events.filter { timeline.canSee(stream: $0.streamOrdering ?? 0, currentlyJoined: joined) }
     }
 }

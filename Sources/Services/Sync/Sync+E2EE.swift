@@ -24,7 +24,7 @@ extension Sync {
         }
         guard let deviceID = request.deviceID else { return E2EESection(fields: fields, toDevicePosition: position) }
         let after = request.since?.toDevice ?? 0
-        if after > 0 {
+        if after > 0, acknowledgeToDevice(userID: request.userID, deviceID: deviceID, upTo: after) {
             // Syncing from a token past them acknowledges the messages sent before it.
             try await database.deleteToDeviceMessages(userID: request.userID, deviceID: deviceID, upTo: after)
         }
@@ -35,10 +35,22 @@ extension Sync {
             guard let content = try? JSONParser.parseObject(message.content) else { return nil }
             return ["sender": .string(message.sender), "type": .string(message.type), "content": .object(content)]
         })]
-        let counts = try await database.oneTimeKeyCounts(userID: request.userID, deviceID: deviceID)
-        fields["device_one_time_keys_count"] = .object(E2EEKeys.countsJSON(counts))
-        fields["device_unused_fallback_key_types"] = JSONValue(try await database.unusedFallbackKeyTypes(userID: request.userID, deviceID: deviceID))
+        let keys = try await database.keyStatus(userID: request.userID, deviceID: deviceID)
+        fields["device_one_time_keys_count"] = .object(E2EEKeys.countsJSON(keys.oneTimeKeys))
+        fields["device_unused_fallback_key_types"] = JSONValue(keys.unusedFallbackTypes)
         return E2EESection(fields: fields, toDevicePosition: position)
+    }
+
+    /// True when the messages up to `position` may still need deleting: not yet done by this
+    /// process for that device (after a restart, the first sync looks once).
+    func acknowledgeToDevice(userID: String, deviceID: String, upTo position: Int64) -> Bool {
+        acknowledgedToDevice.withLock { marks in
+            let key = userID + "|" + deviceID
+            guard (marks[key] ?? 0) < position else { return false }
+            if marks.count >= 100_000 { marks.removeAll() }
+            marks[key] = position
+            return true
+        }
     }
 
     static func hasE2EEContent(_ response: JSONObject) -> Bool {

@@ -1,5 +1,6 @@
 import MatrixProtocol
 import Store
+import Synchronization
 
 /// `/sync`: what changed for a user since a token — timeline events by stream position, plus
 /// account data, receipts and typing — and a long-poll on the notifier when nothing has.
@@ -24,6 +25,9 @@ public final class Sync: Sendable {
     /// For `/messages` to fetch history of rooms joined over federation.
     let federation = FederationLink()
     let notifications: PushNotifications
+    /// Per device ("user|device"), the to-device position already acknowledged (its messages
+    /// deleted) by this process: a sync from the same token again need not look for any.
+    let acknowledgedToDevice = Mutex<[String: Int64]>([:])
 
     init(database: Database, notifier: Notifier, clock: Clock, typing: Typing, presence: Presence, notifications: PushNotifications) {
         self.database = database
@@ -78,7 +82,8 @@ public final class Sync: Sendable {
                 let fresh = since == nil || request.fullState || changedInWindow
                 let roomData = accountData.filter { $0.roomID == room.roomID }
                 if let body = try await joinedRoom(room, version: version, since: fresh ? nil : since, upTo: upTo,
-                                                   filter: request.filter, always: fresh, accountData: roomData, userID: request.userID) {
+                                                   filter: request.filter, always: fresh, accountData: roomData, userID: request.userID,
+                                                   membership: membership) {
                     join[room.roomID] = .object(body)
                 }
             case "invite" where changedInWindow:
@@ -94,7 +99,8 @@ public final class Sync: Sendable {
                 var until = upTo
                 until.events = min(upTo.events, memberStream)
                 if var body = try await joinedRoom(room, version: version, since: since, upTo: until,
-                                                   filter: request.filter, always: true, accountData: [], userID: request.userID) {
+                                                   filter: request.filter, always: true, accountData: [], userID: request.userID,
+                                                   membership: membership) {
                     body["ephemeral"] = nil
                     body["unread_notifications"] = nil  // counts are for joined rooms only
                     body["unread_thread_notifications"] = nil
@@ -142,13 +148,13 @@ public final class Sync: Sendable {
     /// between `since` and the timeline's start — with its ephemeral events and account data.
     private func joinedRoom(_ room: RoomRecord, version: RoomVersion, since: SyncToken?, upTo: SyncToken, filter: SyncFilter,
                             always: Bool, accountData: [(roomID: String?, type: String, content: [UInt8])],
-                            userID: String) async throws -> JSONObject? {
+                            userID: String, membership: String) async throws -> JSONObject? {
         let limit = filter.timelineLimit
         let newest = try await database.timelineBackwards(room, upTo: upTo.events, after: since?.events ?? 0, limit: limit + 1)
         let ephemeral = try await ephemeralEvents(room.roomID, since: since, upTo: upTo)
         if newest.isEmpty && ephemeral.isEmpty && accountData.isEmpty && !always { return nil }
         let limited = newest.count > limit
-        let timeline = try await visible(Array(newest.prefix(limit).reversed()), in: room, to: userID)
+        let timeline = try await visible(Array(newest.prefix(limit).reversed()), in: room, to: userID, membership: membership)
         // An incremental sync without a gap shows every change in the timeline: no state needed
         // (the common case, so the state is not even read), unless members are lazy-loaded.
         var stateMap: StateMap = [:]
