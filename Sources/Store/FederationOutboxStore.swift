@@ -161,10 +161,7 @@ extension Database {
 
 extension Database {
     public func room(byNID nid: Int64) async throws -> RoomRecord? {
-        try await read { db in
-            try Row.fetchOne(db.cachedStatement(sql: "SELECT room_nid, room_id, room_version FROM rooms WHERE room_nid = ?"), arguments: [nid])
-                .map { RoomRecord(nid: $0["room_nid"], roomID: $0["room_id"], version: $0["room_version"]) }
-        }
+        try await read { db in try Self.room(db, nid: nid) }
     }
 
     /// Breadth-first over prev_events from `from` (included), newest depth first, skipping

@@ -118,7 +118,7 @@ extension Database {
                          arguments: [userID]).map { ($0[0], $0[1]) }
     }
 
-    /// One notification of a user, found by `userNotifications`.
+    /// One notification of a user, found by `roomNotifications`.
     struct NotificationRow {
         let room: Int64
         let stream: Int64
@@ -130,8 +130,8 @@ extension Database {
 
     /// The user's notifications in one room, in stream order from `after` (ascending) or from
     /// `before` (descending), at most `limit`.
-    static func userNotifications(_ db: GRDB.Database, room: Int64, slot: Int, after: Int64 = .min, before: Int64 = .max,
-                                  descending: Bool, onlyHighlights: Bool = false, limit: Int) throws -> [NotificationRow] {
+    static func roomNotifications(_ db: GRDB.Database, room: Int64, slot: Int, after: Int64, before: Int64,
+                                  descending: Bool, onlyHighlights: Bool, limit: Int) throws -> [NotificationRow] {
         let statement = try db.cachedStatement(sql: """
             SELECT stream_ordering, event_nid, thread_id, actions, ts, members FROM event_push_groups
             WHERE room_nid = ? AND stream_ordering > ? AND stream_ordering < ? AND highlight >= ?
@@ -151,27 +151,33 @@ extension Database {
         try Row.fetchOne(db.cachedStatement(sql: "SELECT * FROM events WHERE event_nid = ?"), arguments: [nid]).map(StoredEvent.init(row:))
     }
 
-    static func room(_ db: GRDB.Database, nid: Int64) throws -> RoomRecord? {
-        try Row.fetchOne(db.cachedStatement(sql: "SELECT room_nid, room_id, room_version FROM rooms WHERE room_nid = ?"), arguments: [nid])
-            .map { RoomRecord(nid: $0["room_nid"], roomID: $0["room_id"], version: $0["room_version"]) }
+    /// The user's notifications in `(after, before)` from every room they were notified in,
+    /// merged in stream order (newest first when `descending`), at most `limit`, each with its
+    /// event and room: what `GET /notifications` and push delivery list.
+    static func userNotifications(_ db: GRDB.Database, userID: String, after: Int64 = .min, before: Int64 = .max, descending: Bool,
+                                  onlyHighlights: Bool = false, limit: Int) throws -> [(row: NotificationRow, event: StoredEvent, room: RoomRecord)] {
+        var rows: [NotificationRow] = []
+        for (room, slot) in try notifiedRooms(db, userID: userID) {
+            rows += try roomNotifications(db, room: room, slot: slot, after: after, before: before, descending: descending,
+                                          onlyHighlights: onlyHighlights, limit: limit)
+        }
+        rows.sort { descending ? $0.stream > $1.stream : $0.stream < $1.stream }
+        var rooms: [Int64: RoomRecord] = [:]
+        return try rows.prefix(limit).compactMap { row in
+            guard let event = try storedEvent(db, nid: row.eventNID) else { return nil }
+            if rooms[row.room] == nil { rooms[row.room] = try room(db, nid: row.room) }
+            guard let room = rooms[row.room] else { return nil }
+            return (row, event, room)
+        }
     }
 
     /// `GET /notifications`: the user's notifications below stream position `before`, newest
     /// first, each with whether it has been read, from every room they were notified in.
     public func notifications(userID: String, before: Int64, limit: Int, onlyHighlights: Bool) async throws -> [StoredNotification] {
         try await read { db in
-            var rows: [NotificationRow] = []
-            for (room, slot) in try Self.notifiedRooms(db, userID: userID) {
-                rows += try Self.userNotifications(db, room: room, slot: slot, before: before, descending: true,
-                                                   onlyHighlights: onlyHighlights, limit: limit)
-            }
-            rows.sort { $0.stream > $1.stream }
             var readByRoom: [Int64: [String: Int64]] = [:]
-            var rooms: [Int64: RoomRecord] = [:]
-            return try rows.prefix(limit).compactMap { row in
-                guard let event = try Self.storedEvent(db, nid: row.eventNID) else { return nil }
-                if rooms[row.room] == nil { rooms[row.room] = try Self.room(db, nid: row.room) }
-                guard let room = rooms[row.room] else { return nil }
+            return try Self.userNotifications(db, userID: userID, before: before, descending: true, onlyHighlights: onlyHighlights,
+                                              limit: limit).map { row, event, room in
                 if readByRoom[room.nid] == nil { readByRoom[room.nid] = try Self.readPositions(db, userID: userID, room: room) }
                 let read = readByRoom[room.nid] ?? [:]
                 let readUpTo = max(read[""] ?? .min, read[row.thread] ?? .min)

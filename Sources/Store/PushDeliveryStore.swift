@@ -48,17 +48,8 @@ extension Database {
     /// they were notified in.
     public func pendingPushes(userID: String, after: Int64, limit: Int) async throws -> [PendingPush] {
         try await read { db in
-            var rows: [NotificationRow] = []
-            for (room, slot) in try Self.notifiedRooms(db, userID: userID) {
-                rows += try Self.userNotifications(db, room: room, slot: slot, after: after, descending: false, limit: limit)
-            }
-            rows.sort { $0.stream < $1.stream }
-            var rooms: [Int64: RoomRecord] = [:]
-            return try rows.prefix(limit).compactMap { row in
-                guard let event = try Self.storedEvent(db, nid: row.eventNID) else { return nil }
-                if rooms[row.room] == nil { rooms[row.room] = try Self.room(db, nid: row.room) }
-                guard let room = rooms[row.room] else { return nil }
-                return PendingPush(stream: row.stream, roomID: room.roomID, roomVersion: room.version, event: event, actions: row.actions)
+            try Self.userNotifications(db, userID: userID, after: after, descending: false, limit: limit).map { row, event, room in
+                PendingPush(stream: row.stream, roomID: room.roomID, roomVersion: room.version, event: event, actions: row.actions)
             }
         }
     }

@@ -104,6 +104,11 @@ extension Database {
             .map { RoomRecord(nid: $0["room_nid"], roomID: $0["room_id"], version: $0["room_version"]) }
     }
 
+    static func room(_ db: GRDB.Database, nid: Int64) throws -> RoomRecord? {
+        try Row.fetchOne(db.cachedStatement(sql: "SELECT room_nid, room_id, room_version FROM rooms WHERE room_nid = ?"), arguments: [nid])
+            .map { RoomRecord(nid: $0["room_nid"], roomID: $0["room_id"], version: $0["room_version"]) }
+    }
+
     /// Appends an accepted event to its room: stores it, advances the room's state (for a state
     /// event), its forward extremities and memberships, and gives it the next stream position.
     /// All in the write lane's transaction, so a crash leaves either all of it or none.
