@@ -69,12 +69,19 @@ extension Database {
     /// The user's unread notifications over the rooms they are joined to (a push's badge).
     public func unreadNotificationTotal(userID: String) async throws -> Int {
         try await read { db in
-            let joined = try Row.fetchAll(db.cachedStatement(sql: """
+            let folded = try Int.fetchOne(db.cachedStatement(sql: """
+                SELECT COALESCE(SUM(p.notifications), 0) FROM room_memberships m
+                JOIN push_unread p ON p.room_nid = m.room_nid AND p.user_id = m.user_id
+                WHERE m.user_id = ? AND m.membership = 'join'
+                """), arguments: [userID]) ?? 0
+            // Only rooms with notifications past their fold mark have any to add (recently active ones).
+            let active = try Row.fetchAll(db.cachedStatement(sql: """
                 SELECT r.room_nid, r.room_id, r.room_version FROM room_memberships m JOIN rooms r ON r.room_nid = m.room_nid
                 WHERE m.user_id = ? AND m.membership = 'join'
+                  AND EXISTS (SELECT 1 FROM event_push_groups g WHERE g.room_nid = r.room_nid AND g.stream_ordering > r.push_folded_upto)
                 """), arguments: [userID]).map { RoomRecord(nid: $0[0], roomID: $0[1], version: $0[2]) }
-            return try joined.reduce(0) { total, room in
-                total + (try Self.unreadCounts(db, userID: userID, room: room)).values.reduce(0) { $0 + $1.notifications }
+            return try active.reduce(folded) { total, room in
+                total + (try Self.liveUnreadCounts(db, userID: userID, room: room)).values.reduce(0) { $0 + $1.notifications }
             }
         }
     }

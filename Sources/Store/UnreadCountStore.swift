@@ -182,8 +182,17 @@ extension Database {
             """), arguments: [room.nid, userID]) {
             counts[row["thread_id"]] = UnreadCounts(notifications: row["notifications"], highlights: row["highlights"])
         }
-        // What came after the fold mark is counted here, from at most an interval's worth of
-        // rows: those that name the user (one statement finds the mark, the rows and the slot).
+        for (thread, count) in try liveUnreadCounts(db, userID: userID, room: room) {
+            counts[thread, default: UnreadCounts()].notifications += count.notifications
+            counts[thread, default: UnreadCounts()].highlights += count.highlights
+        }
+        return counts
+    }
+
+    /// The user's unread notifications past the room's fold mark (not in `push_unread` yet), by
+    /// thread: counted from at most an interval's worth of rows, those that name the user (one
+    /// statement finds the mark, the rows and the slot).
+    static func liveUnreadCounts(_ db: GRDB.Database, userID: String, room: RoomRecord) throws -> [String: UnreadCounts] {
         var slot = 0
         var rows: [PushGroupRow] = []
         let cursor = try Row.fetchCursor(db.cachedStatement(sql: """
@@ -198,11 +207,7 @@ extension Database {
             guard SlotBitmap.contains(members, slot) else { continue }
             rows.append(PushGroupRow(stream: row[0], thread: row[1], highlight: row[2], members: members))
         }
-        guard !rows.isEmpty else { return counts }
-        for (thread, count) in tally(rows, slot: slot, read: try readPositions(db, userID: userID, room: room)) {
-            counts[thread, default: UnreadCounts()].notifications += count.notifications
-            counts[thread, default: UnreadCounts()].highlights += count.highlights
-        }
-        return counts
+        guard !rows.isEmpty else { return [:] }
+        return tally(rows, slot: slot, read: try readPositions(db, userID: userID, room: room))
     }
 }
