@@ -136,8 +136,7 @@ enum PushSchema {
         func flush() throws {
             guard let event else { return }
             for (number, group) in groups.enumerated() {
-                var bytes = [UInt8](repeating: 0, count: (group.slots.max() ?? 0) / 8 + 1)
-                for slot in group.slots { bytes[slot / 8] |= 1 << UInt8(slot % 8) }
+                let bytes = SlotBitmap.make(group.slots)
                 try db.execute(sql: """
                     INSERT INTO event_push_groups (room_nid, stream_ordering, group_no, event_nid, thread_id, highlight, actions, ts, members)
                     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)

@@ -119,8 +119,8 @@ extension Database {
     }
 
     /// `appendTimelineEvent` queued now, awaited later (`RoomLane.send`).
-    /// `afterCommit` gets the event's stream position once it is durable, on the writer's thread,
-    /// before the result is handed back.
+    /// `afterCommit` gets the event's stream position as soon as it is committed, on the writer's
+    /// thread, before the WAL sync and before the result is handed back (`WriteLane.submit`).
     public func submitTimelineEvent(_ event: NewTimelineEvent, room: RoomRecord,
                                     afterCommit: @escaping @Sendable (Int64) -> Void = { _ in }) -> QueuedWrite<Int64> {
         let slots = memberSlots

@@ -102,15 +102,13 @@ actor RoomLane {
     /// off the lane, so the room's next send need not wait for it. Returns once it is durable.
     func send(_ draft: EventBuilder.Draft, transaction: ClientTransaction? = nil) async throws -> PDU {
         let (pdu, write) = try await exclusively(waitForWrites: false) { try await queueSend(draft, transaction: transaction) }
-        let stream: Int64
         do {
-            stream = try await write.value
+            _ = try await write.value  // syncs were told by the commit itself (`afterCommit`)
         } catch {
             // The memory is ahead of a write that failed: read the room again from the database.
             await exclusively { state = nil }
             throw error
         }
-        _ = stream  // syncs were told by the commit (`afterCommit`)
         return pdu
     }
 

@@ -24,9 +24,10 @@ extension Sync {
         }
         guard let deviceID = request.deviceID else { return E2EESection(fields: fields, toDevicePosition: position) }
         let after = request.since?.toDevice ?? 0
-        if after > 0, acknowledgeToDevice(userID: request.userID, deviceID: deviceID, upTo: after) {
+        if after > 0, !toDeviceAcknowledged(userID: request.userID, deviceID: deviceID, upTo: after) {
             // Syncing from a token past them acknowledges the messages sent before it.
             try await database.deleteToDeviceMessages(userID: request.userID, deviceID: deviceID, upTo: after)
+            markToDeviceAcknowledged(userID: request.userID, deviceID: deviceID, upTo: after)
         }
         let messages = try await database.toDeviceMessages(userID: request.userID, deviceID: deviceID, after: after,
                                                            upTo: upTo.toDevice, limit: Self.toDeviceLimit)
@@ -41,15 +42,17 @@ extension Sync {
         return E2EESection(fields: fields, toDevicePosition: position)
     }
 
-    /// True when the messages up to `position` may still need deleting: not yet done by this
-    /// process for that device (after a restart, the first sync looks once).
-    func acknowledgeToDevice(userID: String, deviceID: String, upTo position: Int64) -> Bool {
+    /// True when this process already deleted the device's messages up to `position` (after a
+    /// restart, the first sync looks once).
+    func toDeviceAcknowledged(userID: String, deviceID: String, upTo position: Int64) -> Bool {
+        acknowledgedToDevice.withLock { ($0[userID + "|" + deviceID] ?? 0) >= position }
+    }
+
+    /// Remembers a deletion that succeeded, so a sync from the same token again skips the lookup.
+    func markToDeviceAcknowledged(userID: String, deviceID: String, upTo position: Int64) {
         acknowledgedToDevice.withLock { marks in
-            let key = userID + "|" + deviceID
-            guard (marks[key] ?? 0) < position else { return false }
             if marks.count >= 100_000 { marks.removeAll() }
-            marks[key] = position
-            return true
+            marks[userID + "|" + deviceID] = max(marks[userID + "|" + deviceID] ?? 0, position)
         }
     }
 
