@@ -3,6 +3,7 @@ import NIOCore
 import NIOSSL
 @testable import Outbound
 import Testing
+import TestSupport
 
 @Suite struct OutboundHTTPClientTests {
     static let loopback = AddressPolicy(allowed: [IPRange("127.0.0.1/32")!])
@@ -181,15 +182,8 @@ enum TLSTestCertificates {
     static func make() throws -> (cert: String, key: String) {
         let directory = NSTemporaryDirectory() + "apus-outbound-\(UUID().uuidString)"
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/openssl")
-        process.arguments = ["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
-                             "-keyout", directory + "/key.pem", "-out", directory + "/cert.pem", "-days", "2",
-                             "-subj", "/CN=site.test", "-addext", "subjectAltName=DNS:site.test,IP:127.0.0.1"]
-        process.standardOutput = FileHandle.nullDevice
-        process.standardError = FileHandle.nullDevice
-        try process.run()
-        process.waitUntilExit()
+        try OpenSSL.selfSigned(cert: directory + "/cert.pem", key: directory + "/key.pem", commonName: "site.test",
+                               extensions: ["subjectAltName=DNS:site.test,IP:127.0.0.1"])
         return (directory + "/cert.pem", directory + "/key.pem")
     }
 }

@@ -6,21 +6,14 @@ import Logging
 import MatrixProtocol
 @testable import Server
 import Testing
+import TestSupport
 
 /// Makes a self-signed certificate for localhost with the system's openssl.
 func makeSelfSignedCertificate(in directory: String) throws -> (cert: String, key: String) {
     try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
     let cert = directory + "/tls.crt", key = directory + "/tls.key"
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: "/usr/bin/openssl")
-    process.arguments = ["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
-                         "-keyout", key, "-out", cert, "-days", "2", "-subj", "/CN=localhost",
-                         "-addext", "subjectAltName=DNS:localhost,IP:127.0.0.1"]
-    process.standardOutput = FileHandle.nullDevice
-    process.standardError = FileHandle.nullDevice
-    try process.run()
-    process.waitUntilExit()
-    guard process.terminationStatus == 0 else { throw CocoaError(.fileWriteUnknown) }
+    try OpenSSL.selfSigned(cert: cert, key: key, commonName: "localhost",
+                           extensions: ["subjectAltName=DNS:localhost,IP:127.0.0.1"])
     return (cert, key)
 }
 
