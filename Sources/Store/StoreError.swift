@@ -13,4 +13,7 @@ public enum StoreError: Error, Sendable, Equatable {
     case notFound(String)
     /// Syncing the WAL after a commit failed (the errno): the commit may not survive a power loss.
     case walSync(Int32)
+    /// SQLite rolled back the write lane's transaction after an error: nothing of the batch was
+    /// kept, and its remaining writes were not run.
+    case transactionAborted
 }

@@ -60,9 +60,11 @@ public final class WriteLane: @unchecked Sendable {
         self.walPath = walPath
         // Weakly held between rounds, so a lane dropped without `close()` lets its thread end.
         let thread = Thread { [weak self] in
+            // Named from inside: Foundation's `Thread.name` does not reach the kernel here, and
+            // `top -H` should show which thread commits.
+            try? "apus-db-writer".write(toFile: "/proc/thread-self/comm", atomically: false, encoding: .utf8)
             while let lane = self, lane.commitRound() {}
         }
-        thread.name = "apus-db-writer"
         thread.start()
     }
 
@@ -189,15 +191,26 @@ public final class WriteLane: @unchecked Sendable {
 
     /// Never throws: the transaction's error travels in the outcome so that every caller can be
     /// answered.
+    ///
+    /// The transaction and savepoint statements are prepared once (GRDB's `inTransaction` and
+    /// `inSavepoint` parse theirs on every call: three to four statements per message).
     private static func run(_ batch: [PendingWrite], in db: GRDB.Database) -> BatchOutcome {
         var deliveries: [PendingWrite.Delivery] = []
         deliveries.reserveCapacity(batch.count)
         do {
-            try db.inTransaction(.immediate) {
+            try db.cachedStatement(sql: "BEGIN IMMEDIATE TRANSACTION").execute()
+            do {
                 for write in batch {
+                    // SQLite may have rolled back the whole transaction on an error (a full
+                    // disk, say): the rest must not run in autocommit mode.
+                    guard db.isInsideTransaction else { throw StoreError.transactionAborted }
                     deliveries.append(write.run(db))
                 }
-                return .commit
+                guard db.isInsideTransaction else { throw StoreError.transactionAborted }
+                try db.cachedStatement(sql: "COMMIT TRANSACTION").execute()
+            } catch {
+                if db.isInsideTransaction { try? db.cachedStatement(sql: "ROLLBACK TRANSACTION").execute() }
+                throw error
             }
             return BatchOutcome(deliveries: deliveries, error: nil)
         } catch {
@@ -236,12 +249,7 @@ private struct PendingWrite: Sendable {
         run = { db in
             let result: Result<T, any Error>
             do {
-                var value: T?
-                try db.inSavepoint {
-                    value = try work(db)
-                    return .commit
-                }
-                result = .success(value!)
+                result = .success(try Self.inSavepoint(db) { try work(db) })
             } catch {
                 result = .failure(error)
             }
@@ -257,6 +265,24 @@ private struct PendingWrite: Sendable {
             })
         }
         abandon = { completion(.failure($0)) }
+    }
+
+    /// `work` in a savepoint of the lane's transaction: on error, only its changes are undone.
+    private static func inSavepoint<T>(_ db: GRDB.Database, _ work: () throws -> T) throws -> T {
+        try db.cachedStatement(sql: "SAVEPOINT write").execute()
+        do {
+            let value = try work()
+            guard db.isInsideTransaction else { throw StoreError.transactionAborted }
+            try db.cachedStatement(sql: "RELEASE SAVEPOINT write").execute()
+            return value
+        } catch {
+            if db.isInsideTransaction {
+                // Rolling back to a savepoint keeps it on SQLite's stack: release it too.
+                try? db.cachedStatement(sql: "ROLLBACK TRANSACTION TO SAVEPOINT write").execute()
+                try? db.cachedStatement(sql: "RELEASE SAVEPOINT write").execute()
+            }
+            throw error
+        }
     }
 }
 

@@ -150,6 +150,37 @@ private struct Refused: Error, Equatable {}
         }
     }
 
+    @Test func abortedTransactionRunsNothingMoreOfTheBatch() async throws {
+        try await withTemporaryDatabase { database, _ in
+            try await createTable(database)
+            let lane = database.writer
+            let (release, blocker) = try await holdLane(lane)
+
+            let first = Task {
+                try await lane.write { db in try db.execute(sql: "INSERT INTO items (body) VALUES ('a')") }
+            }
+            // What SQLite does on some errors (a full disk): the whole transaction is gone.
+            let aborter = Task {
+                try await lane.write { db in try db.execute(sql: "ROLLBACK") }
+            }
+            let last = Task {
+                try await lane.write { db in try db.execute(sql: "INSERT INTO items (body) VALUES ('c')") }
+            }
+            try await waitUntil { await lane.queueDepth == 3 }
+            release.open()
+            try await blocker.value
+
+            await #expect(throws: StoreError.transactionAborted) { try await first.value }
+            await #expect(throws: StoreError.transactionAborted) { try await aborter.value }
+            await #expect(throws: StoreError.transactionAborted) { try await last.value }
+            // 'c' did not slip in outside the transaction.
+            #expect(try await count(database) == 0)
+
+            try await lane.write { db in try db.execute(sql: "INSERT INTO items (body) VALUES ('d')") }
+            #expect(try await count(database) == 1)
+        }
+    }
+
     @Test func callerCancellationDoesNotAbortTheBatch() async throws {
         try await withTemporaryDatabase { database, _ in
             try await createTable(database)
