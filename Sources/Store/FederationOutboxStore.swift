@@ -42,13 +42,21 @@ extension Database {
         try await read { db in try String.fetchAll(db.cachedStatement(sql: "SELECT DISTINCT destination FROM federation_outbox")) }
     }
 
-    /// Timeline events after a stream position, oldest first: (nid, room, sender, type, state key, membership JSON).
-    public func streamEvents(after position: Int64, limit: Int) async throws -> [(nid: Int64, stream: Int64, roomNID: Int64, json: [UInt8])] {
+    /// Timeline events after a stream position, oldest first, with what the federation fan-out
+    /// decides on: only member events carry their JSON (their target and membership matter), so
+    /// the fan-out parses no message it has no server to send to.
+    public func streamEvents(after position: Int64, limit: Int) async throws -> [StreamedEvent] {
         try await read { db in
             try Row.fetchAll(db.cachedStatement(sql: """
-                SELECT event_nid, stream_ordering, room_nid, json FROM events WHERE stream_ordering > ?
-                ORDER BY stream_ordering LIMIT ?
-                """), arguments: [position, limit]).map { ($0["event_nid"], $0["stream_ordering"], $0["room_nid"], [UInt8]($0["json"] as Data)) }
+                SELECT e.event_nid, e.stream_ordering, e.room_nid, e.sender, e.type, k.state_key,
+                       CASE WHEN e.type = 'm.room.member' THEN e.json END AS member_json
+                FROM events e LEFT JOIN state_keys k ON k.state_key_nid = e.state_key_nid
+                WHERE e.stream_ordering > ? ORDER BY e.stream_ordering LIMIT ?
+                """), arguments: [position, limit]).map { row in
+                StreamedEvent(nid: row["event_nid"], stream: row["stream_ordering"], roomNID: row["room_nid"],
+                              sender: row["sender"], type: row["type"], stateKey: row["state_key"],
+                              memberJSON: (row["member_json"] as Data?).map { [UInt8]($0) })
+            }
         }
     }
 
@@ -210,4 +218,17 @@ extension Database {
             try db.cachedStatement(sql: "UPDATE events SET soft_failed = 1 WHERE room_nid = ? AND outlier = 1 AND stream_ordering IS NOT NULL").execute(arguments: [room.nid])
         }
     }
+}
+
+/// An event of the stream as the federation fan-out sees it (`streamEvents`).
+public struct StreamedEvent: Sendable {
+    public let nid: Int64
+    public let stream: Int64
+    public let roomNID: Int64
+    public let sender: String
+    public let type: String
+    /// Nil for a non-state event.
+    public let stateKey: String?
+    /// The event's JSON when it is an `m.room.member` event.
+    public let memberJSON: [UInt8]?
 }

@@ -75,19 +75,18 @@ public final class FederationSender: Sendable {
                 }
                 var entries: [(destination: String, eventNID: Int64)] = []
                 for event in batch {
-                    guard let object = try? JSONParser.parseObject(event.json) else { continue }
                     // The servers of a room change only with its state, which comes through here
                     // in stream order: a state event drops the room's cached list.
-                    if object["state_key"] != nil { serversByRoom[event.roomNID] = nil }
-                    guard let sender = object["sender"]?.stringValue, Federation.server(of: sender) == serverName else { continue }
+                    if event.stateKey != nil { serversByRoom[event.roomNID] = nil }
+                    guard Federation.server(of: event.sender) == serverName else { continue }
                     if serversByRoom[event.roomNID] == nil {
                         if serversByRoom.count >= Self.cachedRooms { serversByRoom.removeAll() }
                         serversByRoom[event.roomNID] = try await database.joinedServers(roomNID: event.roomNID)
                     }
                     var destinations = serversByRoom[event.roomNID] ?? []
                     // A member event about someone on another server reaches it even when they are gone (kick, ban).
-                    if object["type"]?.stringValue == "m.room.member", let target = object["state_key"]?.stringValue,
-                       let server = Federation.server(of: target), object["content"]?["membership"]?.stringValue != "invite" {
+                    if let json = event.memberJSON, let target = event.stateKey, let server = Federation.server(of: target),
+                       (try? JSONParser.parseObject(json))?["content"]?["membership"]?.stringValue != "invite" {
                         destinations.insert(server)
                     }
                     destinations.remove(serverName)
