@@ -21,9 +21,8 @@ public final class Database: Sendable {
     /// The one writer; use it for every change.
     public let writer: WriteLane
     let pool: DatabasePool
-    /// Reads in progress, so that `close` waits for them: GRDB's blocking read on a connection
-    /// closed under it crashes instead of throwing.
-    private let readers = ReadGate()
+    /// The connections of reads on the calling thread.
+    private let readers: ReaderConnections
     private let readsOnCallingThread: Bool
     let sessions = SessionCache()
     /// Rooms' notification slots, for the writer (`MemberSlots`).
@@ -52,6 +51,7 @@ public final class Database: Sendable {
         // unlink a file in /var/tmp every few sends.
         configuration.prepareDatabase { db in try db.execute(sql: "PRAGMA temp_store = MEMORY") }
         let pool = try DatabasePool(path: path, configuration: configuration)
+        readers = ReaderConnections(path: path, configuration: configuration)
 
         // SQLite itself never syncs at commit (NORMAL: only at checkpoints); for `full` the write
         // lane syncs the WAL after each commit instead, so that long-polls can read the commit
@@ -93,12 +93,10 @@ public final class Database: Sendable {
 
     /// A synchronous context, so that GRDB's blocking `read` is the overload chosen.
     private func readOnCallingThread<T>(_ work: (GRDB.Database) throws -> T) throws -> T {
-        guard readers.enter() else { throw StoreError.closed }
-        defer { readers.leave() }
         // One snapshot for the whole closure, as GRDB's `read` gives, but with the transaction's
-        // statements prepared once: a /sync makes some twenty reads, and GRDB parses its BEGIN
+        // statements prepared once: a /sync makes some ten reads, and GRDB parses its BEGIN
         // and COMMIT again for each (the reader connections are read-only either way).
-        return try pool.unsafeRead { db in
+        try readers.read { db in
             try db.cachedStatement(sql: "BEGIN DEFERRED TRANSACTION").execute()
             defer { try? db.cachedStatement(sql: "COMMIT TRANSACTION").execute() }
             return try work(db)
@@ -108,7 +106,7 @@ public final class Database: Sendable {
     /// Finishes the writes already queued, refuses new ones, then closes every connection.
     public func close() async throws {
         await writer.close()
-        readers.closeAndDrain()
+        readers.close()
         try pool.close()
     }
 
@@ -124,34 +122,5 @@ public final class Database: Sendable {
         guard !pending.isEmpty else { return }
         try migrator.migrate(pool)
         logger.info("database migrated", metadata: ["applied": "\(pending.joined(separator: ","))"])
-    }
-}
-
-/// Counts reads in progress; once closed, admits no more and lets the closer wait for the rest.
-private final class ReadGate: @unchecked Sendable {
-    private let condition = NSCondition()
-    private var active = 0
-    private var closed = false
-
-    func enter() -> Bool {
-        condition.lock()
-        defer { condition.unlock() }
-        guard !closed else { return false }
-        active += 1
-        return true
-    }
-
-    func leave() {
-        condition.lock()
-        active -= 1
-        if active == 0 { condition.broadcast() }
-        condition.unlock()
-    }
-
-    func closeAndDrain() {
-        condition.lock()
-        closed = true
-        while active > 0 { condition.wait() }
-        condition.unlock()
     }
 }
