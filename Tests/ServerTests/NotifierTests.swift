@@ -58,4 +58,17 @@ import Testing
         notifier.advance(.events, to: 2)
         #expect(await woken.value - advanced >= Notifier.backgroundSettle)
     }
+
+    @Test func aWorkerChoosesItsSettle() async throws {
+        let notifier = Notifier(position: SyncToken(events: 1))
+        let clock = ContinuousClock()
+        let woken = Task {
+            await notifier.wait(for: .events, after: 1, settle: Notifier.idleSettle)
+            return clock.now
+        }
+        for _ in 0..<500 where notifier.workersWaiting == 0 { try await Task.sleep(for: .milliseconds(10)) }
+        let advanced = clock.now
+        notifier.advance(.events, to: 2)
+        #expect(await woken.value - advanced >= Notifier.idleSettle)
+    }
 }

@@ -67,10 +67,11 @@ public final class FederationSender: Sendable {
             var serversByRoom: [Int64: Set<String>] = [:]
             var savedPosition = position
             var savedAt = ContinuousClock.now
+            var settle = Notifier.backgroundSettle
             while !Task.isCancelled {
                 let batch = try await database.streamEvents(after: position, limit: 200)
                 if batch.isEmpty {
-                    await notifier.wait(for: .events, after: position)
+                    await notifier.wait(for: .events, after: position, settle: settle)
                     continue
                 }
                 var entries: [(destination: String, eventNID: Int64)] = []
@@ -93,6 +94,7 @@ public final class FederationSender: Sendable {
                     for destination in destinations.sorted() { entries.append((destination, event.nid)) }
                 }
                 position = batch.last!.stream
+                settle = entries.isEmpty ? Notifier.idleSettle : Notifier.backgroundSettle
                 // Events for no other server (a local-only room) need no commit of their own: the
                 // position is saved with the next entries, or after a while. Re-reading a skipped
                 // range after a crash queues nothing, since it held nothing for anyone.

@@ -52,13 +52,15 @@ public final class PushSender: Sendable {
         do {
             var position = try await database.currentStreamPosition()
             for pusher in try await database.httpPushers() { wakeup.yield(PusherKey(pusher)) }
+            var settle = Notifier.backgroundSettle
             while !Task.isCancelled {
                 let (next, users) = try await database.pushRecipients(after: position, limit: 200)
                 guard next > position else {
-                    await notifier.wait(for: .events, after: position)
+                    await notifier.wait(for: .events, after: position, settle: settle)
                     continue
                 }
                 position = next
+                settle = users.isEmpty ? Notifier.idleSettle : Notifier.backgroundSettle
                 for user in users.sorted() {
                     for pusher in try await database.pushers(of: user) where pusher.kind == "http" { wakeup.yield(PusherKey(pusher)) }
                 }
