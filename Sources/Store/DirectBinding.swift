@@ -52,6 +52,12 @@ struct DirectBinding {
     /// Steps the statement to its end (it must not return rows), then lets go of the bound values.
     func run(_ db: GRDB.Database) throws {
         defer { sqlite3_reset(statement); sqlite3_clear_bindings(statement) }
+        // Every write goes through the write lane's transaction: a write in autocommit mode
+        // means SQLite rolled that transaction back, and running it would commit it alone.
+        // (GRDB guards the statements it runs itself the same way.)
+        if sqlite3_stmt_readonly(statement) == 0, let connection = db.sqliteConnection, sqlite3_get_autocommit(connection) != 0 {
+            throw DatabaseError(resultCode: .SQLITE_ABORT, message: "Transaction was aborted")
+        }
         let code = failure == SQLITE_OK ? sqlite3_step(statement) : failure
         guard code == SQLITE_DONE else { throw error(code, db) }
     }

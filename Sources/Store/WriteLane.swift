@@ -192,25 +192,21 @@ public final class WriteLane: @unchecked Sendable {
     /// Never throws: the transaction's error travels in the outcome so that every caller can be
     /// answered.
     ///
-    /// The transaction and savepoint statements are prepared once (GRDB's `inTransaction` and
-    /// `inSavepoint` parse theirs on every call: three to four statements per message).
+    /// GRDB's `inTransaction` keeps its guard: a statement run after SQLite rolled the whole
+    /// transaction back (a full disk, say) throws instead of running in autocommit mode. Each
+    /// write's savepoint is ours, its statements prepared once (GRDB's `inSavepoint` parses
+    /// them on every call: two per message).
     private static func run(_ batch: [PendingWrite], in db: GRDB.Database) -> BatchOutcome {
         var deliveries: [PendingWrite.Delivery] = []
         deliveries.reserveCapacity(batch.count)
         do {
-            try db.cachedStatement(sql: "BEGIN IMMEDIATE TRANSACTION").execute()
-            do {
+            try db.inTransaction(.immediate) {
                 for write in batch {
-                    // SQLite may have rolled back the whole transaction on an error (a full
-                    // disk, say): the rest must not run in autocommit mode.
+                    // The rest of a batch whose transaction is gone must not run at all.
                     guard db.isInsideTransaction else { throw StoreError.transactionAborted }
                     deliveries.append(write.run(db))
                 }
-                guard db.isInsideTransaction else { throw StoreError.transactionAborted }
-                try db.cachedStatement(sql: "COMMIT TRANSACTION").execute()
-            } catch {
-                if db.isInsideTransaction { try? db.cachedStatement(sql: "ROLLBACK TRANSACTION").execute() }
-                throw error
+                return .commit
             }
             return BatchOutcome(deliveries: deliveries, error: nil)
         } catch {

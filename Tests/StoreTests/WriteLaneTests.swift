@@ -1,5 +1,5 @@
 import GRDB
-import Store
+@testable import Store
 import Testing
 
 private struct Refused: Error, Equatable {}
@@ -178,6 +178,21 @@ private struct Refused: Error, Equatable {}
 
             try await lane.write { db in try db.execute(sql: "INSERT INTO items (body) VALUES ('d')") }
             #expect(try await count(database) == 1)
+        }
+    }
+
+    @Test func aDirectWriteAfterTheTransactionWasRolledBackIsRefused() async throws {
+        try await withTemporaryDatabase { database, _ in
+            try await createTable(database)
+            await #expect(throws: DatabaseError.self) {
+                try await database.writer.write { db in
+                    try db.execute(sql: "ROLLBACK")  // what SQLite does on a full disk
+                    var insert = DirectBinding(try db.cachedStatement(sql: "INSERT INTO items (body) VALUES (?)"))
+                    insert.bind("committed alone?")
+                    try insert.run(db)
+                }
+            }
+            #expect(try await count(database) == 0)
         }
     }
 
