@@ -196,7 +196,11 @@ func createRoom(_ client: some TestClientProtocol, token: String, _ body: JSONOb
             let unknown = try await client.call(.get, "\(room)/event/\(enc("$nope"))", token: alice.token)
             #expect(unknown.status == .notFound)
             let outsider = try await client.call(.put, "\(room)/send/m.room.message/txn3", token: bob.token, body: ["body": "x"])
-            #expect(outsider.status == .forbidden)
+            #expect(outsider.status == .forbidden && outsider.json["errcode"] == "M_FORBIDDEN")
+            #expect(outsider.json["error"]?.stringValue?.hasPrefix("You are not joined") == true, "\(outsider.json)")
+            let unknownRoom = try await client.call(.put, "/_matrix/client/v3/rooms/\(enc("!nope:localhost"))/send/m.room.message/txn5",
+                                                    token: alice.token, body: ["body": "x"])
+            #expect(unknownRoom.status == .forbidden && unknownRoom.json["errcode"] == "M_FORBIDDEN")
             let bad = try await client.call(.put, "\(room)/send/m.room.message/txn4", token: alice.token, rawBody: "[1]")
             #expect(bad.json["errcode"] == "M_BAD_JSON")
         }

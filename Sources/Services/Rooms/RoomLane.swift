@@ -100,8 +100,12 @@ actor RoomLane {
     /// when they reject it.
     /// The event is built, checked and queued for writing on the lane; its commit is awaited
     /// off the lane, so the room's next send need not wait for it. Returns once it is durable.
-    func send(_ draft: EventBuilder.Draft, transaction: ClientTransaction? = nil) async throws -> PDU {
-        let (pdu, write) = try await exclusively(waitForWrites: false) { try await queueSend(draft, transaction: transaction) }
+    /// `requireJoined`: `M_FORBIDDEN` unless the sender is joined now (the auth rules would
+    /// refuse too, with a less helpful reason).
+    func send(_ draft: EventBuilder.Draft, transaction: ClientTransaction? = nil, requireJoined: Bool = false) async throws -> PDU {
+        let (pdu, write) = try await exclusively(waitForWrites: false) {
+            try await queueSend(draft, transaction: transaction, requireJoined: requireJoined)
+        }
         do {
             _ = try await write.value  // syncs were told by the commit itself (`afterCommit`)
         } catch {
@@ -112,8 +116,12 @@ actor RoomLane {
         return pdu
     }
 
-    private func queueSend(_ draft: EventBuilder.Draft, transaction: ClientTransaction?) async throws -> (PDU, QueuedWrite<Int64>) {
+    private func queueSend(_ draft: EventBuilder.Draft, transaction: ClientTransaction?,
+                           requireJoined: Bool) async throws -> (PDU, QueuedWrite<Int64>) {
         var current = try await loadState()
+        if requireJoined, current[.member(draft.sender)]?.content["membership"]?.stringValue != "join" {
+            throw Self.notJoined(room.roomID)
+        }
         let before = current
         var heads = extremities
         let pdu = try Self.buildAuthorised(draft, roomID: room.roomID, version: version, builder: builder, state: &current,
@@ -130,6 +138,8 @@ actor RoomLane {
         pendingWrite = write
         return (pdu, write)
     }
+
+    static func notJoined(_ roomID: String) -> MatrixError { .forbidden("You are not joined to room \(roomID)") }
 
     /// Builds and checks an event without storing it: would the auth rules let it through now?
     func check(_ draft: EventBuilder.Draft) async throws {

@@ -58,19 +58,24 @@ public final class Rooms: Sendable {
     /// is not used: unknown and not-joined look the same to a non-member).
     public func requireJoined(_ userID: String, _ roomID: String) async throws {
         guard try await membership(of: userID, in: roomID) == "join" else {
-            throw MatrixError.forbidden("You are not joined to room \(roomID)")
+            throw RoomLane.notJoined(roomID)
         }
     }
 
     /// The room's lane when the user is joined to it now (read from the lane's state in memory,
     /// the hot path of every send); `M_FORBIDDEN` otherwise, also for an unknown room.
     func joinedLane(_ userID: String, _ roomID: String) async throws -> RoomLane {
-        let lane: RoomLane
-        do { lane = try await self.lane(roomID) } catch let error as MatrixError where error.errcode == "M_NOT_FOUND" {
-            throw MatrixError.forbidden("You are not joined to room \(roomID)")
-        }
-        guard try await lane.membership(of: userID) == "join" else { throw MatrixError.forbidden("You are not joined to room \(roomID)") }
+        let lane = try await memberLane(roomID)
+        guard try await lane.membership(of: userID) == "join" else { throw RoomLane.notJoined(roomID) }
         return lane
+    }
+
+    /// The room's lane for a member's request; an unknown room is `M_FORBIDDEN` too (unknown and
+    /// not joined look the same to a non-member).
+    func memberLane(_ roomID: String) async throws -> RoomLane {
+        do { return try await lane(roomID) } catch let error as MatrixError where error.errcode == "M_NOT_FOUND" {
+            throw RoomLane.notJoined(roomID)
+        }
     }
 
     public func currentState(roomID: String) async throws -> [StateKey: PDU] {
@@ -125,10 +130,12 @@ extension Rooms {
         if let existing = try await database.eventForTransaction(userID: requester.userID, deviceID: requester.deviceID, txnID: txnID) {
             return existing
         }
-        let lane = try await joinedLane(requester.userID, roomID)
+        // The lane checks the membership in the same turn that builds the event: one wait for the
+        // room's lane per send instead of two.
+        let lane = try await memberLane(roomID)
         let transaction = ClientTransaction(userID: requester.userID, deviceID: requester.deviceID, txnID: txnID, now: clock.nowMillis())
         let draft = EventBuilder.Draft(type: type, stateKey: nil, sender: requester.userID, content: content, redacts: nil)
-        return try await lane.send(draft, transaction: transaction).eventID
+        return try await lane.send(draft, transaction: transaction, requireJoined: true).eventID
     }
 
     /// State may be sent by joined members; a member event about oneself is a membership change
