@@ -40,8 +40,8 @@ public final class RouteTable {
     }
 }
 
-/// Which methods a path is registered for, and which pattern it matches (the metrics label of
-/// every request, so it is looked up among the patterns of the path's length only).
+/// Which methods a path is registered for (looked up among the patterns of the path's length
+/// only), and the pattern of the route the router ran (the metrics label of every request).
 public struct RouteIndex: Sendable {
     struct Pattern: Sendable {
         let method: HTTPRequest.Method
@@ -57,6 +57,9 @@ public struct RouteIndex: Sendable {
     let byLength: [Int: [Int]]
     /// Patterns ending in `**`, in registration order.
     let tails: [Int]
+    /// Pattern text by the path Hummingbird's router reports for the route it ran
+    /// (`endpointPath`: `{roomID}` where the pattern says `:roomID`).
+    let byEndpoint: [String: String]
 
     init(patterns list: [(method: HTTPRequest.Method, segments: [Substring])]) {
         patterns = list.map { method, segments in
@@ -70,6 +73,11 @@ public struct RouteIndex: Sendable {
         }
         self.byLength = byLength
         self.tails = tails
+        var byEndpoint: [String: String] = [:]
+        for p in patterns where byEndpoint[RouterPath(p.text).description] == nil {
+            byEndpoint[RouterPath(p.text).description] = p.text
+        }
+        self.byEndpoint = byEndpoint
     }
 
     /// Indices of the patterns `parts` matches, in registration order.
@@ -86,19 +94,11 @@ public struct RouteIndex: Sendable {
         return methods
     }
 
-    /// The registered pattern a path matches (a metrics label that does not grow with IDs).
-    public func pattern(for path: String) -> String? {
-        let parts = RouteTable.segments(path)
-        var first: Int?
-        for i in byLength[parts.count] ?? [] where Self.matches(patterns[i], parts) {
-            first = i
-            break
-        }
-        for i in tails where i < first ?? .max && Self.matches(patterns[i], parts) {
-            first = i
-            break
-        }
-        return first.map { patterns[$0].text }
+    /// The registered pattern of the route the router ran (a metrics label that does not grow
+    /// with IDs), from the router's `endpointPath`: no second match of the path per request.
+    /// Nil for a request no route took.
+    public func pattern(forEndpoint endpoint: String?) -> String? {
+        endpoint.flatMap { byEndpoint[$0] }
     }
 
     static func matches(_ pattern: Pattern, _ parts: [Substring]) -> Bool {

@@ -110,7 +110,7 @@ struct MetricsMiddleware: RouterMiddleware {
         let response = try await next(request, context)
         let elapsed = ContinuousClock.now - start
         let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
-        metrics.record(route: routes.pattern(for: request.uri.path) ?? "unmatched", method: request.method.rawValue,
+        metrics.record(route: routes.pattern(forEndpoint: context.endpointPath) ?? "unmatched", method: request.method.rawValue,
                        status: Int(response.status.code), seconds: seconds)
         return response
     }
