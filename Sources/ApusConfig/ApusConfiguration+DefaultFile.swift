@@ -116,6 +116,9 @@ extension ApusConfiguration {
     max_request_body_size = "1M"
     # Origins allowed by CORS; "*" allows any.
     cors_allowed_origins = ["*"]
+    # Threads serving HTTP, 0-256 (read at start). 0: one fewer than the CPU cores,
+    # at least one, leaving a core to the database writer.
+    event_loop_threads = 0
 
     [log]
     # trace | debug | info | notice | warning | error | critical

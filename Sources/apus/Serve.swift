@@ -1,3 +1,4 @@
+import NIOCore
 import ApusConfig
 import ArgumentParser
 import Foundation
@@ -18,6 +19,8 @@ struct Serve: AsyncParsableCommand {
 
     func run() async throws {
         let config = try options.load()
+        // Before anything uses NIO's shared event loops; read at start only.
+        NIOSingletons.groupLoopCountSuggestion = config.http.eventLoopThreadCount(cores: System.coreCount)
         // One level for every logger, so a config reload (SIGHUP) can change it.
         LiveLogLevel.current = Logger.Level(rawValue: config.log.level.rawValue) ?? .info
         LoggingSystem.bootstrap(LiveLogLevel.handler)

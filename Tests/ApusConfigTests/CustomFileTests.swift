@@ -118,6 +118,7 @@ import Testing
         #expect(try parse("[media]\nmax_upload_size = \"7m\"").media.maxUploadSize == 7 << 20)
         #expect(try parse("[media]\nmax_upload_size = \"512\"").media.maxUploadSize == 512)
         #expect(try parse("[http]\nmax_request_body_size = 4096").http.maxRequestBodySize == 4096)
+        #expect(try parse("[http]\nevent_loop_threads = 3").http.eventLoopThreads == 3)
     }
 
     @Test func urlPreviewSettings() throws {

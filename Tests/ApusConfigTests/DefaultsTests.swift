@@ -53,7 +53,7 @@ import Testing
             "allow_private_destinations", "trusted_key_servers", "[rate_limits]", "per_second", "burst",
             "[media]", "max_upload_size", "max_image_pixels", "allow_legacy_unauthenticated", "url_preview_enabled",
             "url_preview_ip_range_blocklist", "url_preview_ip_range_allowlist", "[http]", "max_request_body_size",
-            "cors_allowed_origins", "[log]", "level", "access_log",
+            "cors_allowed_origins", "event_loop_threads", "[log]", "level", "access_log",
         ]
         for key in keys {
             #expect(ApusConfiguration.defaultFileText.contains(key), "missing \(key)")

@@ -99,6 +99,21 @@ import Testing
         ])
     }
 
+    @Test func badEventLoopThreads() {
+        #expect(issues("[http]\nevent_loop_threads = -1\n") == [
+            .init(kind: .invalidValue, key: "http.event_loop_threads", line: 2, message: "expected an integer 0-256, found -1"),
+        ])
+        #expect(issues("[http]\nevent_loop_threads = \"two\"\n").map(\.key) == ["http.event_loop_threads"])
+    }
+
+    @Test func automaticEventLoopThreadsLeaveACoreToTheWriter() {
+        let automatic = ApusConfiguration.HTTP()
+        #expect(automatic.eventLoopThreadCount(cores: 1) == 1)
+        #expect(automatic.eventLoopThreadCount(cores: 2) == 1)
+        #expect(automatic.eventLoopThreadCount(cores: 8) == 7)
+        #expect(ApusConfiguration.HTTP(eventLoopThreads: 4).eventLoopThreadCount(cores: 2) == 4)
+    }
+
     @Test func badBind() {
         let found = issues("[[listeners]]\nbind = \"1.2.3.4:80\"\n[[listeners]]\nbind = \"::1::2::\"\n")
         #expect(found.map(\.key) == ["listeners[0].bind", "listeners[1].bind"])

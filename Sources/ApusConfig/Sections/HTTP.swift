@@ -5,10 +5,19 @@ extension ApusConfiguration {
         public var maxRequestBodySize: Int
         /// `Access-Control-Allow-Origin` values; "*" allows any origin.
         public var corsAllowedOrigins: [String]
+        /// Event-loop threads serving HTTP; 0: one fewer than the CPU cores, at least one.
+        public var eventLoopThreads: Int
 
-        public init(maxRequestBodySize: Int = 1024 * 1024, corsAllowedOrigins: [String] = ["*"]) {
+        public init(maxRequestBodySize: Int = 1024 * 1024, corsAllowedOrigins: [String] = ["*"], eventLoopThreads: Int = 0) {
             self.maxRequestBodySize = maxRequestBodySize
             self.corsAllowedOrigins = corsAllowedOrigins
+            self.eventLoopThreads = eventLoopThreads
+        }
+
+        /// The thread count for `cores` CPU cores: automatic leaves one core to the database
+        /// writer and background work, where the writer is the one serial step of every write.
+        public func eventLoopThreadCount(cores: Int) -> Int {
+            eventLoopThreads > 0 ? eventLoopThreads : max(1, cores - 1)
         }
     }
 }
@@ -18,5 +27,6 @@ extension ApusConfiguration.HTTP {
         self.init()
         maxRequestBodySize = table.size("max_request_body_size") ?? maxRequestBodySize
         corsAllowedOrigins = table.array("cors_allowed_origins", of: ConfigReader.nonEmpty) ?? corsAllowedOrigins
+        eventLoopThreads = table.int("event_loop_threads", in: 0...256) ?? eventLoopThreads
     }
 }
