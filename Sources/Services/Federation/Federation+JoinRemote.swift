@@ -19,7 +19,11 @@ extension Federation {
         for server in servers where server != ourServer {
             guard let destination = try? ServerName(server) else { continue }
             do {
-                try await join(roomID: roomID, via: destination, userID: userID, content: content)
+                // Checking and storing a room's state can take a big room's join hundreds of
+                // milliseconds: in Swift's pool, not on the event loop serving other requests.
+                try await withTaskExecutorPreference(globalConcurrentExecutor) {
+                    try await join(roomID: roomID, via: destination, userID: userID, content: content)
+                }
                 return
             } catch let error as MatrixError where error.status == 403 {
                 throw error
