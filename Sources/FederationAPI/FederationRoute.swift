@@ -17,23 +17,34 @@ struct FederationRequest {
 
 extension RouteTable {
     /// Registers a federation route whose requests must carry valid X-Matrix credentials.
+    ///
+    /// The handler runs in Swift's global pool, not on the event loop that read the request:
+    /// a transaction of many PDUs or a whole room's state (`send_join`, `/state`, backfill)
+    /// can take long, and clients share the loop (one per core but one, by default).
     func federation(_ method: HTTPRequest.Method, _ path: String, homeserver: Homeserver,
                     _ handler: @escaping @Sendable (FederationRequest) async throws -> Response) {
         on(method, path) { request, context in
-            let buffer = try await request.body.collect(upTo: context.maxUploadSize)
-            var body: JSONObject = [:]
-            var content: JSONValue?
-            if buffer.readableBytes > 0 {
-                do { content = try JSONParser.parse(buffer.readableBytesView) } catch { throw MatrixError.notJSON("Content not JSON: \(error)") }
-                guard case .object(let object)? = content else { throw MatrixError.badJSON("Request body must be a JSON object") }
-                body = object
+            try await withTaskExecutorPreference(globalConcurrentExecutor) {
+                try await Self.authenticated(request, context, homeserver: homeserver, handler)
             }
-            let headers = request.headers[values: .authorization]
-            let origin = try await homeserver.federation.authentication.origin(
-                method: request.method.rawValue, uri: request.head.path ?? request.uri.description,
-                authorizationHeaders: headers, body: content)
-            await homeserver.federation.peerContacted(origin)
-            return try await handler(FederationRequest(origin: origin, body: body, request: request, context: context))
         }
+    }
+
+    private static func authenticated(_ request: Request, _ context: ApusRequestContext, homeserver: Homeserver,
+                                      _ handler: @Sendable (FederationRequest) async throws -> Response) async throws -> Response {
+        let buffer = try await request.body.collect(upTo: context.maxUploadSize)
+        var body: JSONObject = [:]
+        var content: JSONValue?
+        if buffer.readableBytes > 0 {
+            do { content = try JSONParser.parse(buffer.readableBytesView) } catch { throw MatrixError.notJSON("Content not JSON: \(error)") }
+            guard case .object(let object)? = content else { throw MatrixError.badJSON("Request body must be a JSON object") }
+            body = object
+        }
+        let headers = request.headers[values: .authorization]
+        let origin = try await homeserver.federation.authentication.origin(
+            method: request.method.rawValue, uri: request.head.path ?? request.uri.description,
+            authorizationHeaders: headers, body: content)
+        await homeserver.federation.peerContacted(origin)
+        return try await handler(FederationRequest(origin: origin, body: body, request: request, context: context))
     }
 }
