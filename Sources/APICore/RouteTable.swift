@@ -74,8 +74,9 @@ public struct RouteIndex: Sendable {
         self.byLength = byLength
         self.tails = tails
         var byEndpoint: [String: String] = [:]
-        for p in patterns where byEndpoint[RouterPath(p.text).description] == nil {
-            byEndpoint[RouterPath(p.text).description] = p.text
+        for p in patterns {
+            let endpoint = RouterPath(p.text).description
+            if byEndpoint[endpoint] == nil { byEndpoint[endpoint] = p.text }
         }
         self.byEndpoint = byEndpoint
     }

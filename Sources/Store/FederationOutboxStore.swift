@@ -48,13 +48,13 @@ extension Database {
     public func streamEvents(after position: Int64, limit: Int) async throws -> [StreamedEvent] {
         try await read { db in
             try Row.fetchAll(db.cachedStatement(sql: """
-                SELECT e.event_nid, e.stream_ordering, e.room_nid, e.sender, e.type, k.state_key,
+                SELECT e.event_nid, e.stream_ordering, e.room_nid, e.sender, k.state_key,
                        CASE WHEN e.type = 'm.room.member' THEN e.json END AS member_json
                 FROM events e LEFT JOIN state_keys k ON k.state_key_nid = e.state_key_nid
                 WHERE e.stream_ordering > ? ORDER BY e.stream_ordering LIMIT ?
                 """), arguments: [position, limit]).map { row in
                 StreamedEvent(nid: row["event_nid"], stream: row["stream_ordering"], roomNID: row["room_nid"],
-                              sender: row["sender"], type: row["type"], stateKey: row["state_key"],
+                              sender: row["sender"], stateKey: row["state_key"],
                               memberJSON: (row["member_json"] as Data?).map { [UInt8]($0) })
             }
         }
@@ -226,7 +226,6 @@ public struct StreamedEvent: Sendable {
     public let stream: Int64
     public let roomNID: Int64
     public let sender: String
-    public let type: String
     /// Nil for a non-state event.
     public let stateKey: String?
     /// The event's JSON when it is an `m.room.member` event.

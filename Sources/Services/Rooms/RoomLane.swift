@@ -84,7 +84,11 @@ actor RoomLane {
 
     /// The user's membership now, from the state in memory.
     func membership(of userID: String) async throws -> String? {
-        try await exclusively(waitForWrites: false) { try await loadState()[.member(userID)]?.content["membership"]?.stringValue }
+        try await exclusively(waitForWrites: false) { Self.membership(of: userID, in: try await loadState()) }
+    }
+
+    private static func membership(of userID: String, in state: [StateKey: PDU]) -> String? {
+        state[.member(userID)]?.content["membership"]?.stringValue
     }
 
     /// The current state event for a key.
@@ -119,7 +123,7 @@ actor RoomLane {
     private func queueSend(_ draft: EventBuilder.Draft, transaction: ClientTransaction?,
                            requireJoined: Bool) async throws -> (PDU, QueuedWrite<Int64>) {
         var current = try await loadState()
-        if requireJoined, current[.member(draft.sender)]?.content["membership"]?.stringValue != "join" {
+        if requireJoined, Self.membership(of: draft.sender, in: current) != "join" {
             throw Self.notJoined(room.roomID)
         }
         let before = current

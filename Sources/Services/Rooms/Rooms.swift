@@ -62,8 +62,9 @@ public final class Rooms: Sendable {
         }
     }
 
-    /// The room's lane when the user is joined to it now (read from the lane's state in memory,
-    /// the hot path of every send); `M_FORBIDDEN` otherwise, also for an unknown room.
+    /// The room's lane when the user is joined to it now (read from the lane's state in memory);
+    /// `M_FORBIDDEN` otherwise, also for an unknown room. A send checks instead in the lane's
+    /// turn that builds its event (`RoomLane.send(requireJoined:)`).
     func joinedLane(_ userID: String, _ roomID: String) async throws -> RoomLane {
         let lane = try await memberLane(roomID)
         guard try await lane.membership(of: userID) == "join" else { throw RoomLane.notJoined(roomID) }
