@@ -55,6 +55,24 @@ struct RoomClient {
 }
 
 @Suite struct NotificationCountTests {
+    typealias User = (userID: String, token: String, deviceID: String)
+
+    /// A fresh server where bob has joined alice's public room: `body` gets the client, both
+    /// users and the room.
+    private func withAliceAndBob(
+        _ body: @escaping @Sendable (any TestClientProtocol, RoomClient, User, User, String) async throws -> Void
+    ) async throws {
+        let hs = try await TestHomeserver.make(configure: openRegistration)
+        try await hs.test { client in
+            let rc = RoomClient(client: client)
+            let alice = try await registerUser(client, "alice"), bob = try await registerUser(client, "bob")
+            let roomID = try await createRoom(client, token: alice.token, ["preset": "public_chat"])
+            try await rc.join(bob.token, roomID)
+            try await body(client, rc, alice, bob, roomID)
+        }
+        try await hs.close()
+    }
+
     @Test func countsRiseWithMessagesAndMentionsAndFallAfterReceipts() async throws {
         let hs = try await TestHomeserver.make(configure: openRegistration)
         try await hs.test { client in
@@ -114,12 +132,7 @@ struct RoomClient {
     }
 
     @Test func roomMentionsNeedThePowerToNotify() async throws {
-        let hs = try await TestHomeserver.make(configure: openRegistration)
-        try await hs.test { client in
-            let rc = RoomClient(client: client)
-            let alice = try await registerUser(client, "alice"), bob = try await registerUser(client, "bob")
-            let roomID = try await createRoom(client, token: alice.token, ["preset": "public_chat"])
-            try await rc.join(bob.token, roomID)
+        try await withAliceAndBob { client, rc, alice, bob, roomID in
             // alice (power 100) may notify the room; bob (power 0, below notifications.room = 50) may not.
             _ = try await rc.send(alice.token, roomID, ["msgtype": "m.text", "body": "@room lunch", "m.mentions": ["room": true]])
             _ = try await rc.send(bob.token, roomID, ["msgtype": "m.text", "body": "@room me too", "m.mentions": ["room": true]])
@@ -130,16 +143,10 @@ struct RoomClient {
             _ = try await rc.send(alice.token, roomID, ["msgtype": "m.text", "body": "@room again", "m.mentions": ["room": true]])
             #expect(rc.counts(try await rc.sync(carol.token), roomID) == (1, 1))
         }
-        try await hs.close()
     }
 
     @Test func userRulesChangeWhatCounts() async throws {
-        let hs = try await TestHomeserver.make(configure: openRegistration)
-        try await hs.test { client in
-            let rc = RoomClient(client: client)
-            let alice = try await registerUser(client, "alice"), bob = try await registerUser(client, "bob")
-            let roomID = try await createRoom(client, token: alice.token, ["preset": "public_chat"])
-            try await rc.join(bob.token, roomID)
+        try await withAliceAndBob { client, rc, alice, bob, roomID in
             _ = try await rc.text(alice.token, roomID, "before")
             // Muting the room (a room rule without actions) applies to later events at once.
             var r = try await client.call(.put, "\(base)/pushrules/global/room/\(enc(roomID))", token: bob.token, body: ["actions": []])
@@ -158,18 +165,12 @@ struct RoomClient {
             _ = try await rc.text(alice.token, roomID, "more cake")
             #expect(rc.counts(try await rc.sync(bob.token), roomID) == (2, 1))
         }
-        try await hs.close()
     }
 
     /// Members are worked out once per room and kept while its member events stay the same: a
     /// display name change, a join and a leave must all reach the next event's evaluation.
     @Test func memberChangesReachTheNextEvaluation() async throws {
-        let hs = try await TestHomeserver.make(configure: openRegistration)
-        try await hs.test { client in
-            let rc = RoomClient(client: client)
-            let alice = try await registerUser(client, "alice"), bob = try await registerUser(client, "bob")
-            let roomID = try await createRoom(client, token: alice.token, ["preset": "public_chat"])
-            try await rc.join(bob.token, roomID)
+        try await withAliceAndBob { client, rc, alice, bob, roomID in
             // The server's defaults no longer match display names: bob asks for it.
             var r = try await client.call(.put, "\(base)/pushrules/global/override/by-name", token: bob.token,
                                           body: ["conditions": [["kind": "contains_display_name"]], "actions": ["notify", ["set_tweak": "highlight"]]])
@@ -190,16 +191,10 @@ struct RoomClient {
             let notified = try await client.call(.get, "\(base)/notifications", token: carol.token)
             #expect(notified.json["notifications"]?.arrayValue?.count == 1)  // not notified once gone
         }
-        try await hs.close()
     }
 
     @Test func threadCounts() async throws {
-        let hs = try await TestHomeserver.make(configure: openRegistration)
-        try await hs.test { client in
-            let rc = RoomClient(client: client)
-            let alice = try await registerUser(client, "alice"), bob = try await registerUser(client, "bob")
-            let roomID = try await createRoom(client, token: alice.token, ["preset": "public_chat"])
-            try await rc.join(bob.token, roomID)
+        try await withAliceAndBob { client, rc, alice, bob, roomID in
             _ = try await rc.text(bob.token, roomID, "hello")  // bob's own event: read up to here
             let root = try await rc.text(alice.token, roomID, "root")
             _ = try await rc.threadReply(alice.token, roomID, root: root, "reply 1")
@@ -235,16 +230,10 @@ struct RoomClient {
             #expect(rc.counts(sync, roomID) == (0, 0))
             #expect(sync["rooms"]?["join"]?[roomID]?["unread_thread_notifications"] == nil)
         }
-        try await hs.close()
     }
 
     @Test func notificationsList() async throws {
-        let hs = try await TestHomeserver.make(configure: openRegistration)
-        try await hs.test { client in
-            let rc = RoomClient(client: client)
-            let alice = try await registerUser(client, "alice"), bob = try await registerUser(client, "bob")
-            let roomID = try await createRoom(client, token: alice.token, ["preset": "public_chat"])
-            try await rc.join(bob.token, roomID)
+        try await withAliceAndBob { client, rc, alice, bob, roomID in
             let one = try await rc.text(alice.token, roomID, "one")
             let two = try await rc.text(alice.token, roomID, "two", mentions: [bob.userID])
             let three = try await rc.text(alice.token, roomID, "three")
@@ -293,7 +282,6 @@ struct RoomClient {
             #expect(invite?["event"]?["type"] == "m.room.member" && invite?["event"]?["state_key"] == .string(carol.userID))
             #expect(invite?["actions"]?.arrayValue?.first == "notify")
         }
-        try await hs.close()
     }
 
     /// Counts are stored per member only every `unreadFoldInterval` events (in between they are
