@@ -47,17 +47,16 @@ public final class WriteLane: @unchecked Sendable {
     private let pool: DatabasePool
     /// Commits not yet on disk are held back from leaving the process (see `DurabilityGate`).
     let gate = DurabilityGate()
-    /// The WAL, synced by the lane after each commit when SQLite itself does not (nil: nobody
-    /// syncs at commit, `synchronous = normal`). Opened on first use, closed with the lane.
-    private let walPath: String?
-    private var walDescriptor: Int32 = -1  // the writer thread's alone
+    /// Syncs the WAL after each commit when SQLite itself does not (nil: nobody syncs at
+    /// commit, `synchronous = normal`).
+    let syncer: WALSyncer?
 
     /// Commits run on a thread of their own, not on the cooperative pool (an fsync must not
     /// hold up request handling) and not through GRDB's writer queue (each hand-off there and
     /// back cost thread wake-ups per write).
     init(_ pool: DatabasePool, syncingWAL walPath: String?) {
         self.pool = pool
-        self.walPath = walPath
+        syncer = walPath.map { WALSyncer(walPath: $0) }
         // Weakly held between rounds, so a lane dropped without `close()` lets its thread end.
         let thread = Thread { [weak self] in
             // Named from inside: Foundation's `Thread.name` does not reach the kernel here, and
@@ -66,14 +65,6 @@ public final class WriteLane: @unchecked Sendable {
             while let lane = self, lane.commitRound() {}
         }
         thread.start()
-    }
-
-    deinit { closeWAL() }
-
-    /// Once only: a descriptor closed twice may close someone else's file (a socket) by then.
-    private func closeWAL() {
-        if walDescriptor >= 0 { Glibc.close(walDescriptor) }
-        walDescriptor = -1
     }
 
     /// Runs `work` in the next group-committed transaction and returns its result once durable.
@@ -143,7 +134,7 @@ public final class WriteLane: @unchecked Sendable {
             let waiters = stopWaiters
             stopWaiters = []
             condition.unlock()
-            closeWAL()
+            syncer?.stop()
             for waiter in waiters { waiter.resume() }
             return false
         }
@@ -158,35 +149,33 @@ public final class WriteLane: @unchecked Sendable {
         return true
     }
 
-    /// Commits the batch, lets readers know (`afterCommit`), syncs the WAL, then answers the
-    /// callers: long-polls read while the sync is under way, and the gate holds their answers.
+    /// Commits the batch and lets readers know (`afterCommit`); the callers are answered once
+    /// the WAL is synced. Long-polls read while the sync is under way, and the gate holds their
+    /// answers. With writes waiting, the syncer's thread syncs while this one runs them.
     private func commit(_ batch: [PendingWrite]) {
         let number = gate.begin()
         let outcome = pool.writeWithoutTransaction { db in Self.run(batch, in: db) }
-        var error = outcome.error
-        if error == nil {
+        if outcome.error == nil {
             for delivery in outcome.deliveries { delivery.announce() }
-            do { try syncWAL() } catch let failure { error = failure }
         }
-        gate.settle(number)
-        for (index, write) in batch.enumerated() {
-            if index < outcome.deliveries.count {
-                outcome.deliveries[index].deliver(error)
-            } else {
-                write.abandon(error ?? StoreError.closed)
+        let gate = self.gate
+        let finish: @Sendable ((any Error)?) -> Void = { syncError in
+            gate.settle(number)
+            let error = outcome.error ?? syncError
+            for (index, write) in batch.enumerated() {
+                if index < outcome.deliveries.count {
+                    outcome.deliveries[index].deliver(error)
+                } else {
+                    write.abandon(error ?? StoreError.closed)
+                }
             }
         }
-    }
-
-    /// What `synchronous = full` does at each commit, done here so that readers need not wait
-    /// for it to start reading. An fsync of any descriptor of the file flushes the file.
-    private func syncWAL() throws {
-        guard let walPath else { return }
-        if walDescriptor < 0 {
-            walDescriptor = open(walPath, O_RDONLY | O_CLOEXEC)
-            guard walDescriptor >= 0 else { throw StoreError.walSync(errno) }
+        guard let syncer else { return finish(nil) }
+        if syncer.isIdle && locked({ queue.isEmpty }) {
+            finish(outcome.error == nil ? syncer.syncHere() : nil)
+        } else {
+            syncer.hand(WALSyncer.Job(needsSync: outcome.error == nil, finish: finish))
         }
-        guard fdatasync(walDescriptor) == 0 else { throw StoreError.walSync(errno) }
     }
 
     /// Never throws: the transaction's error travels in the outcome so that every caller can be
