@@ -213,4 +213,66 @@ import Testing
         #expect(errcode(.room, "not-a-room", ["actions": []]) == "M_INVALID_PARAM")
         #expect(errcode(.sender, "@ok:example.org", ["actions": []]) == nil)
     }
+
+    // Members who share a rule shape share one outcome per answer of their personal conditions.
+
+    @Test func membersWithTheDefaultRulesShareAShapeButNotTheirMentions() {
+        let alice = "@alice:example.org", bob = "@bob:example.org"
+        let forAlice = PushEvaluator(ruleset: UserPushRules().ruleset(for: alice), userID: alice)
+        let forBob = PushEvaluator(ruleset: UserPushRules().ruleset(for: bob), userID: bob)
+        #expect(forAlice.shape >= 0 && forAlice.shape == forBob.shape)
+        #expect(!forAlice.readsDisplayName)
+
+        let mention = event(["body": "hi bob", "m.mentions": ["user_ids": .array([.string(bob)])]])
+        for order in [[forAlice, forBob], [forBob, forAlice]] {
+            // One event for both, as a room's members are evaluated: the first one's outcome is
+            // remembered, and must not become the other's.
+            let shared = PushEvent(json: mention, memberCount: 3) { _ in true }
+            let outcomes = Dictionary(uniqueKeysWithValues: order.map { ($0.userID, $0.evaluate(shared, displayName: nil)) })
+            #expect(outcomes[alice]??.ruleID == ".m.rule.message")
+            #expect(outcomes[bob]??.ruleID == ".m.rule.is_user_mention")
+            #expect(outcomes[bob]??.highlight == true)
+        }
+        let invite = event("m.room.member", stateKey: alice, ["membership": "invite"])
+        let shared = PushEvent(json: invite, memberCount: 3) { _ in true }
+        #expect(forBob.evaluate(shared, displayName: nil)?.ruleID == ".m.rule.member_event")
+        #expect(forAlice.evaluate(shared, displayName: nil)?.ruleID == ".m.rule.invite_for_me")
+    }
+
+    @Test func aMemberWithRulesOfTheirOwnDoesNotTakeTheSharedOutcome() {
+        let alice = "@alice:example.org", carol = "@carol:example.org"
+        var quiet = UserPushRules()
+        quiet.rules[.override] = [PushRule(ruleID: "mute-messages", conditions: [["kind": "event_match", "key": "type",
+                                                                                    "pattern": "m.room.message"]], actions: [])]
+        let forAlice = PushEvaluator(ruleset: UserPushRules().ruleset(for: alice), userID: alice)
+        let forCarol = PushEvaluator(ruleset: quiet.ruleset(for: carol), userID: carol)
+        #expect(forAlice.shape != forCarol.shape)
+        let shared = PushEvent(json: event(["body": "hello"]), memberCount: 3) { _ in true }
+        #expect(forAlice.evaluate(shared, displayName: nil)?.notify == true)
+        #expect(forCarol.evaluate(shared, displayName: nil)?.ruleID == "mute-messages")
+        #expect(forCarol.evaluate(shared, displayName: nil)?.notify == false)
+    }
+
+    @Test func displayNamesAndLocalpartsAreAnsweredPerMember() {
+        let alice = "@alice:example.org", bob = "@bob:example.org"
+        func legacy(_ userID: String) -> PushEvaluator {
+            var rules = UserPushRules()
+            let localpart = String(userID.dropFirst().prefix { $0 != ":" })
+            rules.rules[.content] = [PushRule(ruleID: "name", pattern: localpart, actions: ["notify", ["set_tweak": "highlight"]])]
+            rules.rules[.override] = [PushRule(ruleID: "display", conditions: [["kind": "contains_display_name"]],
+                                               actions: ["notify", ["set_tweak": "highlight"]])]
+            return PushEvaluator(ruleset: rules.ruleset(for: userID), userID: userID)
+        }
+        let forAlice = legacy(alice), forBob = legacy(bob)
+        #expect(forAlice.shape >= 0 && forAlice.shape == forBob.shape)
+        #expect(forAlice.readsDisplayName)
+
+        let byName = PushEvent(json: event(["body": "ask Robert"]), memberCount: 3) { _ in true }
+        #expect(forAlice.evaluate(byName, displayName: "Alice")?.ruleID == ".m.rule.message")
+        #expect(forBob.evaluate(byName, displayName: "Robert")?.ruleID == "display")
+        let byLocalpart = PushEvent(json: event(["body": "ask alice"]), memberCount: 3) { _ in true }
+        #expect(forBob.evaluate(byLocalpart, displayName: "Robert")?.ruleID == ".m.rule.message")
+        #expect(forAlice.evaluate(byLocalpart, displayName: "Alice")?.ruleID == "display")
+        #expect(forAlice.evaluate(byLocalpart, displayName: nil)?.ruleID == "name")
+    }
 }

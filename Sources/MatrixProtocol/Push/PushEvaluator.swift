@@ -6,6 +6,10 @@ import Synchronization
 /// A room's members mostly share their rules, so a condition that reads only the event (not
 /// the user's display name or ID) is decided once per event: it has a slot in a process-wide
 /// table, and the event (`PushEvent`) remembers the answer in that slot for the next member.
+///
+/// Going further, members whose rules differ only in the conditions that name them (the
+/// default rules, say) share a shape: the event remembers each shape's outcome for each answer
+/// of those personal conditions, so the next such member costs only their personal conditions.
 public final class PushEvaluator: Sendable {
     public let userID: String
     /// Each rule's outcome, by rule.
@@ -15,6 +19,12 @@ public final class PushEvaluator: Sendable {
     let conditions: [PushCondition]
     /// Each condition's slot of `PushConditionSlots`, or -1: decided for each user.
     let slots: [Int]
+    /// The conditions decided for each user (slot -1), by index.
+    let personal: [Int]
+    /// The number of these rules' shape in `PushRuleShapes` (-1: not shared).
+    let shape: Int
+    /// Whether a condition reads the display name (callers need not look it up otherwise).
+    public let readsDisplayName: Bool
 
     public init(ruleset: PushRuleSet, userID: String) {
         self.userID = userID
@@ -26,6 +36,7 @@ public final class PushEvaluator: Sendable {
             conditions.append(condition)
             slots.append(key.map(PushConditionSlots.slot) ?? -1)
         }
+        let localpart = userID.dropFirst().prefix { $0 != ":" }
         for kind in PushRuleKind.allCases {
             for rule in ruleset.rules[kind] ?? [] where rule.enabled {
                 switch kind {
@@ -38,7 +49,10 @@ public final class PushEvaluator: Sendable {
                         add(condition, key: personal ? nil : String(decoding: JSONValue.object(json).encodedBytes(), as: UTF8.self))
                     }
                 case .content:
-                    add(.eventMatch(PropertyPath("content.body"), PushGlob(rule.pattern ?? "")), key: "content.body " + (rule.pattern ?? ""))
+                    // The legacy rule on the user's localpart would take a slot per user.
+                    let pattern = rule.pattern ?? ""
+                    add(.eventMatch(PropertyPath("content.body"), PushGlob(pattern)),
+                        key: pattern == localpart ? nil : "content.body " + pattern)
                 case .room:
                     add(.propertyIs(PropertyPath("room_id"), .string(rule.ruleID)), key: "room_id " + rule.ruleID)
                 case .sender:
@@ -52,11 +66,40 @@ public final class PushEvaluator: Sendable {
         self.ends = ends
         self.conditions = conditions
         self.slots = slots
+        personal = slots.indices.filter { slots[$0] < 0 }
+        readsDisplayName = conditions.contains { if case .containsDisplayName = $0 { true } else { false } }
+        shape = Self.shape(rules: rules, ends: ends, slots: slots, personal: personal.count)
+    }
+
+    /// Rules with the same actions, shared conditions and places of personal ones share a
+    /// shape; past `PushRuleShapes.maxPersonal` personal conditions, none is shared.
+    private static func shape(rules: [PushActions], ends: [Int], slots: [Int], personal: Int) -> Int {
+        guard personal <= PushRuleShapes.maxPersonal else { return -1 }
+        var key = ""
+        var start = 0
+        for (rule, end) in zip(rules, ends) {
+            key += rule.ruleID + "\u{0}" + String(decoding: rule.encoded, as: UTF8.self)
+            for slot in slots[start..<end] { key += slot < 0 ? " p" : " \(slot)" }
+            key += "\n"
+            start = end
+        }
+        return PushRuleShapes.table.number(key)
     }
 
     /// The actions of the first enabled rule the event matches for this user (nil when none
     /// does), given the user's display name in the room.
     public func evaluate(_ event: PushEvent, displayName: String?) -> PushActions? {
+        guard shape >= 0 else { return walk(event, displayName) }
+        var answers = 0
+        for (bit, c) in personal.enumerated() where holds(conditions[c], event, displayName) { answers |= 1 << bit }
+        let key = shape << PushRuleShapes.maxPersonal | answers
+        if let known = event.outcome(key) { return known }
+        let outcome = walk(event, displayName)
+        event.remember(key, outcome)
+        return outcome
+    }
+
+    private func walk(_ event: PushEvent, _ displayName: String?) -> PushActions? {
         var start = 0
         for (index, end) in ends.enumerated() {
             var matched = true
@@ -105,14 +148,31 @@ public final class PushEvaluator: Sendable {
 }
 
 /// Numbers for conditions that read only the event, the same number for the same condition in
-/// anyone's rules. Bounded: past `capacity` distinct conditions, new ones are not shared.
+/// anyone's rules.
 enum PushConditionSlots {
-    static let capacity = 1 << 16
-    private static let table = Mutex<[String: Int]>([:])
+    private static let table = InternTable(capacity: 1 << 16)
 
-    static func slot(_ key: String) -> Int {
+    static func slot(_ key: String) -> Int { table.number(key) }
+}
+
+/// Numbers for shapes of compiled rules (see `PushEvaluator`).
+enum PushRuleShapes {
+    static let table = InternTable(capacity: 1 << 12)
+    /// Personal conditions a shared shape may have: their answers are bits of the event's key.
+    static let maxPersonal = 16
+}
+
+/// Distinct strings numbered from 0 in the order first seen. Bounded: past `capacity`
+/// strings, new ones get -1 (not shared).
+final class InternTable: Sendable {
+    private let capacity: Int
+    private let table = Mutex<[String: Int]>([:])
+
+    init(capacity: Int) { self.capacity = capacity }
+
+    func number(_ key: String) -> Int {
         table.withLock { table in
-            if let slot = table[key] { return slot }
+            if let number = table[key] { return number }
             guard table.count < capacity else { return -1 }
             table[key] = table.count
             return table.count - 1
@@ -130,6 +190,8 @@ public final class PushEvent {
     private var values: [String: JSONValue?] = [:]
     /// Decided conditions by slot: 0 not yet, 1 false, 2 true.
     private var decisions: [UInt8] = []
+    /// Outcomes by rule shape and personal answers (nil inside: no rule matched).
+    private var outcomes: [Int: PushActions?] = [:]
 
     /// `json` is the event (with `type`, `sender`, `content`, …); `memberCount` the room's joined
     /// members; `senderMayNotify` answers `sender_notification_permission` for a key.
@@ -148,6 +210,10 @@ public final class PushEvent {
         if slot >= decisions.count { decisions += repeatElement(0, count: slot + 1 - decisions.count) }
         decisions[slot] = value ? 2 : 1
     }
+
+    func outcome(_ key: Int) -> PushActions?? { outcomes[key] }
+
+    func remember(_ key: Int, _ outcome: PushActions?) { outcomes[key] = .some(outcome) }
 
     func value(_ path: PropertyPath) -> JSONValue? {
         if let cached = values[path.text] { return cached }

@@ -60,7 +60,10 @@ public final class PushNotifications: Sendable {
         var notified: [EventPushActions.Recipient] = []
         notified.reserveCapacity(recipients.count)
         for (userID, evaluator) in zip(recipients, evaluators) {
-            guard let actions = evaluator?.evaluate(event, displayName: members.displayNames[userID]), actions.notify else { continue }
+            guard let evaluator else { continue }
+            // The default rules read no display name: no lookup per member for them.
+            let displayName = evaluator.readsDisplayName ? members.displayNames[userID] : nil
+            guard let actions = evaluator.evaluate(event, displayName: displayName), actions.notify else { continue }
             notified.append(EventPushActions.Recipient(userID: userID, highlight: actions.highlight, actions: actions.encoded))
         }
         return EventPushActions(recipients: notified, threadID: threadID, localSender: localSender)
