@@ -74,9 +74,16 @@ enum PushCondition: Sendable {
 struct PropertyPath: Sendable, Equatable {
     let text: String
     let components: [String]
+    /// The same number for the same text (-1 past the table's capacity): an event caches the
+    /// values it read by number, which costs less per member than hashing the text.
+    let number: Int
+
+    static let body = PropertyPath("content.body")
+    private static let numbers = InternTable(capacity: 1 << 12)
 
     init(_ text: String) {
         self.text = text
+        number = Self.numbers.number(text)
         var components: [String] = []
         var current = ""
         var iterator = text.makeIterator()

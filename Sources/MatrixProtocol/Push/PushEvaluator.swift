@@ -51,7 +51,7 @@ public final class PushEvaluator: Sendable {
                 case .content:
                     // The legacy rule on the user's localpart would take a slot per user.
                     let pattern = rule.pattern ?? ""
-                    add(.eventMatch(PropertyPath("content.body"), PushGlob(pattern)),
+                    add(.eventMatch(.body, PushGlob(pattern)),
                         key: pattern == localpart ? nil : "content.body " + pattern)
                 case .room:
                     add(.propertyIs(PropertyPath("room_id"), .string(rule.ruleID)), key: "room_id " + rule.ruleID)
@@ -135,7 +135,7 @@ public final class PushEvaluator: Sendable {
             guard let items = event.value(path)?.arrayValue else { return false }
             return items.contains(value)
         case .containsDisplayName:
-            guard let name = displayName, !name.isEmpty, let body = event.lowercased(PropertyPath("content.body")) else { return false }
+            guard let name = displayName, !name.isEmpty, let body = event.lowercased(.body) else { return false }
             return PushGlob(literal: name).matchesWords(lowercased: body)
         case .memberCount(let count):
             return count.holds(event.memberCount)
@@ -186,8 +186,9 @@ public final class PushEvent {
     let json: JSONObject
     let memberCount: Int
     let senderMayNotify: (String) -> Bool
-    private var loweredValues: [String: [Unicode.Scalar]?] = [:]
-    private var values: [String: JSONValue?] = [:]
+    /// By path number: nil not yet read, `.some(nil)` absent (or not a string).
+    private var loweredValues: [[Unicode.Scalar]??] = []
+    private var values: [JSONValue??] = []
     /// Decided conditions by slot: 0 not yet, 1 false, 2 true.
     private var decisions: [UInt8] = []
     /// Outcomes by rule shape and personal answers (nil inside: no rule matched).
@@ -216,17 +217,21 @@ public final class PushEvent {
     func remember(_ key: Int, _ outcome: PushActions?) { outcomes[key] = .some(outcome) }
 
     func value(_ path: PropertyPath) -> JSONValue? {
-        if let cached = values[path.text] { return cached }
-        let result = path.value(in: json)
-        values[path.text] = .some(result)
-        return result
+        Self.cached(path, in: &values) { path.value(in: json) }
     }
 
     /// A string property lower-cased, or nil when absent or not a string.
     func lowercased(_ path: PropertyPath) -> [Unicode.Scalar]? {
-        if let cached = loweredValues[path.text] { return cached }
-        let result = value(path)?.stringValue.map { Array($0.lowercased().unicodeScalars) }
-        loweredValues[path.text] = .some(result)
+        Self.cached(path, in: &loweredValues) { value(path)?.stringValue.map { Array($0.lowercased().unicodeScalars) } }
+    }
+
+    private static func cached<T>(_ path: PropertyPath, in cache: inout [T??], _ read: () -> T?) -> T? {
+        let n = path.number
+        guard n >= 0 else { return read() }
+        if n < cache.count, let known = cache[n] { return known }
+        let result = read()
+        if n >= cache.count { cache += repeatElement(nil, count: n + 1 - cache.count) }
+        cache[n] = .some(result)
         return result
     }
 }
