@@ -6,7 +6,8 @@ import Synchronization
 /// seen are on disk: answers and outgoing federation and pushes wait here first.
 public final class DurabilityGate: Sendable {
     private struct State {
-        /// Batches begun: a read from now on may see up to this one once it commits.
+        /// Batches about to commit (numbered just before COMMIT): a read from now on may see
+        /// up to this one. A batch still running its writes is invisible and not counted.
         var begun: Int64 = 0
         /// Batches on disk (or failed, leaving nothing to see), all of them up to this one.
         var settled: Int64 = 0
@@ -17,7 +18,7 @@ public final class DurabilityGate: Sendable {
 
     init() {}
 
-    /// A batch is about to run; returns its number.
+    /// A batch is about to commit; returns its number.
     func begin() -> Int64 {
         state.withLock { s in
             s.begun += 1

@@ -54,9 +54,14 @@ public final class WriteLane: @unchecked Sendable {
     /// Commits run on a thread of their own, not on the cooperative pool (an fsync must not
     /// hold up request handling) and not through GRDB's writer queue (each hand-off there and
     /// back cost thread wake-ups per write).
-    init(_ pool: DatabasePool, syncingWAL walPath: String?) {
+    convenience init(_ pool: DatabasePool, syncingWAL walPath: String?) {
+        self.init(pool, syncer: walPath.map { WALSyncer(walPath: $0) })
+    }
+
+    /// `syncer` nil: nothing syncs the WAL at commit (`synchronous = normal`).
+    init(_ pool: DatabasePool, syncer: WALSyncer?) {
         self.pool = pool
-        syncer = walPath.map { WALSyncer(walPath: $0) }
+        self.syncer = syncer
         // Weakly held between rounds, so a lane dropped without `close()` lets its thread end.
         let thread = Thread { [weak self] in
             // Named from inside: Foundation's `Thread.name` does not reach the kernel here, and
@@ -153,14 +158,16 @@ public final class WriteLane: @unchecked Sendable {
     /// the WAL is synced. Long-polls read while the sync is under way, and the gate holds their
     /// answers. With writes waiting, the syncer's thread syncs while this one runs them.
     private func commit(_ batch: [PendingWrite]) {
-        let number = gate.begin()
-        let outcome = pool.writeWithoutTransaction { db in Self.run(batch, in: db) }
+        // Numbered just before COMMIT, not before the batch: until then no reader can see it,
+        // and answers need not wait for a batch still running its writes.
+        let gate = self.gate
+        let outcome = pool.writeWithoutTransaction { db in Self.run(batch, in: db) { gate.begin() } }
+        let number = outcome.number
         if outcome.error == nil {
             for delivery in outcome.deliveries { delivery.announce() }
         }
-        let gate = self.gate
         let finish: @Sendable ((any Error)?) -> Void = { syncError in
-            gate.settle(number)
+            if let number { gate.settle(number) }
             let error = outcome.error ?? syncError
             for (index, write) in batch.enumerated() {
                 if index < outcome.deliveries.count {
@@ -185,7 +192,9 @@ public final class WriteLane: @unchecked Sendable {
     /// transaction back (a full disk, say) throws instead of running in autocommit mode. Each
     /// write's savepoint is ours, its statements prepared once (GRDB's `inSavepoint` parses
     /// them on every call: two per message).
-    private static func run(_ batch: [PendingWrite], in db: GRDB.Database) -> BatchOutcome {
+    private static func run(_ batch: [PendingWrite], in db: GRDB.Database,
+                            beforeCommit: () -> Int64) -> BatchOutcome {
+        var number: Int64?
         var deliveries: [PendingWrite.Delivery] = []
         deliveries.reserveCapacity(batch.count)
         do {
@@ -195,11 +204,12 @@ public final class WriteLane: @unchecked Sendable {
                     guard db.isInsideTransaction else { throw StoreError.transactionAborted }
                     deliveries.append(write.run(db))
                 }
+                number = beforeCommit()
                 return .commit
             }
-            return BatchOutcome(deliveries: deliveries, error: nil)
+            return BatchOutcome(deliveries: deliveries, error: nil, number: number)
         } catch {
-            return BatchOutcome(deliveries: deliveries, error: error)
+            return BatchOutcome(deliveries: deliveries, error: error, number: number)
         }
     }
 }
@@ -209,6 +219,8 @@ public final class WriteLane: @unchecked Sendable {
 private struct BatchOutcome: Sendable {
     var deliveries: [PendingWrite.Delivery]
     var error: (any Error)?
+    /// The batch's number at the durability gate; nil when it never reached COMMIT.
+    var number: Int64?
 }
 
 /// A queued write, type-erased so writes of any result type share one queue.

@@ -1,4 +1,5 @@
 import Foundation
+import GRDB
 @testable import Store
 import Synchronization
 import Testing
@@ -119,6 +120,47 @@ private final class Finished: Sendable {
         #expect(working.syncHere() == nil)
         failing.stop()
         working.stop()
+    }
+
+    // Through the write lane: what the gate holds back, and when.
+
+    @Test func answersWaitForTheSyncOfWhatTheyCouldReadButNotForBatchesStillWriting() async throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("walsyncer-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let pool = try DatabasePool(path: directory.appendingPathComponent("test.db").path)
+        let fake = FakeSync()
+        let lane = WriteLane(pool, syncer: WALSyncer(sync: { try fake.sync() }))
+        try await lane.write { db in try db.execute(sql: "CREATE TABLE items (body TEXT)") }
+
+        // A batch still running its writes is invisible to readers: nothing waits for it.
+        let release = AsyncGate()
+        let started = await lane.stats.transactions
+        let running = Task { try await lane.write { _ in release.waitBlocking() } }
+        for _ in 0..<5_000 where await lane.stats.transactions == started {
+            try await Task.sleep(for: .milliseconds(1))
+        }
+        #expect(lane.gate.isSettled)
+        release.open()
+        try await running.value
+
+        // Committed and readable, not yet on disk: answers wait, and so does the writer's caller.
+        let held = fake.holdNext()
+        let answered = Mutex(false)
+        let insert = Task {
+            try await lane.write { db in try db.execute(sql: "INSERT INTO items (body) VALUES ('x')") }
+            answered.withLock { $0 = true }
+        }
+        try await waitUntil { fake.count == 3 }
+        let visible = try await pool.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM items") }
+        #expect(visible == 1)
+        #expect(!lane.gate.isSettled)
+        try await Task.sleep(for: .milliseconds(20))
+        #expect(!answered.withLock { $0 })
+        held.open()
+        try await insert.value
+        #expect(lane.gate.isSettled)
+        await lane.close()
     }
 
     private func waitUntil(_ condition: () -> Bool) async throws {
