@@ -74,8 +74,11 @@ extension Database {
             own.bind(actions.threadID)
             own.bind(stream)
             try own.run(db)
+            // Only rows not already at zero: a sender's next message would rewrite the same row,
+            // a WAL page of every commit for nothing.
             var read = DirectBinding(try db.cachedStatement(sql: """
-                UPDATE push_unread SET notifications = 0, highlights = 0 WHERE room_nid = ? AND user_id = ? AND thread_id = ?
+                UPDATE push_unread SET notifications = 0, highlights = 0
+                WHERE room_nid = ? AND user_id = ? AND thread_id = ? AND (notifications != 0 OR highlights != 0)
                 """))
             read.bind(room.nid)
             read.bind(sender)
