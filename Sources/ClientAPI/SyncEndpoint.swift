@@ -27,7 +27,14 @@ enum SyncEndpoint {
             guard let state = Presence.State(rawValue: presence) else { throw MatrixError.invalidParam("Unknown set_presence '\(presence)'") }
             await hs.presence.set(requester.userID, state: state, statusMessage: nil, keepMessage: true)
             if let filter = query.get("filter") { sync.filter = try await loadFilter(filter, userID: requester.userID, hs: hs) }
-            return .json(try await hs.sync.sync(sync))
+            guard sync.since == nil || sync.fullState else { return .json(try await hs.sync.sync(sync)) }
+            // A whole account's state and timelines can take long to gather and encode: in
+            // Swift's global pool, not on the event loop that every other client shares (one
+            // per core but one, by default). Incremental syncs stay: they are short, and a
+            // woken long-poll answers sooner without the hop.
+            return try await withTaskExecutorPreference(globalConcurrentExecutor) { [sync] in
+                Response.json(try await hs.sync.sync(sync))
+            }
         }
         routes.client(.get, "/rooms/:roomID/messages") { request, context in
             let requester = try await hs.requester(request)
