@@ -59,6 +59,8 @@ final class HTTPMetrics: Sendable {
         }
         out += "apus_db_group_commit_size_bucket{le=\"+Inf\"} \(stats.transactions)\napus_db_group_commit_size_sum \(stats.writes)\n"
         out += "apus_db_group_commit_size_count \(stats.transactions)\n"
+        out += "# HELP apus_db_wal_syncs_total WAL syncs after commits, by the thread that ran them (syncer: while the writer ran the next batch).\n# TYPE apus_db_wal_syncs_total counter\n"
+        out += "apus_db_wal_syncs_total{thread=\"writer\"} \(stats.walSyncsByWriter)\napus_db_wal_syncs_total{thread=\"syncer\"} \(stats.walSyncsBySyncer)\n"
         out += "# HELP apus_federation_queue_depth PDUs waiting to be sent, per destination.\n# TYPE apus_federation_queue_depth gauge\n"
         for (destination, n) in (try? await homeserver.database.outboxDepths()) ?? [] {
             out += "apus_federation_queue_depth{destination=\"\(escape(destination))\"} \(n)\n"

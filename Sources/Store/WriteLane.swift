@@ -19,6 +19,10 @@ public final class WriteLane: @unchecked Sendable {
         public var largestBatch = 0
         /// Batches by size: index i counts batches of at most `batchBuckets[i]` writes.
         public var batchCounts = [Int](repeating: 0, count: WriteLane.batchBuckets.count)
+        /// WAL syncs by the writer's thread (nothing was waiting) and by the syncer's (writes
+        /// were waiting: the writer ran them meanwhile). Zero with `synchronous = normal`.
+        public var walSyncsByWriter = 0
+        public var walSyncsBySyncer = 0
     }
 
     /// Upper bounds of the batch-size histogram (metrics).
@@ -36,7 +40,11 @@ public final class WriteLane: @unchecked Sendable {
     private var stopWaiters: [CheckedContinuation<Void, Never>] = []
 
     public var stats: Stats {
-        get async { locked { counters } }
+        get async {
+            var stats = locked { counters }
+            stats.walSyncsBySyncer = syncer?.syncs ?? 0
+            return stats
+        }
     }
 
     /// Writes waiting for the next transaction (not counting the one being committed).
@@ -179,7 +187,9 @@ public final class WriteLane: @unchecked Sendable {
         }
         guard let syncer else { return finish(nil) }
         if syncer.isIdle && locked({ queue.isEmpty }) {
-            finish(outcome.error == nil ? syncer.syncHere() : nil)
+            guard outcome.error == nil else { return finish(nil) }
+            locked { counters.walSyncsByWriter += 1 }
+            finish(syncer.syncHere())
         } else {
             syncer.hand(WALSyncer.Job(needsSync: outcome.error == nil, finish: finish))
         }

@@ -22,6 +22,8 @@ import Testing
             #expect(text.contains("apus_http_requests_total{route=\"unmatched\",method=\"GET\",status=\"404\"}"))
             #expect(text.contains("apus_db_transactions_total "))
             #expect(text.contains("apus_db_group_commit_size_bucket{le=\"1\"}"))
+            #expect(text.contains("apus_db_wal_syncs_total{thread=\"writer\"} "))
+            #expect(text.contains("apus_db_wal_syncs_total{thread=\"syncer\"} "))
             #expect(text.contains("apus_sync_waiting 0"))
             #expect(text.contains("process_resident_memory_bytes "))
             #expect(text.contains("process_cpu_seconds_total "))

@@ -210,6 +210,33 @@ private struct Refused: Error, Equatable {}
         }
     }
 
+    @Test func walSyncsAreCountedByTheThreadThatRanThem() async throws {
+        try await withTemporaryDatabase { database, _ in
+            try await createTable(database)
+            let lane = database.writer
+            let before = await lane.stats
+            // A lone write: nothing waits, the writer syncs it itself.
+            try await lane.write { db in try db.execute(sql: "INSERT INTO items (body) VALUES ('a')") }
+            let lone = await lane.stats
+            #expect(lone.walSyncsByWriter == before.walSyncsByWriter + 1)
+            #expect(lone.walSyncsBySyncer == before.walSyncsBySyncer)
+
+            // A batch committed while writes wait is synced on the syncer's thread.
+            let (release, blocker) = try await holdLane(lane)
+            let queued = Task { try await lane.write { db in try db.execute(sql: "INSERT INTO items (body) VALUES ('b')") } }
+            try await waitUntil { await lane.queueDepth == 1 }
+            release.open()
+            try await blocker.value
+            try await queued.value
+            #expect(await lane.stats.walSyncsBySyncer > lone.walSyncsBySyncer)
+        }
+        try await withTemporaryDatabase(synchronous: .normal) { database, _ in
+            try await database.writer.write { db in try db.execute(sql: "CREATE TABLE t (x)") }
+            let stats = await database.writer.stats
+            #expect(stats.walSyncsByWriter == 0 && stats.walSyncsBySyncer == 0)
+        }
+    }
+
     /// Starts a write that blocks the writer queue until the gate opens, and returns once it
     /// runs, so that writes issued meanwhile queue up for one batch.
     private func holdLane(_ lane: WriteLane) async throws -> (AsyncGate, Task<Void, any Error>) {
