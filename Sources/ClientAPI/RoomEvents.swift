@@ -58,7 +58,7 @@ enum RoomEvents {
         }
         routes.client(.get, "/rooms/:roomID/state/:eventType", getState)
         routes.client(.get, "/rooms/:roomID/state/:eventType/:stateKey", getState)
-        routes.client(.get, "/rooms/:roomID/state") { request, context in
+        routes.clientInPool(.get, "/rooms/:roomID/state") { request, context in
             let requester = try await hs.requester(request)
             let roomID = try context.pathParameter("roomID")
             try await hs.rooms.requireJoined(requester.userID, roomID)
@@ -71,7 +71,7 @@ enum RoomEvents {
             try await hs.rooms.requireJoined(requester.userID, roomID)
             return .json(try await hs.sync.event(try context.pathParameter("eventID"), roomID: roomID, userID: requester.userID))
         }
-        routes.client(.get, "/rooms/:roomID/joined_members") { request, context in
+        routes.clientInPool(.get, "/rooms/:roomID/joined_members") { request, context in
             let requester = try await hs.requester(request)
             let roomID = try context.pathParameter("roomID")
             try await hs.rooms.requireJoined(requester.userID, roomID)
@@ -85,7 +85,7 @@ enum RoomEvents {
             }
             return .json(["joined": .object(joined)])
         }
-        routes.client(.get, "/rooms/:roomID/members") { request, context in
+        routes.clientInPool(.get, "/rooms/:roomID/members") { request, context in
             let requester = try await hs.requester(request)
             let roomID = try context.pathParameter("roomID")
             try await hs.rooms.requireJoined(requester.userID, roomID)

@@ -36,7 +36,7 @@ enum SyncEndpoint {
                 Response.json(try await hs.sync.sync(sync))
             }
         }
-        routes.client(.get, "/rooms/:roomID/messages") { request, context in
+        routes.clientInPool(.get, "/rooms/:roomID/messages") { request, context in
             let requester = try await hs.requester(request)
             let query = request.uri.queryParameters
             let direction: Sync.Direction
@@ -62,7 +62,7 @@ enum SyncEndpoint {
                 to: try query.get("to").map { text throws(MatrixError) in try SyncToken(text) },
                 direction: direction, limit: limit, filter: filter))
         }
-        routes.client(.get, "/rooms/:roomID/context/:eventID") { request, context in
+        routes.clientInPool(.get, "/rooms/:roomID/context/:eventID") { request, context in
             let requester = try await hs.requester(request)
             var limit = 10
             if let l = request.uri.queryParameters.get("limit") {
