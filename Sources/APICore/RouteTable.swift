@@ -17,6 +17,16 @@ public final class RouteTable {
         if method == .get { routes.append((.head, path, handler)) }
     }
 
+    /// `handler` run in Swift's global pool instead of on the event loop that read the request:
+    /// for work that grows with what it is asked about (a room's state or history, a
+    /// transaction of many PDUs), which on the loop would hold up every other request of that
+    /// loop (one per core but one, by default) until done. Costs a hop each way.
+    public static func inPool(_ handler: @escaping Handler) -> Handler {
+        { request, context in
+            try await withTaskExecutorPreference(globalConcurrentExecutor) { try await handler(request, context) }
+        }
+    }
+
     public func get(_ path: String, _ handler: @escaping Handler) { on(.get, path, handler) }
     public func post(_ path: String, _ handler: @escaping Handler) { on(.post, path, handler) }
     public func put(_ path: String, _ handler: @escaping Handler) { on(.put, path, handler) }

@@ -37,12 +37,9 @@ extension RouteTable {
         on(method, "/_matrix/client/r0" + path, handler)
     }
 
-    /// `client`, with the handler run in Swift's global pool: for answers that grow with a room
-    /// (its whole state, its members, a page of its history), which on the event loop would hold
-    /// up every other client of the loop (one per core but one, by default) while they are made.
+    /// `client`, with the handler run in Swift's global pool (`inPool`): for answers that grow
+    /// with a room, a thread, the directory or the users asked about.
     func clientInPool(_ method: HTTPRequest.Method, _ path: String, _ handler: @escaping Handler) {
-        client(method, path) { request, context in
-            try await withTaskExecutorPreference(globalConcurrentExecutor) { try await handler(request, context) }
-        }
+        client(method, path, Self.inPool(handler))
     }
 }

@@ -39,7 +39,7 @@ enum Directory {
             try await hs.rooms.setPublished(visibility == "public", roomID: try context.pathParameter("roomID"), by: requester.userID)
             return .json([:])
         }
-        routes.client(.get, "/publicRooms") { request, _ in
+        routes.clientInPool(.get, "/publicRooms") { request, _ in
             let query = request.uri.queryParameters
             if let server = query.get("server"), server != hs.serverName.description {
                 return .json(try await hs.federation.queryPublicRooms(server: server, limit: query.get("limit").flatMap { Int($0) },
@@ -47,7 +47,7 @@ enum Directory {
             }
             return .json(try await hs.rooms.publicRoomsPage(limit: query.get("limit"), since: query.get("since"), search: nil))
         }
-        routes.client(.post, "/publicRooms") { request, context in
+        routes.clientInPool(.post, "/publicRooms") { request, context in
             _ = try await hs.requester(request)
             let body = try await request.jsonObject(context: context)
             let limit = try body["limit"].map { v throws(MatrixError) -> String in

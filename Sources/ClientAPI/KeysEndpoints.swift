@@ -11,7 +11,7 @@ enum KeysEndpoints {
             let requester = try await hs.requester(request)
             return .json(try await hs.e2eeKeys.upload(requester, body: try await request.jsonObject(context: context)))
         }
-        routes.client(.post, "/keys/query") { request, context in
+        routes.clientInPool(.post, "/keys/query") { request, context in
             let requester = try await hs.requester(request)
             return .json(try await hs.e2eeKeys.query(requester, body: try await request.jsonObject(context: context)))
         }

@@ -70,7 +70,7 @@ enum PushRulesEndpoints {
             try await hs.pushers.set(userID: requester.userID, deviceID: requester.deviceID, body: try await request.jsonObject(context: context))
             return .json([:])
         }
-        routes.client(.get, "/notifications") { request, _ in
+        routes.clientInPool(.get, "/notifications") { request, _ in
             let requester = try await hs.requester(request)
             let query = request.uri.queryParameters
             var limit = 20

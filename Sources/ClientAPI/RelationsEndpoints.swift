@@ -28,9 +28,9 @@ enum RelationsEndpoints {
                 direction: direction, limit: limit, recurse: recurse))
         }
         let base = "/_matrix/client/v1/rooms/:roomID/relations/:eventID"
-        routes.get(base, relations)
-        routes.get(base + "/:relType", relations)
-        routes.get(base + "/:relType/:eventType", relations)
+        routes.get(base, RouteTable.inPool(relations))
+        routes.get(base + "/:relType", RouteTable.inPool(relations))
+        routes.get(base + "/:relType/:eventType", RouteTable.inPool(relations))
         routes.get("/_matrix/client/v1/rooms/:roomID/timestamp_to_event") { request, context in
             let requester = try await hs.requester(request)
             let query = request.uri.queryParameters
@@ -41,7 +41,7 @@ enum RelationsEndpoints {
             return .json(try await hs.sync.eventNear(timestamp: ts, roomID: try context.pathParameter("roomID"),
                                                      userID: requester.userID, direction: direction))
         }
-        routes.get("/_matrix/client/v1/rooms/:roomID/threads") { request, context in
+        routes.get("/_matrix/client/v1/rooms/:roomID/threads", RouteTable.inPool { request, context in
             let requester = try await hs.requester(request)
             let query = request.uri.queryParameters
             let include = query.get("include") ?? "all"
@@ -55,6 +55,6 @@ enum RelationsEndpoints {
                                                    participatedOnly: include == "participated",
                                                    from: try query.get("from").map { text throws(MatrixError) in try SyncToken(text) },
                                                    limit: limit))
-        }
+        })
     }
 }

@@ -18,16 +18,14 @@ struct FederationRequest {
 extension RouteTable {
     /// Registers a federation route whose requests must carry valid X-Matrix credentials.
     ///
-    /// The handler runs in Swift's global pool, not on the event loop that read the request:
-    /// a transaction of many PDUs or a whole room's state (`send_join`, `/state`, backfill)
-    /// can take long, and clients share the loop (one per core but one, by default).
+    /// The handler runs in Swift's global pool (`inPool`), not on the event loop that read the
+    /// request: a transaction of many PDUs or a whole room's state (`send_join`, `/state`,
+    /// backfill) can take long, and clients share the loop.
     func federation(_ method: HTTPRequest.Method, _ path: String, homeserver: Homeserver,
                     _ handler: @escaping @Sendable (FederationRequest) async throws -> Response) {
-        on(method, path) { request, context in
-            try await withTaskExecutorPreference(globalConcurrentExecutor) {
-                try await Self.authenticated(request, context, homeserver: homeserver, handler)
-            }
-        }
+        on(method, path, Self.inPool { request, context in
+            try await Self.authenticated(request, context, homeserver: homeserver, handler)
+        })
     }
 
     private static func authenticated(_ request: Request, _ context: ApusRequestContext, homeserver: Homeserver,
