@@ -9,14 +9,16 @@ enum AdminEndpoints {
 
     static func register(on routes: RouteTable, homeserver hs: Homeserver) {
         let admin = hs.admin
-        /// An admin's request: authenticates, then checks the admin flag.
+        /// An admin's request: authenticates, then checks the admin flag. In the global pool:
+        /// listing users or rooms, or deleting a room, can take long, and admin requests are
+        /// rare enough that the hop costs nothing worth keeping them on the clients' loop.
         func guarded(_ method: HTTPRequest.Method, _ path: String,
                      _ handler: @escaping @Sendable (Request, ApusRequestContext, Requester) async throws -> Response) {
-            routes.on(method, prefix + path) { request, context in
+            routes.on(method, prefix + path, RouteTable.inPool { request, context in
                 let requester = try await hs.requester(request)
                 try admin.requireAdmin(requester)
                 return try await handler(request, context, requester)
-            }
+            })
         }
         @Sendable func paging(_ request: Request) throws -> (from: Int, limit: Int) {
             let query = request.uri.queryParameters
