@@ -214,6 +214,8 @@ public final class WriteLane: @unchecked Sendable {
                     guard db.isInsideTransaction else { throw StoreError.transactionAborted }
                     deliveries.append(write.run(db))
                 }
+                // The last write may have been the one whose failure rolled everything back.
+                guard db.isInsideTransaction else { throw StoreError.transactionAborted }
                 number = beforeCommit()
                 return .commit
             }

@@ -156,13 +156,16 @@ private struct Refused: Error, Equatable {}
             let lane = database.writer
             let (release, blocker) = try await holdLane(lane)
 
+            // Queued one after the other: tasks started together may queue in any order.
             let first = Task {
                 try await lane.write { db in try db.execute(sql: "INSERT INTO items (body) VALUES ('a')") }
             }
+            try await waitUntil { await lane.queueDepth == 1 }
             // What SQLite does on some errors (a full disk): the whole transaction is gone.
             let aborter = Task {
                 try await lane.write { db in try db.execute(sql: "ROLLBACK") }
             }
+            try await waitUntil { await lane.queueDepth == 2 }
             let last = Task {
                 try await lane.write { db in try db.execute(sql: "INSERT INTO items (body) VALUES ('c')") }
             }
@@ -178,6 +181,29 @@ private struct Refused: Error, Equatable {}
 
             try await lane.write { db in try db.execute(sql: "INSERT INTO items (body) VALUES ('d')") }
             #expect(try await count(database) == 1)
+        }
+    }
+
+    @Test func aBatchWhoseLastWriteAbortedTheTransactionFailsTheSameWay() async throws {
+        try await withTemporaryDatabase { database, _ in
+            try await createTable(database)
+            let lane = database.writer
+            let (release, blocker) = try await holdLane(lane)
+            let first = Task {
+                try await lane.write { db in try db.execute(sql: "INSERT INTO items (body) VALUES ('a')") }
+            }
+            try await waitUntil { await lane.queueDepth == 1 }
+            let aborter = Task {
+                try await lane.write { db in try db.execute(sql: "ROLLBACK") }
+            }
+            try await waitUntil { await lane.queueDepth == 2 }
+            release.open()
+            try await blocker.value
+
+            // Not SQLite's bare "Transaction was aborted" at COMMIT: the lane's own error.
+            await #expect(throws: StoreError.transactionAborted) { try await first.value }
+            await #expect(throws: StoreError.transactionAborted) { try await aborter.value }
+            #expect(try await count(database) == 0)
         }
     }
 
