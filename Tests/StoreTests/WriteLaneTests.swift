@@ -156,20 +156,10 @@ private struct Refused: Error, Equatable {}
             let lane = database.writer
             let (release, blocker) = try await holdLane(lane)
 
-            // Queued one after the other: tasks started together may queue in any order.
-            let first = Task {
-                try await lane.write { db in try db.execute(sql: "INSERT INTO items (body) VALUES ('a')") }
-            }
-            try await waitUntil { await lane.queueDepth == 1 }
+            let first = try await queue(lane, "INSERT INTO items (body) VALUES ('a')")
             // What SQLite does on some errors (a full disk): the whole transaction is gone.
-            let aborter = Task {
-                try await lane.write { db in try db.execute(sql: "ROLLBACK") }
-            }
-            try await waitUntil { await lane.queueDepth == 2 }
-            let last = Task {
-                try await lane.write { db in try db.execute(sql: "INSERT INTO items (body) VALUES ('c')") }
-            }
-            try await waitUntil { await lane.queueDepth == 3 }
+            let aborter = try await queue(lane, "ROLLBACK")
+            let last = try await queue(lane, "INSERT INTO items (body) VALUES ('c')")
             release.open()
             try await blocker.value
 
@@ -189,14 +179,8 @@ private struct Refused: Error, Equatable {}
             try await createTable(database)
             let lane = database.writer
             let (release, blocker) = try await holdLane(lane)
-            let first = Task {
-                try await lane.write { db in try db.execute(sql: "INSERT INTO items (body) VALUES ('a')") }
-            }
-            try await waitUntil { await lane.queueDepth == 1 }
-            let aborter = Task {
-                try await lane.write { db in try db.execute(sql: "ROLLBACK") }
-            }
-            try await waitUntil { await lane.queueDepth == 2 }
+            let first = try await queue(lane, "INSERT INTO items (body) VALUES ('a')")
+            let aborter = try await queue(lane, "ROLLBACK")
             release.open()
             try await blocker.value
 
@@ -249,8 +233,7 @@ private struct Refused: Error, Equatable {}
 
             // A batch committed while writes wait is synced on the syncer's thread.
             let (release, blocker) = try await holdLane(lane)
-            let queued = Task { try await lane.write { db in try db.execute(sql: "INSERT INTO items (body) VALUES ('b')") } }
-            try await waitUntil { await lane.queueDepth == 1 }
+            let queued = try await queue(lane, "INSERT INTO items (body) VALUES ('b')")
             release.open()
             try await blocker.value
             try await queued.value
@@ -271,6 +254,15 @@ private struct Refused: Error, Equatable {}
         let blocker = Task { try await lane.write { _ in release.waitBlocking() } }
         try await waitUntil { await lane.stats.transactions == before + 1 }
         return (release, blocker)
+    }
+
+    /// Starts a write of `sql` and returns once it is queued: writes started as tasks together
+    /// may queue in any order, these queue in the order of the calls.
+    private func queue(_ lane: WriteLane, _ sql: String) async throws -> Task<Void, any Error> {
+        let depth = await lane.queueDepth
+        let task = Task { try await lane.write { db in try db.execute(sql: sql) } }
+        try await waitUntil { await lane.queueDepth == depth + 1 }
+        return task
     }
 
     private func waitUntil(_ condition: () async -> Bool) async throws {
