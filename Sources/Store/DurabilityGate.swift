@@ -8,7 +8,7 @@ public final class DurabilityGate: Sendable {
     private struct State {
         /// Batches about to commit (numbered just before COMMIT): a read from now on may see
         /// up to this one. A batch still running its writes is invisible and not counted.
-        var begun: Int64 = 0
+        var numbered: Int64 = 0
         /// Batches on disk (or failed, leaving nothing to see), all of them up to this one.
         var settled: Int64 = 0
         var waiters: [(batch: Int64, continuation: CheckedContinuation<Void, Never>)] = []
@@ -19,10 +19,10 @@ public final class DurabilityGate: Sendable {
     init() {}
 
     /// A batch is about to commit; returns its number.
-    func begin() -> Int64 {
+    func numberCommit() -> Int64 {
         state.withLock { s in
-            s.begun += 1
-            return s.begun
+            s.numbered += 1
+            return s.numbered
         }
     }
 
@@ -39,11 +39,11 @@ public final class DurabilityGate: Sendable {
     }
 
     /// True when no commit is waiting for its sync.
-    public var isSettled: Bool { state.withLock { $0.settled == $0.begun } }
+    public var isSettled: Bool { state.withLock { $0.settled == $0.numbered } }
 
     /// Returns once every commit that a read made before this call could have seen is on disk.
     public func wait() async {
-        let target: Int64? = state.withLock { s in s.settled >= s.begun ? nil : s.begun }
+        let target: Int64? = state.withLock { s in s.settled >= s.numbered ? nil : s.numbered }
         guard let target else { return }
         await withCheckedContinuation { continuation in
             let parked = state.withLock { s in

@@ -169,7 +169,7 @@ public final class WriteLane: @unchecked Sendable {
         // Numbered just before COMMIT, not before the batch: until then no reader can see it,
         // and answers need not wait for a batch still running its writes.
         let gate = self.gate
-        let outcome = pool.writeWithoutTransaction { db in Self.run(batch, in: db) { gate.begin() } }
+        let outcome = pool.writeWithoutTransaction { db in Self.run(batch, in: db) { gate.numberCommit() } }
         let number = outcome.number
         if outcome.error == nil {
             for delivery in outcome.deliveries { delivery.announce() }
