@@ -33,7 +33,7 @@ enum PushBenchmark {
         var start = ContinuousClock.now
         var notified = 0
         for _ in 0..<evaluations {
-            notified = try await hs.notifications.actions(for: pdu, stateBefore: state, version: version).recipients.count
+            notified = try await hs.notifications.actions(for: pdu, stateBefore: state, version: version).notifiedCount
         }
         let perEvent = (ContinuousClock.now - start) / evaluations
         print("  evaluate one message for all members (cached rules): \(format(perEvent)) per event, "

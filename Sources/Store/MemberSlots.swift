@@ -9,6 +9,13 @@ struct MemberSlots: Sendable {
     private(set) var slotOf: [String: Int] = [:]
     /// Users by slot.
     private(set) var users: [String] = []
+    /// Bitmaps of member lists seen lately (`PushMembers`), by identity: the lists are kept
+    /// alive here, so an identity is not reused while it is a key. Valid while no slot is added.
+    private var memo: [ObjectIdentifier: (members: PushMembers, bitmap: [UInt8])] = [:]
+    /// Whether `memo` gained an entry since the slots were loaded or kept.
+    private(set) var memoChanged = false
+    /// Member lists remembered at most per room (a room's members mostly share one).
+    static let memoCapacity = 8
 
     var count: Int { users.count }
 
@@ -40,7 +47,28 @@ struct MemberSlots: Sendable {
         try db.cachedStatement(sql: "UPDATE rooms SET push_slot_count = ? WHERE room_nid = ?").execute(arguments: [slot + 1, room])
         slotOf[userID] = slot
         users.append(userID)
+        memo.removeAll()
         return slot
+    }
+
+    /// The slots of `members` as a bitmap, given slots now where they had none.
+    mutating func bitmap(of members: PushMembers, _ db: GRDB.Database, room: Int64) throws -> [UInt8] {
+        if let known = memo[ObjectIdentifier(members)] { return known.bitmap }
+        var slots: [Int] = []
+        slots.reserveCapacity(members.userIDs.count)
+        for userID in members.userIDs { slots.append(try slot(for: userID, db, room: room)) }
+        let bitmap = SlotBitmap.make(slots)
+        if memo.count >= Self.memoCapacity { memo.removeAll() }
+        memo[ObjectIdentifier(members)] = (members, bitmap)
+        memoChanged = true
+        return bitmap
+    }
+
+    /// The same slots, with `memoChanged` cleared: what the cache keeps.
+    func kept() -> MemberSlots {
+        var copy = self
+        copy.memoChanged = false
+        return copy
     }
 
     /// The users whose bits are set.
@@ -67,7 +95,8 @@ final class MemberSlotCache: Sendable {
     }
 
     func keep(_ slots: MemberSlots, room: Int64) {
-        rooms.withLock { $0[room] = slots }
+        let kept = slots.kept()
+        rooms.withLock { $0[room] = kept }
     }
 }
 
@@ -77,6 +106,17 @@ enum SlotBitmap {
         var bytes = [UInt8](repeating: 0, count: (slots.max() ?? 0) / 8 + 1)
         for slot in slots { bytes[slot / 8] |= 1 << UInt8(slot % 8) }
         return bytes
+    }
+
+    static func remove(_ slot: Int, from bitmap: inout [UInt8]) {
+        guard slot / 8 < bitmap.count else { return }
+        bitmap[slot / 8] &= ~(1 << UInt8(slot % 8))
+        while bitmap.count > 1, bitmap.last == 0 { bitmap.removeLast() }
+    }
+
+    static func add(_ other: [UInt8], to bitmap: inout [UInt8]) {
+        if other.count > bitmap.count { bitmap += repeatElement(0, count: other.count - bitmap.count) }
+        for (index, byte) in other.enumerated() { bitmap[index] |= byte }
     }
 
     static func contains(_ bitmap: [UInt8], _ slot: Int) -> Bool {

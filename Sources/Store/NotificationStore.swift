@@ -5,31 +5,49 @@ import MatrixProtocol
 /// What an event's push rules decided, stored with the event in the transaction that appends it
 /// (so its counts are in the same `/sync` as the event).
 public struct EventPushActions: Sendable {
-    public struct Recipient: Sendable {
-        public var userID: String
+    /// Local users notified alike: the same actions, the same highlight.
+    public struct Group: Sendable {
         public var highlight: Bool
         /// The matched rule's actions, as JSON.
         public var actions: [UInt8]
+        public var members: PushMembers
+        /// One of `members` who is not notified (the sender, who shares the others' rules).
+        public var except: String?
 
-        public init(userID: String, highlight: Bool, actions: [UInt8]) {
-            self.userID = userID
+        public init(highlight: Bool, actions: [UInt8], members: PushMembers, except: String? = nil) {
             self.highlight = highlight
             self.actions = actions
+            self.members = members
+            self.except = except
         }
+
+        var count: Int { members.userIDs.count - (except == nil ? 0 : 1) }
     }
 
     /// The local users to notify (the rule said `notify`).
-    public var recipients: [Recipient]
+    public var groups: [Group]
     /// `main` or the thread root's event ID.
     public var threadID: String
     /// The sender when local: sending marks their thread read up to this event.
     public var localSender: String?
 
-    public init(recipients: [Recipient], threadID: String, localSender: String?) {
-        self.recipients = recipients
+    public init(groups: [Group], threadID: String, localSender: String?) {
+        self.groups = groups
         self.threadID = threadID
         self.localSender = localSender
     }
+
+    /// How many users are notified.
+    public var notifiedCount: Int { groups.reduce(0) { $0 + $1.count } }
+}
+
+/// A list of local users notified alike, as one object: a room's members who share their rules
+/// come as the same list event after event, and the writer maps it to slots once
+/// (`MemberSlots.bitmap(of:)`), not a user at a time.
+public final class PushMembers: Sendable {
+    public let userIDs: [String]
+
+    public init(_ userIDs: [String]) { self.userIDs = userIDs }
 }
 
 /// Unread notifications of one thread (or the main timeline).
@@ -85,23 +103,24 @@ extension Database {
             read.bind(actions.threadID)
             try read.run(db)
         }
-        guard !actions.recipients.isEmpty else { return }
+        guard actions.notifiedCount > 0 else { return }
         var marks = DirectBinding(try db.cachedStatement(sql: "SELECT push_folded_upto, push_slot_count FROM rooms WHERE room_nid = ?"))
         marks.bind(room.nid)
         guard let (foldMark, slotCount) = try marks.int64Pair(db) else { return }
         // Members the rules treat alike (nearly all of them: same actions, same highlight) share
         // one row, which names them as bits of their slots.
         var slots = try slotCache.slots(db, room: room.nid, count: Int(slotCount))
-        var groups: [(highlight: Bool, actions: [UInt8], slots: [Int])] = []
-        for recipient in actions.recipients {
-            let slot = try slots.slot(for: recipient.userID, db, room: room.nid)
-            if let index = groups.firstIndex(where: { $0.highlight == recipient.highlight && $0.actions == recipient.actions }) {
-                groups[index].slots.append(slot)
+        var groups: [(highlight: Bool, actions: [UInt8], members: [UInt8])] = []
+        for group in actions.groups where group.count > 0 {
+            var members = try slots.bitmap(of: group.members, db, room: room.nid)
+            if let except = group.except, let slot = slots.slotOf[except] { SlotBitmap.remove(slot, from: &members) }
+            if let index = groups.firstIndex(where: { $0.highlight == group.highlight && $0.actions == group.actions }) {
+                SlotBitmap.add(members, to: &groups[index].members)
             } else {
-                groups.append((recipient.highlight, recipient.actions, [slot]))
+                groups.append((group.highlight, group.actions, members))
             }
         }
-        if slots.count != slotCount { slotCache.keep(slots, room: room.nid) }
+        if slots.count != slotCount || slots.memoChanged { slotCache.keep(slots, room: room.nid) }
         for (number, group) in groups.enumerated() {
             var insert = DirectBinding(try db.cachedStatement(sql: """
                 INSERT INTO event_push_groups (room_nid, stream_ordering, group_no, event_nid, thread_id, highlight, actions, ts, members)
@@ -109,7 +128,7 @@ extension Database {
                 """))
             insert.bind(room.nid); insert.bind(stream); insert.bind(Int64(number)); insert.bind(eventNID)
             insert.bind(actions.threadID); insert.bind(group.highlight); insert.bind(blob: group.actions); insert.bind(ts)
-            insert.bind(blob: SlotBitmap.make(group.slots))
+            insert.bind(blob: group.members)
             try insert.run(db)
         }
         try foldUnreadIfDue(db, room: room, stream: stream, mark: foldMark, slots: slots)

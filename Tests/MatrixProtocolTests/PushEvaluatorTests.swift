@@ -275,4 +275,55 @@ import Testing
         #expect(forAlice.evaluate(byLocalpart, displayName: "Alice")?.ruleID == "display")
         #expect(forAlice.evaluate(byLocalpart, displayName: nil)?.ruleID == "name")
     }
+
+    // A shape's members are decided at once when the event has nothing their personal conditions read.
+
+    @Test func aSharedOutcomeStandsForEveryMemberOnlyWhenNoPersonalConditionCanHold() {
+        let alice = "@alice:example.org", bob = "@bob:example.org"
+        let forAlice = PushEvaluator(ruleset: UserPushRules().ruleset(for: alice), userID: alice)
+        let forBob = PushEvaluator(ruleset: UserPushRules().ruleset(for: bob), userID: bob)
+        let plain = PushEvent(json: event(["body": "hello bob"]), memberCount: 3) { _ in true }
+        let shared = forAlice.sharedOutcome(plain)
+        #expect(shared??.ruleID == ".m.rule.message")
+        #expect(forBob.sharedOutcome(plain)??.ruleID == ".m.rule.message")
+        #expect(forBob.evaluate(plain, displayName: nil)?.ruleID == ".m.rule.message")
+        // A notice matches no notifying rule: the shared outcome is "none", not "unknown".
+        let notice = PushEvent(json: event(["body": "beep", "msgtype": "m.notice"]), memberCount: 3) { _ in true }
+        #expect(forAlice.sharedOutcome(notice)??.notify == false)
+
+        // Mentions and invites name someone: each member is evaluated.
+        let mention = PushEvent(json: event(["body": "hi", "m.mentions": ["user_ids": .array([.string(bob)])]]), memberCount: 3) { _ in true }
+        #expect(forAlice.sharedOutcome(mention) == nil)
+        #expect(forBob.evaluate(mention, displayName: nil)?.ruleID == ".m.rule.is_user_mention")
+        let invite = PushEvent(json: event("m.room.member", stateKey: alice, ["membership": "invite"]), memberCount: 3) { _ in true }
+        #expect(forBob.sharedOutcome(invite) == nil)
+        // An empty mention list still has the property: evaluated one by one, and nobody is mentioned.
+        let nobody = PushEvent(json: event(["body": "hi", "m.mentions": ["user_ids": []]]), memberCount: 3) { _ in true }
+        #expect(forAlice.sharedOutcome(nobody) == nil)
+        #expect(forAlice.evaluate(nobody, displayName: nil)?.ruleID == ".m.rule.message")
+    }
+
+    @Test func personalConditionsOfOtherKindsOrPathsMakeOtherShapes() {
+        let alice = "@alice:example.org", bob = "@bob:example.org"
+        func rules(_ userID: String, _ condition: JSONObject) -> PushEvaluator {
+            var rules = UserPushRules()
+            rules.rules[.override] = [PushRule(ruleID: "me", conditions: [condition], actions: ["notify"])]
+            return PushEvaluator(ruleset: rules.ruleset(for: userID), userID: userID)
+        }
+        let bySender = rules(alice, ["kind": "event_match", "key": "sender", "pattern": .string(alice)])
+        let byTopic = rules(bob, ["kind": "event_match", "key": "content.topic", "pattern": .string(bob)])
+        let bobBySender = rules(bob, ["kind": "event_match", "key": "sender", "pattern": .string(bob)])
+        #expect(bySender.shape != byTopic.shape)
+        #expect(bySender.shape == bobBySender.shape)
+        // Every message has a sender: the rule might hold for someone, so nobody is decided at once.
+        let json = event(sender: alice, ["body": "x"])
+        #expect(bySender.sharedOutcome(PushEvent(json: json, memberCount: 3) { _ in true }) == nil)
+        #expect(bySender.evaluate(PushEvent(json: json, memberCount: 3) { _ in true }, displayName: nil)?.ruleID == "me")
+        #expect(bobBySender.evaluate(PushEvent(json: json, memberCount: 3) { _ in true }, displayName: nil)?.ruleID == ".m.rule.message")
+        // A condition naming the user that reads no property (a member count carrying a stray
+        // value) may hold on any event: never decided for the whole shape.
+        let counted = rules(alice, ["kind": "room_member_count", "is": "3", "value": .string(alice)])
+        #expect(counted.sharedOutcome(PushEvent(json: event(["body": "x"]), memberCount: 3) { _ in true }) == nil)
+        #expect(counted.evaluate(PushEvent(json: event(["body": "x"]), memberCount: 3) { _ in true }, displayName: nil)?.ruleID == "me")
+    }
 }

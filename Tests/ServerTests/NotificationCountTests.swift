@@ -131,6 +131,39 @@ struct RoomClient {
         try await hs.close()
     }
 
+    @Test func membersSharingTheirRulesAreNotifiedOfEachOthersMessagesNotTheirOwn() async throws {
+        let hs = try await TestHomeserver.make(configure: openRegistration)
+        try await hs.test { client in
+            let rc = RoomClient(client: client)
+            var users: [User] = []
+            for name in ["alice", "bob", "carol", "dan"] { users.append(try await registerUser(client, name)) }
+            let roomID = try await createRoom(client, token: users[0].token, ["preset": "public_chat"])
+            for user in users.dropFirst() { try await rc.join(user.token, roomID) }
+            // Everyone has the default rules: one shape, decided at once, each sender left out.
+            let plan = [0, 1, 1, 2, 0, 1, 2, 0]
+            for (i, sender) in plan.enumerated() { _ = try await rc.text(users[sender].token, roomID, "m\(i)") }
+            // What others sent after one's own last message; dan never sent.
+            let expected: [Int64] = [0, 2, 1, 8]
+            for (number, (user, count)) in zip(users, expected).enumerated() {
+                #expect(rc.counts(try await rc.sync(user.token), roomID) == (count, 0), "\(user.userID)")
+                // Listed: every message of the others, none of one's own.
+                let listed = try await client.call(.get, "\(base)/notifications", token: user.token).json["notifications"]?.arrayValue
+                #expect(listed?.count == plan.filter { $0 != number }.count, "\(user.userID)")
+                #expect(listed?.allSatisfy { $0["event"]?["sender"]?.stringValue != user.userID } == true)
+            }
+            // One of them changes a rule: the others are still decided together, and she by her own rules.
+            let r = try await client.call(.put, "\(base)/pushrules/global/override/quiet", token: users[2].token,
+                                          body: ["conditions": [["kind": "event_match", "key": "type", "pattern": "m.room.message"]],
+                                                 "actions": []])
+            #expect(r.status == .ok)
+            _ = try await rc.text(users[0].token, roomID, "after")
+            #expect(rc.counts(try await rc.sync(users[1].token), roomID) == (3, 0))
+            #expect(rc.counts(try await rc.sync(users[2].token), roomID) == (1, 0))
+            #expect(rc.counts(try await rc.sync(users[3].token), roomID) == (9, 0))
+        }
+        try await hs.close()
+    }
+
     @Test func roomMentionsNeedThePowerToNotify() async throws {
         try await withAliceAndBob { client, rc, alice, bob, roomID in
             // alice (power 100) may notify the room; bob (power 0, below notifications.room = 50) may not.

@@ -34,6 +34,31 @@ enum PushCondition: Sendable {
         }
     }
 
+    /// The property the condition reads, when it holds only if the event has it: `.some(nil)`
+    /// reads nothing and never holds; nil may hold without reading the event.
+    var reads: PropertyPath?? {
+        switch self {
+        case .eventMatch(let path, _), .propertyIs(let path, _), .propertyContains(let path, _): .some(path)
+        case .containsDisplayName: .some(.body)
+        case .never: .some(nil)
+        case .memberCount, .senderNotificationPermission: nil
+        }
+    }
+
+    /// The condition's kind and what it reads, without its value: members whose rules differ
+    /// only in the values of conditions that name them share a shape.
+    var template: String {
+        switch self {
+        case .eventMatch(let path, _): "em " + path.text
+        case .propertyIs(let path, _): "pi " + path.text
+        case .propertyContains(let path, _): "pc " + path.text
+        case .containsDisplayName: "dn"
+        case .memberCount(let count): "mc \(count.comparison.rawValue)\(count.count)"
+        case .senderNotificationPermission(let key): "sp " + key
+        case .never: "never"
+        }
+    }
+
     /// The values `event_property_is` and `_contains` compare: strings, integers, booleans, null.
     static func isScalar(_ value: JSONValue) -> Bool {
         switch value {

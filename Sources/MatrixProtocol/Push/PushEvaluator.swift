@@ -22,9 +22,12 @@ public final class PushEvaluator: Sendable {
     /// The conditions decided for each user (slot -1), by index.
     let personal: [Int]
     /// The number of these rules' shape in `PushRuleShapes` (-1: not shared).
-    let shape: Int
+    public let shape: Int
     /// Whether a condition reads the display name (callers need not look it up otherwise).
     public let readsDisplayName: Bool
+    /// What the personal conditions read (the display name reads the body); nil when one of
+    /// them may hold without any of it. The same for every member of a shape.
+    let personalReads: [PropertyPath]?
 
     public init(ruleset: PushRuleSet, userID: String) {
         self.userID = userID
@@ -66,24 +69,48 @@ public final class PushEvaluator: Sendable {
         self.ends = ends
         self.conditions = conditions
         self.slots = slots
-        personal = slots.indices.filter { slots[$0] < 0 }
+        let personal = slots.indices.filter { slots[$0] < 0 }
+        self.personal = personal
         readsDisplayName = conditions.contains { if case .containsDisplayName = $0 { true } else { false } }
-        shape = Self.shape(rules: rules, ends: ends, slots: slots, personal: personal.count)
+        var reads: [PropertyPath]? = []
+        for c in personal {
+            switch conditions[c].reads {
+            case nil: reads = nil
+            case let path??: reads?.append(path)
+            case .some(nil): break
+            }
+        }
+        personalReads = reads
+        shape = Self.shape(rules: rules, ends: ends, conditions: conditions, slots: slots, personal: personal.count)
     }
 
-    /// Rules with the same actions, shared conditions and places of personal ones share a
-    /// shape; past `PushRuleShapes.maxPersonal` personal conditions, none is shared.
-    private static func shape(rules: [PushActions], ends: [Int], slots: [Int], personal: Int) -> Int {
+    /// Rules with the same actions, shared conditions and places and kinds of personal ones
+    /// share a shape; past `PushRuleShapes.maxPersonal` personal conditions, none is shared.
+    private static func shape(rules: [PushActions], ends: [Int], conditions: [PushCondition], slots: [Int], personal: Int) -> Int {
         guard personal <= PushRuleShapes.maxPersonal else { return -1 }
         var key = ""
         var start = 0
         for (rule, end) in zip(rules, ends) {
             key += rule.ruleID + "\u{0}" + String(decoding: rule.encoded, as: UTF8.self)
-            for slot in slots[start..<end] { key += slot < 0 ? " p" : " \(slot)" }
+            for c in start..<end { key += slots[c] < 0 ? " p" + conditions[c].template : " \(slots[c])" }
             key += "\n"
             start = end
         }
         return PushRuleShapes.table.number(key)
+    }
+
+    /// The outcome of every member of this shape on `event` when none of their personal
+    /// conditions can hold (the event has none of what they read), or nil when one may: then
+    /// each member is evaluated. A room's members of one shape are thus decided at once.
+    public func sharedOutcome(_ event: PushEvent) -> PushActions?? {
+        guard shape >= 0, let personalReads else { return nil }
+        for path in personalReads where event.value(path) != nil { return nil }
+        let key = shape << PushRuleShapes.maxPersonal
+        if let known = event.outcome(key) { return known }
+        // Every personal condition is false here, as `holds` finds nothing to read.
+        let outcome = walk(event, nil)
+        event.remember(key, outcome)
+        return .some(outcome)
     }
 
     /// The actions of the first enabled rule the event matches for this user (nil when none

@@ -37,36 +37,40 @@ public final class PushNotifications: Sendable {
         if members.generation != generation || members.evaluators.contains(where: { $0 == nil }) {
             members.evaluators = try await rules.evaluators(for: members.local)
             members.generation = generation
+            members.groupByShape()
             let updated = members
             memberLists.withLock { $0[pdu.roomID] = updated }
         }
-        var recipients: [String] = []
-        var evaluators: [PushEvaluator?] = []
-        recipients.reserveCapacity(members.local.count)
-        evaluators.reserveCapacity(members.local.count)
-        for (userID, evaluator) in zip(members.local, members.evaluators) where userID != pdu.sender {
-            recipients.append(userID)
-            evaluators.append(evaluator)
+        var invitee: String?
+        if pdu.type == "m.room.member", pdu.content["membership"] == "invite", let user = pdu.stateKey,
+           user != pdu.sender, isLocal(user), members.index[user] == nil {
+            invitee = user
         }
-        if pdu.type == "m.room.member", pdu.content["membership"] == "invite", let invitee = pdu.stateKey,
-           invitee != pdu.sender, isLocal(invitee), !recipients.contains(invitee) {
-            recipients.append(invitee)
-            evaluators += try await rules.evaluators(for: [invitee])
-        }
-        guard !recipients.isEmpty else { return EventPushActions(recipients: [], threadID: threadID, localSender: localSender) }
+        var result = EventPushActions(groups: [], threadID: threadID, localSender: localSender)
+        let sender = members.index[pdu.sender]
+        guard members.local.count > (sender == nil ? 0 : 1) || invitee != nil else { return result }
         let levels = PowerLevels(event: state[.powerLevels], create: state[.create], version: version)
-        let sender = pdu.sender
-        let event = PushEvent(json: pdu.json, memberCount: members.joinedCount) { levels.canNotify($0, user: sender) }
-        var notified: [EventPushActions.Recipient] = []
-        notified.reserveCapacity(recipients.count)
-        for (userID, evaluator) in zip(recipients, evaluators) {
-            guard let evaluator else { continue }
-            // The default rules read no display name: no lookup per member for them.
-            let displayName = evaluator.readsDisplayName ? members.displayNames[userID] : nil
-            guard let actions = evaluator.evaluate(event, displayName: displayName), actions.notify else { continue }
-            notified.append(EventPushActions.Recipient(userID: userID, highlight: actions.highlight, actions: actions.encoded))
+        let event = PushEvent(json: pdu.json, memberCount: members.joinedCount) { [sender = pdu.sender] in levels.canNotify($0, user: sender) }
+        var notified = NotifiedGroups()
+        for group in members.shapes {
+            if let shared = group.evaluator.sharedOutcome(event) {
+                guard let actions = shared, actions.notify else { continue }
+                let except = sender.flatMap { members.shapeOf[$0] == group.number ? pdu.sender : nil }
+                result.groups.append(.init(highlight: actions.highlight, actions: actions.encoded, members: group.members, except: except))
+                continue
+            }
+            for i in group.indices where i != sender {
+                notified.add(members.local[i], members.evaluators[i]?.evaluate(event, displayName: members.displayName(i)))
+            }
         }
-        return EventPushActions(recipients: notified, threadID: threadID, localSender: localSender)
+        for i in members.loners where i != sender {
+            notified.add(members.local[i], members.evaluators[i]?.evaluate(event, displayName: members.displayName(i)))
+        }
+        if let invitee, let evaluator = try await rules.evaluators(for: [invitee]).first ?? nil {
+            notified.add(invitee, evaluator.evaluate(event, displayName: nil))
+        }
+        result.groups += notified.groups
+        return result
     }
 
     /// The room's joined members in `state`: from the cache when its member events are the ones
@@ -81,6 +85,7 @@ public final class PushNotifications: Sendable {
             guard member.content["membership"] == "join" else { continue }
             list.joinedCount += 1
             guard isLocal(key.stateKey) else { continue }
+            list.index[key.stateKey] = list.local.count
             list.local.append(key.stateKey)
             if let name = member.content["displayname"]?.stringValue { list.displayNames[key.stateKey] = name }
         }
@@ -175,6 +180,70 @@ private struct MemberList: Sendable {
     /// One per `local` member; current while the rules' generation is `generation`.
     var evaluators: [PushEvaluator?] = []
     var generation = -1
+    /// Positions in `local`, by user.
+    var index: [String: Int] = [:]
+    /// The members grouped by the shape of their rules (`groupByShape`), and the others.
+    var shapes: [ShapeGroup] = []
+    var loners: [Int] = []
+    /// The number of the member's group in `shapes`, by position in `local`.
+    var shapeOf: [Int] = []
+
+    /// Members whose rules share a shape: one evaluation decides them all for most events.
+    struct ShapeGroup: Sendable {
+        let number: Int
+        /// One of them, whose rules stand for all.
+        let evaluator: PushEvaluator
+        let indices: [Int]
+        /// Their user IDs, one object from event to event while the list holds.
+        let members: PushMembers
+    }
 
     init(fingerprint: Fingerprint) { self.fingerprint = fingerprint }
+
+    func displayName(_ i: Int) -> String? {
+        evaluators[i]?.readsDisplayName == true ? displayNames[local[i]] : nil
+    }
+
+    mutating func groupByShape() {
+        var byShape: [Int: Int] = [:]
+        var groups: [(evaluator: PushEvaluator, indices: [Int])] = []
+        loners = []
+        shapeOf = Array(repeating: -1, count: local.count)
+        for (i, evaluator) in evaluators.enumerated() {
+            guard let evaluator, evaluator.shape >= 0 else {
+                loners.append(i)
+                continue
+            }
+            if let number = byShape[evaluator.shape] {
+                groups[number].indices.append(i)
+                shapeOf[i] = number
+            } else {
+                byShape[evaluator.shape] = groups.count
+                shapeOf[i] = groups.count
+                groups.append((evaluator, [i]))
+            }
+        }
+        shapes = groups.enumerated().map { number, group in
+            ShapeGroup(number: number, evaluator: group.evaluator, indices: group.indices,
+                       members: PushMembers(group.indices.map { local[$0] }))
+        }
+    }
+}
+
+/// Members evaluated one by one, grouped by what their rules decided.
+private struct NotifiedGroups {
+    private var found: [(actions: PushActions, users: [String])] = []
+
+    mutating func add(_ userID: String, _ actions: PushActions?) {
+        guard let actions, actions.notify else { return }
+        if let i = found.firstIndex(where: { $0.actions.highlight == actions.highlight && $0.actions.encoded == actions.encoded }) {
+            found[i].users.append(userID)
+        } else {
+            found.append((actions, [userID]))
+        }
+    }
+
+    var groups: [EventPushActions.Group] {
+        found.map { .init(highlight: $0.actions.highlight, actions: $0.actions.encoded, members: PushMembers($0.users)) }
+    }
 }
