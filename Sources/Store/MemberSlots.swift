@@ -9,7 +9,7 @@ struct MemberSlots: Sendable {
     private(set) var slotOf: [String: Int] = [:]
     /// Users by slot.
     private(set) var users: [String] = []
-    /// Bitmaps of member lists seen lately (`PushMembers`), by identity: the lists are kept
+    /// Bitmaps of recurring member lists seen lately (`PushMembers`), by identity: the lists are kept
     /// alive here, so an identity is not reused while it is a key. Valid while no slot is added.
     private var memo: [ObjectIdentifier: (members: PushMembers, bitmap: [UInt8])] = [:]
     /// Whether `memo` gained an entry since the slots were loaded or kept.
@@ -58,6 +58,7 @@ struct MemberSlots: Sendable {
         slots.reserveCapacity(members.userIDs.count)
         for userID in members.userIDs { slots.append(try slot(for: userID, db, room: room)) }
         let bitmap = SlotBitmap.make(slots)
+        guard members.recurring else { return bitmap }
         if memo.count >= Self.memoCapacity { memo.removeAll() }
         memo[ObjectIdentifier(members)] = (members, bitmap)
         memoChanged = true

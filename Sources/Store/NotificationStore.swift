@@ -46,8 +46,13 @@ public struct EventPushActions: Sendable {
 /// (`MemberSlots.bitmap(of:)`), not a user at a time.
 public final class PushMembers: Sendable {
     public let userIDs: [String]
+    /// Whether the same list comes again with later events (worth remembering its bitmap).
+    public let recurring: Bool
 
-    public init(_ userIDs: [String]) { self.userIDs = userIDs }
+    public init(_ userIDs: [String], recurring: Bool = false) {
+        self.userIDs = userIDs
+        self.recurring = recurring
+    }
 }
 
 /// Unread notifications of one thread (or the main timeline).

@@ -225,7 +225,7 @@ private struct MemberList: Sendable {
         }
         shapes = groups.enumerated().map { number, group in
             ShapeGroup(number: number, evaluator: group.evaluator, indices: group.indices,
-                       members: PushMembers(group.indices.map { local[$0] }))
+                       members: PushMembers(group.indices.map { local[$0] }, recurring: true))
         }
     }
 }
