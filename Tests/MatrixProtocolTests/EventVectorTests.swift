@@ -46,6 +46,15 @@ import Testing
                     == (version.redactionRules == .v11 ? derived["event_id_if_room_v4_plus"] : derived["event_id_if_room_v3"])?.stringValue,
                     "\(id) event ID")
             #expect(try EventHashing.eventID(signed, version: version) == derived["event_id_if_room_v4_plus"]?.stringValue, "\(id) v4+ event ID")
+
+            // Signing that hands back the bytes it signed (what a new event's ID is made from):
+            // the same signed event, and the bytes give the event's reference hash and ID.
+            let both = try EventSigning.signWithRedactedCanonical(hashed, serverName: server, key: key, version: version)
+            #expect(JSONValue.object(both.event) == c["expected_signed_event"], "\(id) signed event, with bytes")
+            #expect(Base64.encode(SHA256.hash(both.redactedCanonical)) == derived["reference_hash_sha256_base64"]?.stringValue,
+                    "\(id) reference hash from the signed bytes")
+            #expect(EventHashing.eventID(redactedCanonical: both.redactedCanonical, version: version)
+                    == derived["event_id_if_room_v4_plus"]?.stringValue, "\(id) event ID from the signed bytes")
         }
     }
 

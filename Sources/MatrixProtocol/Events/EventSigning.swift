@@ -3,12 +3,17 @@
 public enum EventSigning {
     /// Adds our signature to `event` (which should already carry its content hash).
     public static func sign(_ event: JSONObject, serverName: String, key: SigningKey, version: RoomVersion) throws(CanonicalJSONError) -> JSONObject {
-        let redacted = Redaction.redact(event, rules: version.redactionRules)
-        var copy = redacted
-        copy["signatures"] = nil
-        copy["unsigned"] = nil
-        let signature = key.keyPair.sign(try EventHashing.canonical(copy, version: version))
-        return JSONSigning.adding(signature, by: serverName, keyID: key.keyID, to: event)
+        try signWithRedactedCanonical(event, serverName: serverName, key: key, version: version).event
+    }
+
+    /// `sign`, also handing back the bytes it signed: the redacted event without `signatures`
+    /// and `unsigned`, which is what the reference hash covers too (the signature adds only
+    /// `signatures`), so the new event's ID need not redact and serialise it again.
+    public static func signWithRedactedCanonical(_ event: JSONObject, serverName: String, key: SigningKey,
+                                                 version: RoomVersion) throws(CanonicalJSONError) -> (event: JSONObject, redactedCanonical: [UInt8]) {
+        let bytes = try EventHashing.redactedCanonical(event, version: version)
+        let signature = key.keyPair.sign(bytes)
+        return (JSONSigning.adding(signature, by: serverName, keyID: key.keyID, to: event), bytes)
     }
 
     /// Verifies `serverName`'s signature with `keyID` over the redacted event.

@@ -45,8 +45,9 @@ struct EventBuilder: Sendable {
             json["auth_events"] = JSONValue(authEvents)
         }
         json = try EventHashing.addingContentHash(json, version: version)
-        json = try EventSigning.sign(json, serverName: serverName.description, key: signingKey, version: version)
-        return try PDU(json: json, version: version)
+        let signed = try EventSigning.signWithRedactedCanonical(json, serverName: serverName.description, key: signingKey, version: version)
+        return try PDU(json: signed.event, version: version,
+                       eventID: EventHashing.eventID(redactedCanonical: signed.redactedCanonical, version: version))
     }
 }
 
