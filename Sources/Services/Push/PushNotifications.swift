@@ -55,7 +55,7 @@ public final class PushNotifications: Sendable {
         for group in members.shapes {
             if let shared = group.evaluator.sharedOutcome(event) {
                 guard let actions = shared, actions.notify else { continue }
-                let except = sender.flatMap { members.shapeOf[$0] == group.number ? pdu.sender : nil }
+                let except = sender.flatMap { members.evaluators[$0]?.shape == group.evaluator.shape ? pdu.sender : nil }
                 result.groups.append(.init(highlight: actions.highlight, actions: actions.encoded, members: group.members, except: except))
                 continue
             }
@@ -185,12 +185,9 @@ private struct MemberList: Sendable {
     /// The members grouped by the shape of their rules (`groupByShape`), and the others.
     var shapes: [ShapeGroup] = []
     var loners: [Int] = []
-    /// The number of the member's group in `shapes`, by position in `local`.
-    var shapeOf: [Int] = []
 
     /// Members whose rules share a shape: one evaluation decides them all for most events.
     struct ShapeGroup: Sendable {
-        let number: Int
         /// One of them, whose rules stand for all.
         let evaluator: PushEvaluator
         let indices: [Int]
@@ -208,7 +205,6 @@ private struct MemberList: Sendable {
         var byShape: [Int: Int] = [:]
         var groups: [(evaluator: PushEvaluator, indices: [Int])] = []
         loners = []
-        shapeOf = Array(repeating: -1, count: local.count)
         for (i, evaluator) in evaluators.enumerated() {
             guard let evaluator, evaluator.shape >= 0 else {
                 loners.append(i)
@@ -216,15 +212,13 @@ private struct MemberList: Sendable {
             }
             if let number = byShape[evaluator.shape] {
                 groups[number].indices.append(i)
-                shapeOf[i] = number
             } else {
                 byShape[evaluator.shape] = groups.count
-                shapeOf[i] = groups.count
                 groups.append((evaluator, [i]))
             }
         }
-        shapes = groups.enumerated().map { number, group in
-            ShapeGroup(number: number, evaluator: group.evaluator, indices: group.indices,
+        shapes = groups.map { group in
+            ShapeGroup(evaluator: group.evaluator, indices: group.indices,
                        members: PushMembers(group.indices.map { local[$0] }, recurring: true))
         }
     }
