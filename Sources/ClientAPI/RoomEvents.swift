@@ -69,7 +69,8 @@ enum RoomEvents {
             let requester = try await hs.requester(request)
             let roomID = try context.pathParameter("roomID")
             try await hs.rooms.requireJoined(requester.userID, roomID)
-            return .json(try await hs.sync.event(try context.pathParameter("eventID"), roomID: roomID, userID: requester.userID))
+            return .json(try await hs.sync.event(try context.pathParameter("eventID"), roomID: roomID, userID: requester.userID,
+                                        deviceID: requester.deviceID))
         }
         routes.clientInPool(.get, "/rooms/:roomID/joined_members") { request, context in
             let requester = try await hs.requester(request)

@@ -57,7 +57,7 @@ enum SyncEndpoint {
                 filter = try SyncFilter.roomEventFilter(json: object)
             }
             return .json(try await hs.sync.messages(
-                roomID: try context.pathParameter("roomID"), userID: requester.userID,
+                roomID: try context.pathParameter("roomID"), userID: requester.userID, deviceID: requester.deviceID,
                 from: try query.get("from").map { text throws(MatrixError) in try SyncToken(text) },
                 to: try query.get("to").map { text throws(MatrixError) in try SyncToken(text) },
                 direction: direction, limit: limit, filter: filter))
@@ -70,7 +70,7 @@ enum SyncEndpoint {
                 limit = n
             }
             return .json(try await hs.sync.context(roomID: try context.pathParameter("roomID"), eventID: try context.pathParameter("eventID"),
-                                                   userID: requester.userID, limit: limit))
+                                                   userID: requester.userID, deviceID: requester.deviceID, limit: limit))
         }
         routes.client(.post, "/user/:userID/filter") { request, context in
             let requester = try await hs.requester(request)

@@ -27,6 +27,8 @@ public final class Database: Sendable {
     let sessions = SessionCache()
     /// Rooms' notification slots, for the writer (`MemberSlots`).
     let memberSlots = MemberSlotCache()
+    /// Recent client transaction IDs, for idempotent sends.
+    let clientTransactions = ClientTransactions()
 
     /// Opens (creating it and its parent directories if needed) and migrates the database at `path`.
     /// `readsOnCallingThread`: see `read`. The test suites turn it off: hundreds of servers in
@@ -60,6 +62,8 @@ public final class Database: Sendable {
         // connection that commits.
         try pool.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA synchronous = NORMAL") }
         try Self.migrate(pool, logger: logger)
+        let transactions = clientTransactions
+        try pool.read { db in try transactions.load(db) }
 
         self.path = path
         self.synchronous = synchronous

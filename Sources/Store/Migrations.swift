@@ -18,6 +18,7 @@ enum Migrations {
         migrator.registerMigration("0011_state_event_index", migrate: RoomSchema.addStateEventIndex)
         migrator.registerMigration("0012_pusher_device", migrate: PushSchema.addDevice)
         migrator.registerMigration("0013_push_groups", migrate: PushSchema.groupNotifications)
+        migrator.registerMigration("0014_event_rows", migrate: RoomSchema.keepEventFactsInTheirRows)
         return migrator
     }()
 

@@ -71,7 +71,6 @@ extension Database {
             return nid
         }
         let nid = db.lastInsertedRowID
-        try insertAuthEvents(db, of: pdu, eventNID: nid)
         return nid
     }
 
@@ -220,16 +219,17 @@ extension Database {
     /// The auth chain of events (every event reachable over `auth_events`), stored ones only.
     public func authChain(of ids: [String]) async throws -> [StoredEvent] {
         try await read { db in
+            let byID = try db.cachedStatement(sql: "SELECT * FROM events WHERE event_id = ?")
             var seen: Set<String> = []
-            var queue = ids
+            var queue = try ids.compactMap { try Row.fetchOne(byID, arguments: [$0]).map(StoredEvent.init(row:)) }
             var out: [StoredEvent] = []
-            while let id = queue.popLast() {
-                for auth in try String.fetchAll(db.cachedStatement(sql: """
-                    SELECT a.auth_event_id FROM event_auth a JOIN events e ON e.event_nid = a.event_nid WHERE e.event_id = ?
-                    """), arguments: [id]) where seen.insert(auth).inserted {
-                    if let row = try Row.fetchOne(db.cachedStatement(sql: "SELECT * FROM events WHERE event_id = ?"), arguments: [auth]) {
-                        out.append(StoredEvent(row: row))
-                        queue.append(auth)
+            while let event = queue.popLast() {
+                let json = (try? JSONParser.parseObject(event.json)) ?? [:]
+                for auth in PDU.authEventIDs(in: json) where seen.insert(auth).inserted {
+                    if let row = try Row.fetchOne(byID, arguments: [auth]) {
+                        let stored = StoredEvent(row: row)
+                        out.append(stored)
+                        queue.append(stored)
                     }
                 }
             }

@@ -142,6 +142,22 @@ enum RoomSchema {
             """)
     }
 
+    /// Facts only ever read with their event move into its row, or are read from its JSON: a
+    /// table of their own cost every message a b-tree page per commit (random keys there).
+    /// - the sending device and its transaction ID (`txn_device`, `txn_id`), for idempotent sends
+    ///   (`ClientTransactions`) and `unsigned.transaction_id`;
+    /// - `auth_events`, which the event's JSON holds (`event_auth` was read only by `authChain`).
+    static func keepEventFactsInTheirRows(_ db: GRDB.Database) throws {
+        try db.execute(sql: """
+            ALTER TABLE events ADD COLUMN txn_device TEXT;
+            ALTER TABLE events ADD COLUMN txn_id TEXT;
+            UPDATE events SET txn_device = t.device_id, txn_id = t.txn_id
+            FROM event_txn_ids t WHERE t.event_id = events.event_id;
+            DROP TABLE event_txn_ids;
+            DROP TABLE event_auth;
+            """)
+    }
+
     /// A room's events of one state key in stream order (a user's membership history, the history
     /// visibility changes) without reading every event of the room: /sync asks on every call.
     /// Partial: message events, most of a room, have no state key.

@@ -19,6 +19,8 @@ public struct StoredEvent: Sendable {
     public let rejectedReason: String?
     public let softFailed: Bool
     public let redactedBy: String?
+    /// The device and transaction ID a client of this server sent the event with.
+    public let sentWith: (deviceID: String, txnID: String)?
 
     init(row: Row) {
         nid = row["event_nid"]
@@ -30,6 +32,11 @@ public struct StoredEvent: Sendable {
         rejectedReason = row["rejected_reason"]
         softFailed = row["soft_failed"]
         redactedBy = row["redacted_by"]
+        if let deviceID: String = row["txn_device"], let txnID: String = row["txn_id"] {
+            sentWith = (deviceID, txnID)
+        } else {
+            sentWith = nil
+        }
     }
 
     /// The parsed event, for the room's version.
@@ -37,13 +44,19 @@ public struct StoredEvent: Sendable {
         try PDU(json: try JSONParser.parseObject(json), version: version, eventID: eventID)
     }
 
-    /// The event as clients may see it: redacted when a redaction applies to it.
-    public func clientPDU(version: RoomVersion) throws -> PDU {
+    /// The event as clients may see it: redacted when a redaction applies to it, and with its
+    /// `unsigned.transaction_id` for the device (`viewer`) that sent it.
+    public func clientPDU(version: RoomVersion, viewer: (userID: String, deviceID: String)? = nil) throws -> PDU {
         var object = try JSONParser.parseObject(json)
         if let redactedBy {
             object = Redaction.redact(object, rules: version.redactionRules)
             // Clients look for `redacted_because`; the redaction's ID is what it needs to show.
             object["unsigned"] = ["redacted_because": ["event_id": .string(redactedBy), "type": "m.room.redaction"]]
+        }
+        if let sentWith, let viewer, sentWith.deviceID == viewer.deviceID, object["sender"]?.stringValue == viewer.userID {
+            var unsigned = object["unsigned"]?.objectValue ?? [:]
+            unsigned["transaction_id"] = .string(sentWith.txnID)
+            object["unsigned"] = .object(unsigned)
         }
         return try PDU(json: object, version: version, eventID: eventID)
     }
@@ -114,8 +127,7 @@ extension Database {
     /// All in the write lane's transaction, so a crash leaves either all of it or none.
     @discardableResult
     public func appendTimelineEvent(_ event: NewTimelineEvent, room: RoomRecord) async throws -> Int64 {
-        let slots = memberSlots
-        return try await writer.write { db in try Self.append(db, event, room: room, slots: slots) }
+        try await appendTimelineEvents([event], room: room)[0]
     }
 
     /// `appendTimelineEvent` queued now, awaited later (`RoomLane.send`).
@@ -124,13 +136,20 @@ extension Database {
     public func submitTimelineEvent(_ event: NewTimelineEvent, room: RoomRecord,
                                     afterCommit: @escaping @Sendable (Int64) -> Void = { _ in }) -> QueuedWrite<Int64> {
         let slots = memberSlots
-        return writer.submit({ db in try Self.append(db, event, room: room, slots: slots) }, afterCommit: afterCommit)
+        let transactions = clientTransactions
+        return writer.submit({ db in try Self.append(db, event, room: room, slots: slots) }, afterCommit: { stream in
+            // In the commit's wake, before the WAL sync: a retry that arrives now finds the event.
+            if let transaction = event.transaction { transactions.remember(transaction, eventID: event.pdu.eventID) }
+            afterCommit(stream)
+        })
     }
 
     /// Appends several events in order in one transaction (room creation).
     public func appendTimelineEvents(_ events: [NewTimelineEvent], room: RoomRecord) async throws -> [Int64] {
         let slots = memberSlots
-        return try await writer.write { db in try events.map { try Self.append(db, $0, room: room, slots: slots) } }
+        let streams = try await writer.write { db in try events.map { try Self.append(db, $0, room: room, slots: slots) } }
+        for event in events { if let transaction = event.transaction { clientTransactions.remember(transaction, eventID: event.pdu.eventID) } }
+        return streams
     }
 
     // The statements every message runs bind their values directly (`DirectBinding`).
@@ -143,17 +162,18 @@ extension Database {
         let keyNID = try pdu.stateKeyPair.map { try internStateKey(db, $0) }
         var insert = DirectBinding(try db.cachedStatement(sql: """
             INSERT INTO events (event_id, room_nid, type, state_key_nid, sender, depth, origin_server_ts,
-                                stream_ordering, json, state_before, state_after)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                                stream_ordering, json, state_before, state_after, txn_device, txn_id)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
             """))
         insert.bindEventColumns(pdu, room: room, stateKeyNID: keyNID)
         insert.bind(stream)
         insert.bind(blob: event.json)
         insert.bind(before)
         insert.bind(keyNID == nil ? before : nil)
+        insert.bind(event.transaction?.deviceID)
+        insert.bind(event.transaction?.txnID)
         try insert.run(db)
         let nid = db.lastInsertedRowID
-        if let transaction = event.transaction { try record(db, transaction, eventID: pdu.eventID) }
         var after = before
         if let keyNID {
             after = try addSnapshot(db, room: room.nid, parent: before, changes: [keyNID: nid])
@@ -166,7 +186,6 @@ extension Database {
             try db.cachedStatement(sql: "UPDATE events SET state_after = ? WHERE event_nid = ?").execute(arguments: [after, nid])
         }
         try linkToPrevEvents(db, pdu, eventNID: nid, room: room)
-        try insertAuthEvents(db, of: pdu, eventNID: nid)
         if let relation = pdu.content["m.relates_to"]?.objectValue, let target = relation["event_id"]?.stringValue,
            let relType = relation["rel_type"]?.stringValue {
             try db.cachedStatement(sql: "INSERT INTO event_relations (event_nid, relates_to_id, rel_type) VALUES (?, ?, ?)").execute(arguments: [nid, target, relType])
@@ -192,17 +211,6 @@ extension Database {
             extremity.bind(room.nid)
             extremity.bind(prev)
             try extremity.run(db)
-        }
-    }
-
-    /// An event's `auth_events`, as rows of `event_auth`.
-    static func insertAuthEvents(_ db: GRDB.Database, of pdu: PDU, eventNID: Int64) throws {
-        let statement = try db.cachedStatement(sql: "INSERT OR IGNORE INTO event_auth (event_nid, auth_event_id) VALUES (?, ?)")
-        for auth in pdu.authEvents {
-            var row = DirectBinding(statement)
-            row.bind(eventNID)
-            row.bind(auth)
-            try row.run(db)
         }
     }
 
@@ -334,23 +342,8 @@ extension Database {
     }
 
     /// The event ID a transaction ID of a device already produced, for idempotent sends.
-    public func eventForTransaction(userID: String, deviceID: String, txnID: String) async throws -> String? {
-        try await read { db in
-            try String.fetchOne(db.cachedStatement(sql: "SELECT event_id FROM event_txn_ids WHERE user_id = ? AND device_id = ? AND txn_id = ?"), arguments: [userID, deviceID, txnID])
-        }
-    }
-
-    /// Remembers which event a client transaction sent (in the event's own commit, `append`).
-    static func record(_ db: GRDB.Database, _ transaction: ClientTransaction, eventID: String) throws {
-        var insert = DirectBinding(try db.cachedStatement(sql: """
-            INSERT OR IGNORE INTO event_txn_ids (user_id, device_id, txn_id, event_id, created_ts) VALUES (?, ?, ?, ?, ?)
-            """))
-        insert.bind(transaction.userID)
-        insert.bind(transaction.deviceID)
-        insert.bind(transaction.txnID)
-        insert.bind(eventID)
-        insert.bind(transaction.now)
-        try insert.run(db)
+    public func eventForTransaction(userID: String, deviceID: String, txnID: String) -> String? {
+        clientTransactions.eventID(userID: userID, deviceID: deviceID, txnID: txnID)
     }
 
     /// The latest stream position (0 for an empty server).

@@ -207,6 +207,57 @@ func createRoom(_ client: some TestClientProtocol, token: String, _ body: JSONOb
         try await hs.close()
     }
 
+    /// `unsigned.transaction_id` goes to the device that sent the event, in every place it is
+    /// served, and to no other device of the same user or anyone else.
+    @Test func transactionIDIsShownToTheSendingDeviceOnly() async throws {
+        let hs = try await TestHomeserver.make(configure: openRegistration)
+        try await hs.test { client in
+            let password = "pw-\(UUID())"
+            let phone = try await registerUser(client, "alice", password: password), bob = try await registerUser(client, "bob")
+            let laptop = try await client.call(.post, "\(base)/login", body: [
+                "type": "m.login.password", "identifier": ["type": "m.id.user", "user": "alice"], "password": .string(password)])
+            let laptopToken = try #require(laptop.json["access_token"]?.stringValue)
+            let roomID = try await createRoom(client, token: phone.token, ["preset": "public_chat"])
+            let room = "\(base)/rooms/\(enc(roomID))"
+            #expect(try await client.call(.post, "\(room)/join", token: bob.token, body: [:]).status == .ok)
+            let sent = try await client.call(.put, "\(room)/send/m.room.message/txn-phone-1", token: phone.token, body: ["msgtype": "m.text", "body": "hi"])
+            let eventID = try #require(sent.json["event_id"]?.stringValue)
+            let redaction = try await client.call(.put, "\(room)/redact/\(enc(eventID))/txn-phone-2", token: phone.token, body: [:])
+            let redactionID = try #require(redaction.json["event_id"]?.stringValue)
+
+            func transactionIDs(_ token: String) async throws -> [String: String] {
+                let sync = try await client.call(.get, "\(base)/sync", token: token)
+                let timeline = sync.json["rooms"]?["join"]?[roomID]?["timeline"]?["events"]?.arrayValue ?? []
+                let messages = try await client.call(.get, "\(room)/messages?dir=b&limit=50", token: token).json["chunk"]?.arrayValue ?? []
+                var found: [String: String] = [:]
+                for (place, events) in [("sync", timeline), ("messages", messages)] {
+                    for event in events {
+                        if let txn = event["unsigned"]?["transaction_id"]?.stringValue { found["\(place) \(event["event_id"]?.stringValue ?? "")"] = txn }
+                    }
+                }
+                for id in [eventID, redactionID] {
+                    let event = try await client.call(.get, "\(room)/event/\(enc(id))", token: token)
+                    if let txn = event.json["unsigned"]?["transaction_id"]?.stringValue { found["event \(id)"] = txn }
+                    let around = try await client.call(.get, "\(room)/context/\(enc(id))", token: token)
+                    if let txn = around.json["event"]?["unsigned"]?["transaction_id"]?.stringValue { found["context \(id)"] = txn }
+                }
+                return found
+            }
+            var expected: [String: String] = [:]
+            for place in ["sync", "messages", "event", "context"] {
+                expected["\(place) \(eventID)"] = "txn-phone-1"
+                expected["\(place) \(redactionID)"] = "txn-phone-2"
+            }
+            #expect(try await transactionIDs(phone.token) == expected)
+            #expect(try await transactionIDs(laptopToken).isEmpty)
+            #expect(try await transactionIDs(bob.token).isEmpty)
+            // The redacted message keeps it beside `redacted_because`.
+            let redacted = try await client.call(.get, "\(room)/event/\(enc(eventID))", token: phone.token)
+            #expect(redacted.json["unsigned"]?["redacted_because"] != nil && redacted.json["content"] == [:])
+        }
+        try await hs.close()
+    }
+
     @Test func stateEventsNeedPower() async throws {
         let hs = try await TestHomeserver.make(configure: openRegistration)
         try await hs.test { client in

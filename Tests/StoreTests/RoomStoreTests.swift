@@ -8,9 +8,9 @@ import Testing
     let version = RoomVersion.named("10")!
 
     func event(_ id: String, _ type: String, stateKey: String? = nil, sender: String = "@a:x", content: JSONObject = [:],
-               prev: [String], depth: Int64) throws -> NewTimelineEvent {
+               prev: [String], depth: Int64, ts: Int64 = 1) throws -> NewTimelineEvent {
         var json: JSONObject = ["type": .string(type), "room_id": "!r:x", "sender": .string(sender), "content": .object(content),
-                                "prev_events": JSONValue(prev), "auth_events": [], "depth": .int(depth), "origin_server_ts": 1]
+                                "prev_events": JSONValue(prev), "auth_events": [], "depth": .int(depth), "origin_server_ts": .int(ts)]
         if let stateKey { json["state_key"] = .string(stateKey) }
         return NewTimelineEvent(pdu: try PDU(json: json, version: version, eventID: id), json: json.encodedBytes())
     }
@@ -61,16 +61,38 @@ import Testing
         }
     }
 
-    @Test func transactionIDs() async throws {
-        try await withTemporaryDatabase { db, _ in
-        #expect(try await db.eventForTransaction(userID: "@a:x", deviceID: "D", txnID: "t1") == nil)
+    @Test func transactionIDsAreRememberedForADayAndSurviveAReopen() async throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let db = try openDatabase(directory.databasePath)
+        #expect(db.eventForTransaction(userID: "@a:x", deviceID: "D", txnID: "t1") == nil)
         let room = try await db.createRoom(roomID: "!r:x", version: "10", now: 1)
-        // Recorded in the commit of the event the transaction sent.
-        var sent = try event("$e", "m.room.message", content: ["body": "hi"], prev: [], depth: 1)
-        sent.transaction = ClientTransaction(userID: "@a:x", deviceID: "D", txnID: "t1", now: 1)
+        let later = 1 + ClientTransactions.retentionMillis + 10
+        var old = try event("$old", "m.room.message", content: ["body": "old"], prev: [], depth: 1, ts: 1)
+        old.transaction = ClientTransaction(userID: "@a:x", deviceID: "D", txnID: "t0", now: 1)
+        _ = try await db.appendTimelineEvent(old, room: room)
+        #expect(db.eventForTransaction(userID: "@a:x", deviceID: "D", txnID: "t0") == "$old")
+        var sent = try event("$e", "m.room.message", content: ["body": "hi"], prev: ["$old"], depth: 2, ts: later)
+        sent.transaction = ClientTransaction(userID: "@a:x", deviceID: "D", txnID: "t1", now: later)
         _ = try await db.appendTimelineEvent(sent, room: room)
-        #expect(try await db.eventForTransaction(userID: "@a:x", deviceID: "D", txnID: "t1") == "$e")
-        #expect(try await db.eventForTransaction(userID: "@a:x", deviceID: "E", txnID: "t1") == nil)
-        }
+        // Found for the same user and device only; the one sent a day before is forgotten.
+        #expect(db.eventForTransaction(userID: "@a:x", deviceID: "D", txnID: "t1") == "$e")
+        #expect(db.eventForTransaction(userID: "@a:x", deviceID: "E", txnID: "t1") == nil)
+        #expect(db.eventForTransaction(userID: "@b:x", deviceID: "D", txnID: "t1") == nil)
+        #expect(db.eventForTransaction(userID: "@a:x", deviceID: "D", txnID: "t0") == nil)
+
+        // The event's row keeps them: a second opening rebuilds the same map from the timeline.
+        let reopened = try openDatabase(directory.databasePath)
+        #expect(reopened.eventForTransaction(userID: "@a:x", deviceID: "D", txnID: "t1") == "$e")
+        #expect(reopened.eventForTransaction(userID: "@a:x", deviceID: "D", txnID: "t0") == nil)
+        try await reopened.close()
+
+        // Only the sending device sees its transaction ID in `unsigned`.
+        let stored = try #require(try await db.event("$e"))
+        #expect(try stored.clientPDU(version: version, viewer: ("@a:x", "D")).json["unsigned"]?["transaction_id"] == "t1")
+        #expect(try stored.clientPDU(version: version, viewer: ("@a:x", "E")).json["unsigned"] == nil)
+        #expect(try stored.clientPDU(version: version, viewer: ("@b:x", "D")).json["unsigned"] == nil)
+        #expect(try stored.clientPDU(version: version).json["unsigned"] == nil)
+        try await db.close()
     }
 }

@@ -82,8 +82,8 @@ public struct PDU: Sendable, Hashable {
         } else {
             content = JSONObject()
         }
-        let prevEvents = try Self.eventReferences(json, "prev_events", version: version)
-        let authEvents = try Self.eventReferences(json, "auth_events", version: version)
+        let prevEvents = try Self.eventReferences(json, "prev_events")
+        let authEvents = try Self.eventReferences(json, "auth_events")
         let depth = try Self.integer(json, "depth") ?? 0
         let originServerTS = try Self.integer(json, "origin_server_ts") ?? 0
         let redacts: String?
@@ -129,7 +129,7 @@ public struct PDU: Sendable, Hashable {
 
     /// `prev_events`/`auth_events`: plain IDs from v3, `[id, {hashes}]` pairs in v1–v2.
     /// Fixtures use plain IDs for every version, so both shapes are read everywhere.
-    private static func eventReferences(_ json: JSONObject, _ field: String, version: RoomVersion) throws(PDUError) -> [String] {
+    private static func eventReferences(_ json: JSONObject, _ field: String) throws(PDUError) -> [String] {
         guard let value = json[field] else { return [] }
         guard let items = value.arrayValue else { throw .wrongType(field: field, expected: "an array") }
         var ids: [String] = []
@@ -144,6 +144,11 @@ public struct PDU: Sendable, Hashable {
             }
         }
         return ids
+    }
+
+    /// The `auth_events` of an event's stored JSON, without parsing the rest of the event.
+    public static func authEventIDs(in json: JSONObject) -> [String] {
+        (try? eventReferences(json, "auth_events")) ?? []
     }
 
     public static func == (a: PDU, b: PDU) -> Bool { a.eventID == b.eventID && a.json == b.json }

@@ -6,7 +6,7 @@ extension Rooms {
     /// own sender, or for a user at or above the room's redact level. The redaction is sent as an
     /// event and applied to the stored target at once.
     public func redact(roomID: String, eventID: String, requester: Requester, txnID: String, reason: String?) async throws -> String {
-        if let existing = try await database.eventForTransaction(userID: requester.userID, deviceID: requester.deviceID, txnID: txnID) {
+        if let existing = database.eventForTransaction(userID: requester.userID, deviceID: requester.deviceID, txnID: txnID) {
             return existing
         }
         let lane = try await joinedLane(requester.userID, roomID)

@@ -128,7 +128,7 @@ extension Rooms {
     /// Sends a message-like event once per (user, device, transaction ID): a retried request
     /// gets the first event's ID back instead of a duplicate.
     public func sendIdempotent(roomID: String, requester: Requester, txnID: String, type: String, content: JSONObject) async throws -> String {
-        if let existing = try await database.eventForTransaction(userID: requester.userID, deviceID: requester.deviceID, txnID: txnID) {
+        if let existing = database.eventForTransaction(userID: requester.userID, deviceID: requester.deviceID, txnID: txnID) {
             return existing
         }
         // The lane checks the membership in the same turn that builds the event: one wait for the

@@ -83,11 +83,11 @@ extension Sync {
 
 extension Sync {
     /// `GET /rooms/{roomId}/event/{eventId}`: one event the user may see, with its aggregations.
-    public func event(_ eventID: String, roomID: String, userID: String) async throws -> JSONObject {
+    public func event(_ eventID: String, roomID: String, userID: String, deviceID: String? = nil) async throws -> JSONObject {
         let (room, version, visibleUpTo) = try await visibleRoom(roomID, userID: userID)
         guard let stored = try await database.event(eventID), stored.roomNID == room.nid, stored.rejectedReason == nil,
               try await !visible([stored], in: room, to: userID).isEmpty,
-              case .object(let formatted)? = try await formatWithRelations([try stored.clientPDU(version: version)], room: room,
+              case .object(let formatted)? = try await formatWithRelations([try stored.clientPDU(version: version, viewer: deviceID.map { (userID, $0) })], room: room,
                                                                             version: version, userID: userID, upTo: visibleUpTo,
                                                                             includeRoomID: true).first
         else { throw MatrixError.notFound("Event not found") }

@@ -6,8 +6,8 @@ extension Sync {
 
     /// `GET /rooms/{roomId}/messages`: a page of the room's timeline from a stream token.
     /// Members see the room's history while joined; former members up to when they left.
-    public func messages(roomID: String, userID: String, from: SyncToken?, to: SyncToken?, direction: Direction,
-                         limit: Int, filter: SyncFilter) async throws -> JSONObject {
+    public func messages(roomID: String, userID: String, deviceID: String? = nil, from: SyncToken?, to: SyncToken?,
+                         direction: Direction, limit: Int, filter: SyncFilter) async throws -> JSONObject {
         let (room, version, visibleUpTo) = try await visibleRoom(roomID, userID: userID)
         let current = notifier.current.events
         let limit = max(1, min(limit, 1000))
@@ -31,7 +31,8 @@ extension Sync {
             events = try await database.timelineForwards(room, from: start, upTo: ceiling, limit: limit)
             end = events.last.flatMap(\.streamOrdering)
         }
-        let pdus = try await visible(events, in: room, to: userID).compactMap { try? $0.clientPDU(version: version) }
+        let viewer = deviceID.map { (userID, $0) }
+        let pdus = try await visible(events, in: room, to: userID).compactMap { try? $0.clientPDU(version: version, viewer: viewer) }
             .filter { filter.includesTimelineEvent(type: $0.type) }
         var body: JSONObject = [
             "chunk": .array(try await formatWithRelations(pdus, room: room, version: version, userID: userID, upTo: visibleUpTo,
@@ -68,7 +69,7 @@ extension Sync {
 extension Sync {
     /// `GET /rooms/{roomId}/context/{eventId}`: events around one event, and the state at the
     /// last event returned.
-    public func context(roomID: String, eventID: String, userID: String, limit: Int) async throws -> JSONObject {
+    public func context(roomID: String, eventID: String, userID: String, deviceID: String? = nil, limit: Int) async throws -> JSONObject {
         let (room, version, visibleUpTo) = try await visibleRoom(roomID, userID: userID)
         guard let stored = try await database.event(eventID), stored.roomNID == room.nid, let position = stored.streamOrdering,
               stored.rejectedReason == nil else { throw MatrixError.notFound("Event not found") }
@@ -84,12 +85,13 @@ extension Sync {
         let state = try await database.stateAfter(eventID: last.eventID) ?? [:]
         let stateEvents = try await database.events(Array(state.values)).compactMap { try? $0.clientPDU(version: version) }
         let shownBefore = try await visible(before, in: room, to: userID), shownAfter = try await visible(after, in: room, to: userID)
+        let viewer = deviceID.map { (userID, $0) }
         func format(_ events: [StoredEvent]) async throws -> [JSONValue] {
-            try await formatWithRelations(events.compactMap { try? $0.clientPDU(version: version) }, room: room, version: version,
+            try await formatWithRelations(events.compactMap { try? $0.clientPDU(version: version, viewer: viewer) }, room: room, version: version,
                                           userID: userID, upTo: visibleUpTo, includeRoomID: true)
         }
         return [
-            "event": try await format([stored]).first ?? .object(ClientEvent.format(try stored.clientPDU(version: version))),
+            "event": try await format([stored]).first ?? .object(ClientEvent.format(try stored.clientPDU(version: version, viewer: viewer))),
             "events_before": .array(try await format(shownBefore)),
             "events_after": .array(try await format(shownAfter)),
             "start": .string(SyncToken.timeline((before.last?.streamOrdering ?? position) - 1)),

@@ -82,7 +82,7 @@ public final class Sync: Sendable {
                 let fresh = since == nil || request.fullState || changedInWindow
                 let roomData = accountData.filter { $0.roomID == room.roomID }
                 if let body = try await joinedRoom(room, version: version, since: fresh ? nil : since, upTo: upTo,
-                                                   filter: request.filter, always: fresh, accountData: roomData, userID: request.userID,
+                                                   filter: request.filter, always: fresh, accountData: roomData, userID: request.userID, deviceID: request.deviceID,
                                                    membership: membership) {
                     join[room.roomID] = .object(body)
                 }
@@ -99,7 +99,7 @@ public final class Sync: Sendable {
                 var until = upTo
                 until.events = min(upTo.events, memberStream)
                 if var body = try await joinedRoom(room, version: version, since: since, upTo: until,
-                                                   filter: request.filter, always: true, accountData: [], userID: request.userID,
+                                                   filter: request.filter, always: true, accountData: [], userID: request.userID, deviceID: request.deviceID,
                                                    membership: membership) {
                     body["ephemeral"] = nil
                     body["unread_notifications"] = nil  // counts are for joined rooms only
@@ -148,7 +148,7 @@ public final class Sync: Sendable {
     /// between `since` and the timeline's start — with its ephemeral events and account data.
     private func joinedRoom(_ room: RoomRecord, version: RoomVersion, since: SyncToken?, upTo: SyncToken, filter: SyncFilter,
                             always: Bool, accountData: [(roomID: String?, type: String, content: [UInt8])],
-                            userID: String, membership: String) async throws -> JSONObject? {
+                            userID: String, deviceID: String?, membership: String) async throws -> JSONObject? {
         let limit = filter.timelineLimit
         let newest = try await database.timelineBackwards(room, upTo: upTo.events, after: since?.events ?? 0, limit: limit + 1)
         let ephemeral = try await ephemeralEvents(room.roomID, since: since, upTo: upTo)
@@ -182,7 +182,8 @@ public final class Sync: Sendable {
             stateMap.merge(Self.memberState(of: senders, in: fullStateBefore, excluding: Set(timeline.map(\.eventID)))) { $1 }
         }
         let stateEvents = try await database.events(Array(stateMap.values)).compactMap { try? $0.clientPDU(version: version) }
-        let timelinePDUs = timeline.compactMap { try? $0.clientPDU(version: version) }.filter { filter.includesTimelineEvent(type: $0.type) }
+        let viewer = deviceID.map { (userID, $0) }
+        let timelinePDUs = timeline.compactMap { try? $0.clientPDU(version: version, viewer: viewer) }.filter { filter.includesTimelineEvent(type: $0.type) }
         let timelineEvents = try await formatWithRelations(timelinePDUs, room: room, version: version, userID: userID,
                                                          upTo: upTo.events, includeRoomID: false)
         let prevBatch = SyncToken.timeline(max(0, (timeline.first?.streamOrdering ?? upTo.events) - 1))
