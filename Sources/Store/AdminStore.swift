@@ -92,6 +92,7 @@ extension Database {
             let events = "SELECT event_nid FROM events WHERE room_nid = \(nid)"
             for sql in [
                 "DELETE FROM event_edges WHERE event_nid IN (\(events))",
+                "DELETE FROM event_gaps WHERE event_nid IN (\(events))",
                 "DELETE FROM event_relations WHERE event_nid IN (\(events))",
                 "DELETE FROM federation_outbox WHERE event_nid IN (\(events))",
                 "DELETE FROM state_snapshot_entries WHERE snapshot_nid IN (SELECT snapshot_nid FROM state_snapshots WHERE room_nid = \(nid))",
@@ -127,7 +128,7 @@ extension Database {
             if !includeLocal { arguments.append("%:" + localServer) }
             let doomed = try Int64.fetchAll(db, sql: sql, arguments: StatementArguments(arguments))
             for nid in doomed {
-                for table in ["event_edges", "event_relations", "federation_outbox"] {
+                for table in ["event_edges", "event_gaps", "event_relations", "federation_outbox"] {
                     try db.execute(sql: "DELETE FROM \(table) WHERE event_nid = ?", arguments: [nid])
                 }
                 try db.cachedStatement(sql: "DELETE FROM events WHERE event_nid = ?").execute(arguments: [nid])

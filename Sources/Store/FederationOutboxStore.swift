@@ -190,7 +190,10 @@ extension Database {
                 var prevs: [String] = []
                 for event in next where out.count < limit {
                     out.append(event)
-                    prevs += try String.fetchAll(db.cachedStatement(sql: "SELECT prev_event_id FROM event_edges WHERE event_nid = ?"), arguments: [event.nid])
+                    prevs += try String.fetchAll(db.cachedStatement(sql: """
+                        SELECT p.event_id FROM event_edges ed JOIN events p ON p.event_nid = ed.prev_nid WHERE ed.event_nid = ?1
+                        UNION ALL SELECT prev_event_id FROM event_gaps WHERE event_nid = ?1
+                        """), arguments: [event.nid])
                 }
                 frontier = prevs.filter { !seen.contains($0) }
             }

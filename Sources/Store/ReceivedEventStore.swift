@@ -71,6 +71,15 @@ extension Database {
             return nid
         }
         let nid = db.lastInsertedRowID
+        // Events that named this one as a prev before it was stored now point at it by number.
+        var named = DirectBinding(try db.cachedStatement(sql: "SELECT 1 FROM event_gaps WHERE prev_event_id = ? LIMIT 1"))
+        named.bind(pdu.eventID)
+        if try named.int64(db) != nil {
+            try db.cachedStatement(sql: """
+                INSERT OR IGNORE INTO event_edges (event_nid, prev_nid) SELECT event_nid, ? FROM event_gaps WHERE prev_event_id = ?
+                """).execute(arguments: [nid, pdu.eventID])
+            try db.cachedStatement(sql: "DELETE FROM event_gaps WHERE prev_event_id = ?").execute(arguments: [pdu.eventID])
+        }
         return nid
     }
 
@@ -112,7 +121,7 @@ extension Database {
         }
         try linkToPrevEvents(db, pdu, eventNID: nid, room: room)
         // An event some stored event already names as prev is not an extremity (it arrived late).
-        let hasSuccessor = try Bool.fetchOne(db.cachedStatement(sql: "SELECT 1 FROM event_edges WHERE prev_event_id = ? LIMIT 1"), arguments: [pdu.eventID]) ?? false
+        let hasSuccessor = try Bool.fetchOne(db.cachedStatement(sql: "SELECT 1 FROM event_edges WHERE prev_nid = ? LIMIT 1"), arguments: [nid]) ?? false
         if !hasSuccessor {
             try db.cachedStatement(sql: "INSERT OR IGNORE INTO forward_extremities (room_nid, event_nid) VALUES (?, ?)").execute(arguments: [room.nid, nid])
         }
@@ -251,11 +260,9 @@ extension Database {
                 let pdu = event.pdu
                 let existing = try Row.fetchOne(db.cachedStatement(sql: "SELECT event_nid, outlier FROM events WHERE event_id = ?"), arguments: [pdu.eventID])
                 if let existing, !(existing["outlier"] as Bool) { continue }
-                let nid = try existing?["event_nid"] ?? Self.insertOutlier(db, pdu: pdu, json: event.json, rejectedReason: nil, room: room)
+                let nid: Int64 = try existing?["event_nid"] ?? Self.insertOutlier(db, pdu: pdu, json: event.json, rejectedReason: nil, room: room)
                 try db.cachedStatement(sql: "UPDATE events SET outlier = 0, stream_ordering = ? WHERE event_nid = ?").execute(arguments: [next, nid])
-                for prev in pdu.prevEvents {
-                    try db.cachedStatement(sql: "INSERT OR IGNORE INTO event_edges (event_nid, prev_event_id) VALUES (?, ?)").execute(arguments: [nid, prev])
-                }
+                for prev in pdu.prevEvents { try Self.insertEdge(db, from: nid, to: prev) }
                 if let relation = pdu.content["m.relates_to"]?.objectValue, let target = relation["event_id"]?.stringValue,
                    let relType = relation["rel_type"]?.stringValue {
                     try db.cachedStatement(sql: "INSERT OR IGNORE INTO event_relations (event_nid, relates_to_id, rel_type) VALUES (?, ?, ?)").execute(arguments: [nid, target, relType])

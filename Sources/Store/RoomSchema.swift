@@ -147,6 +147,8 @@ enum RoomSchema {
     /// - the sending device and its transaction ID (`txn_device`, `txn_id`), for idempotent sends
     ///   (`ClientTransactions`) and `unsigned.transaction_id`;
     /// - `auth_events`, which the event's JSON holds (`event_auth` was read only by `authChain`).
+    /// Prev-event edges go by event number (`event_edges.prev_nid`, indexed in arrival order);
+    /// those to events not stored yet wait in `event_gaps` by ID until the event comes.
     static func keepEventFactsInTheirRows(_ db: GRDB.Database) throws {
         try db.execute(sql: """
             ALTER TABLE events ADD COLUMN txn_device TEXT;
@@ -155,6 +157,26 @@ enum RoomSchema {
             FROM event_txn_ids t WHERE t.event_id = events.event_id;
             DROP TABLE event_txn_ids;
             DROP TABLE event_auth;
+            CREATE TABLE event_gaps (
+                event_nid INTEGER NOT NULL REFERENCES events(event_nid),
+                prev_event_id TEXT NOT NULL,
+                PRIMARY KEY (event_nid, prev_event_id)
+            ) WITHOUT ROWID;
+            CREATE INDEX event_gaps_prev ON event_gaps(prev_event_id);
+            CREATE TABLE event_edges_by_nid (
+                event_nid INTEGER NOT NULL REFERENCES events(event_nid),
+                -- Not a foreign key: purged history leaves its successors' edges, read as a gap.
+                prev_nid INTEGER NOT NULL,
+                PRIMARY KEY (event_nid, prev_nid)
+            ) WITHOUT ROWID;
+            INSERT OR IGNORE INTO event_edges_by_nid (event_nid, prev_nid)
+            SELECT ed.event_nid, p.event_nid FROM event_edges ed JOIN events p ON p.event_id = ed.prev_event_id;
+            INSERT OR IGNORE INTO event_gaps (event_nid, prev_event_id)
+            SELECT event_nid, prev_event_id FROM event_edges ed
+            WHERE NOT EXISTS (SELECT 1 FROM events p WHERE p.event_id = ed.prev_event_id);
+            DROP TABLE event_edges;
+            ALTER TABLE event_edges_by_nid RENAME TO event_edges;
+            CREATE INDEX event_edges_prev ON event_edges(prev_nid);
             """)
     }
 

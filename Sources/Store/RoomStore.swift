@@ -198,20 +198,37 @@ extension Database {
         return stream
     }
 
-    /// An event's `prev_events` as rows of `event_edges`; none of them is a forward extremity any more.
+    /// An event's `prev_events` as edges; none of them is a forward extremity any more.
     static func linkToPrevEvents(_ db: GRDB.Database, _ pdu: PDU, eventNID: Int64, room: RoomRecord) throws {
         for prev in pdu.prevEvents {
-            var edge = DirectBinding(try db.cachedStatement(sql: "INSERT OR IGNORE INTO event_edges (event_nid, prev_event_id) VALUES (?, ?)"))
-            edge.bind(eventNID)
-            edge.bind(prev)
-            try edge.run(db)
-            var extremity = DirectBinding(try db.cachedStatement(sql: """
-                DELETE FROM forward_extremities WHERE room_nid = ? AND event_nid = (SELECT event_nid FROM events WHERE event_id = ?)
-                """))
+            guard let prevNID = try insertEdge(db, from: eventNID, to: prev) else { continue }
+            var extremity = DirectBinding(try db.cachedStatement(sql: "DELETE FROM forward_extremities WHERE room_nid = ? AND event_nid = ?"))
             extremity.bind(room.nid)
-            extremity.bind(prev)
+            extremity.bind(prevNID)
             try extremity.run(db)
         }
+    }
+
+    /// One prev-event edge: by number when the prev event is stored (`event_edges`), by ID in
+    /// `event_gaps` when it is not (yet). Numbers keep the reverse index in the order events
+    /// arrive, so a commit's edges share its pages; event IDs are hashes, and an index of them
+    /// took a page of its own per message. Returns the prev event's number when stored.
+    @discardableResult
+    static func insertEdge(_ db: GRDB.Database, from eventNID: Int64, to prev: String) throws -> Int64? {
+        var find = DirectBinding(try db.cachedStatement(sql: "SELECT event_nid FROM events WHERE event_id = ?"))
+        find.bind(prev)
+        guard let prevNID = try find.int64(db) else {
+            var gap = DirectBinding(try db.cachedStatement(sql: "INSERT OR IGNORE INTO event_gaps (event_nid, prev_event_id) VALUES (?, ?)"))
+            gap.bind(eventNID)
+            gap.bind(prev)
+            try gap.run(db)
+            return nil
+        }
+        var edge = DirectBinding(try db.cachedStatement(sql: "INSERT OR IGNORE INTO event_edges (event_nid, prev_nid) VALUES (?, ?)"))
+        edge.bind(eventNID)
+        edge.bind(prevNID)
+        try edge.run(db)
+        return prevNID
     }
 
     static func internStateKey(_ db: GRDB.Database, _ key: StateKey) throws -> Int64 {

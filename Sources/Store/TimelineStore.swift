@@ -115,14 +115,15 @@ extension Database {
                 return (false, false)
             }
             let before = try Bool.fetchOne(db.cachedStatement(sql: """
-                SELECT 1 FROM event_edges ed LEFT JOIN events p ON p.event_id = ed.prev_event_id AND p.outlier = 0
-                WHERE ed.event_nid = ? AND p.event_nid IS NULL LIMIT 1
+                SELECT EXISTS (SELECT 1 FROM event_gaps WHERE event_nid = ?1)
+                    OR EXISTS (SELECT 1 FROM event_edges ed LEFT JOIN events p ON p.event_nid = ed.prev_nid AND p.outlier = 0
+                               WHERE ed.event_nid = ?1 AND p.event_nid IS NULL)
                 """), arguments: [nid]) ?? false
             let isExtremity = try Bool.fetchOne(db.cachedStatement(sql: "SELECT 1 FROM forward_extremities WHERE room_nid = ? AND event_nid = ?"), arguments: [room.nid, nid]) ?? false
             let followed = try Bool.fetchOne(db.cachedStatement(sql: """
                 SELECT 1 FROM event_edges ed JOIN events e ON e.event_nid = ed.event_nid
-                WHERE ed.prev_event_id = ? AND e.outlier = 0 AND e.rejected_reason IS NULL LIMIT 1
-                """), arguments: [eventID]) ?? false
+                WHERE ed.prev_nid = ? AND e.outlier = 0 AND e.rejected_reason IS NULL LIMIT 1
+                """), arguments: [nid]) ?? false
             return (before, !isExtremity && !followed)
         }
     }

@@ -5,7 +5,8 @@ import MatrixProtocol
 import Testing
 
 /// `0014_event_rows` moves the client transaction IDs of a database from before it into the rows
-/// of their events, and drops the auth-event table whose facts the events' JSON keeps.
+/// of their events, drops the auth-event table whose facts the events' JSON keeps, and turns
+/// prev-event edges into numbers (edges to events not stored yet into gaps).
 @Suite struct EventRowsMigrationTests {
     @Test func transactionIDsMoveIntoTheirEventsAndAuthChainsStillResolve() async throws {
         let directory = try TemporaryDirectory()
@@ -28,6 +29,9 @@ import Testing
                     try db.execute(sql: "INSERT INTO event_auth (event_nid, auth_event_id) VALUES (?, ?)", arguments: [nid, a])
                 }
             }
+            for (nid, prev) in [(11, "$create"), (12, "$member"), (12, "$missing")] {
+                try db.execute(sql: "INSERT INTO event_edges (event_nid, prev_event_id) VALUES (?, ?)", arguments: [nid, prev])
+            }
             try db.execute(sql: """
                 INSERT INTO event_txn_ids (user_id, device_id, txn_id, event_id, created_ts) VALUES ('@a:x', 'D', 'txn-1', '$msg', 1000)
                 """)
@@ -45,6 +49,27 @@ import Testing
         #expect(tables.isEmpty)
         // The auth chain comes from the events' own `auth_events`.
         #expect(Set(try await database.authChain(of: ["$msg"]).map(\.eventID)) == ["$create", "$member"])
+
+        // Known prevs became numbers, the unknown one a gap: history is missing before $msg only.
+        let room = RoomRecord(nid: 1, roomID: "!r:x", version: "11")
+        #expect(try await database.timelineGaps(around: "$member", in: room) == (before: false, after: false))
+        #expect(try await database.timelineGaps(around: "$msg", in: room) == (before: true, after: true))
+        func edges() async throws -> (edges: [[Int64]], gaps: [String]) {
+            try await database.read { db in
+                (try Row.fetchAll(db, sql: "SELECT event_nid, prev_nid FROM event_edges ORDER BY 1, 2").map { [$0[0], $0[1]] },
+                 try String.fetchAll(db, sql: "SELECT prev_event_id FROM event_gaps"))
+            }
+        }
+        #expect(try await edges() == ([[11, 10], [12, 11]], ["$missing"]))
+        // When the missing event is stored (here as an outlier), its gap becomes an edge to it.
+        let missing = try PDU(json: ["type": "m.room.message", "room_id": "!r:x", "sender": "@b:y", "content": [:], "prev_events": [],
+                                     "auth_events": [], "depth": 1, "origin_server_ts": 900], version: try #require(RoomVersion.named("11")), eventID: "$missing")
+        let missingNID = try await database.writer.write { db in
+            try Store.Database.insertOutlier(db, pdu: missing, json: missing.json.encodedBytes(), rejectedReason: nil, room: room)
+        }
+        #expect(try await edges() == ([[11, 10], [12, 11], [12, missingNID]].sorted { $0.lexicographicallyPrecedes($1) }, []))
+        // An outlier is not timeline: the gap before $msg stays.
+        #expect(try await database.timelineGaps(around: "$msg", in: room).before)
         try await database.close()
     }
 }
