@@ -4,6 +4,10 @@ import Services
 /// The Client-Server API: one file per spec module, each adding its routes here.
 public enum ClientAPI {
     public static func register(on routes: RouteTable, homeserver: Homeserver) {
+        // The router tries a node's children in the order they were added: the routes of every
+        // message and every sync go first.
+        RoomEvents.register(on: routes, homeserver: homeserver)
+        SyncEndpoint.register(on: routes, homeserver: homeserver)
         Versions.register(on: routes)
         WellKnown.register(on: routes, homeserver: homeserver)
         Register.register(on: routes, homeserver: homeserver)
@@ -13,8 +17,6 @@ public enum ClientAPI {
         Capabilities.register(on: routes, homeserver: homeserver)
         CreateRoom.register(on: routes, homeserver: homeserver)
         RoomMembership.register(on: routes, homeserver: homeserver)
-        RoomEvents.register(on: routes, homeserver: homeserver)
-        SyncEndpoint.register(on: routes, homeserver: homeserver)
         ProfileEndpoints.register(on: routes, homeserver: homeserver)
         Directory.register(on: routes, homeserver: homeserver)
         AccountDataEndpoints.register(on: routes, homeserver: homeserver)
