@@ -22,7 +22,7 @@ enum RelationsEndpoints {
             let recurse = query.get("recurse") == "true"
             return .json(try await hs.sync.relations(
                 roomID: try context.pathParameter("roomID"), eventID: try context.pathParameter("eventID"), userID: requester.userID,
-                relType: try? context.pathParameter("relType"), eventType: try? context.pathParameter("eventType"),
+                deviceID: requester.deviceID, relType: try? context.pathParameter("relType"), eventType: try? context.pathParameter("eventType"),
                 from: try query.get("from").map { text throws(MatrixError) in try SyncToken(text) },
                 to: try query.get("to").map { text throws(MatrixError) in try SyncToken(text) },
                 direction: direction, limit: limit, recurse: recurse))
@@ -51,7 +51,7 @@ enum RelationsEndpoints {
                 guard let n = Int(l), n > 0 else { throw MatrixError.invalidParam("limit must be a positive integer") }
                 limit = n
             }
-            return .json(try await hs.sync.threads(roomID: try context.pathParameter("roomID"), userID: requester.userID,
+            return .json(try await hs.sync.threads(roomID: try context.pathParameter("roomID"), userID: requester.userID, deviceID: requester.deviceID,
                                                    participatedOnly: include == "participated",
                                                    from: try query.get("from").map { text throws(MatrixError) in try SyncToken(text) },
                                                    limit: limit))

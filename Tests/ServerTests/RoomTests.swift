@@ -224,13 +224,26 @@ func createRoom(_ client: some TestClientProtocol, token: String, _ body: JSONOb
             let eventID = try #require(sent.json["event_id"]?.stringValue)
             let redaction = try await client.call(.put, "\(room)/redact/\(enc(eventID))/txn-phone-2", token: phone.token, body: [:])
             let redactionID = try #require(redaction.json["event_id"]?.stringValue)
+            let root = try await client.call(.put, "\(room)/send/m.room.message/txn-phone-3", token: phone.token, body: ["msgtype": "m.text", "body": "root"])
+            let rootID = try #require(root.json["event_id"]?.stringValue)
+            let reply = try await client.call(.put, "\(room)/send/m.room.message/txn-phone-4", token: phone.token, body: [
+                "msgtype": "m.text", "body": "reply", "m.relates_to": ["rel_type": "m.thread", "event_id": .string(rootID)]])
+            let replyID = try #require(reply.json["event_id"]?.stringValue)
 
             func transactionIDs(_ token: String) async throws -> [String: String] {
-                let sync = try await client.call(.get, "\(base)/sync", token: token)
+                let sync = try await client.call(.get, "\(base)/sync?filter=\(enc(#"{"room":{"timeline":{"limit":50}}}"#))", token: token)
                 let timeline = sync.json["rooms"]?["join"]?[roomID]?["timeline"]?["events"]?.arrayValue ?? []
                 let messages = try await client.call(.get, "\(room)/messages?dir=b&limit=50", token: token).json["chunk"]?.arrayValue ?? []
                 var found: [String: String] = [:]
                 for (place, events) in [("sync", timeline), ("messages", messages)] {
+                    for event in events {
+                        if let txn = event["unsigned"]?["transaction_id"]?.stringValue { found["\(place) \(event["event_id"]?.stringValue ?? "")"] = txn }
+                    }
+                }
+                let v1 = "/_matrix/client/v1/rooms/\(enc(roomID))"
+                let relations = try await client.call(.get, "\(v1)/relations/\(enc(rootID))", token: token).json["chunk"]?.arrayValue ?? []
+                let threads = try await client.call(.get, "\(v1)/threads", token: token).json["chunk"]?.arrayValue ?? []
+                for (place, events) in [("relations", relations), ("threads", threads)] {
                     for event in events {
                         if let txn = event["unsigned"]?["transaction_id"]?.stringValue { found["\(place) \(event["event_id"]?.stringValue ?? "")"] = txn }
                     }
@@ -248,6 +261,12 @@ func createRoom(_ client: some TestClientProtocol, token: String, _ body: JSONOb
                 expected["\(place) \(eventID)"] = "txn-phone-1"
                 expected["\(place) \(redactionID)"] = "txn-phone-2"
             }
+            for place in ["sync", "messages"] {
+                expected["\(place) \(rootID)"] = "txn-phone-3"
+                expected["\(place) \(replyID)"] = "txn-phone-4"
+            }
+            expected["relations \(replyID)"] = "txn-phone-4"
+            expected["threads \(rootID)"] = "txn-phone-3"
             #expect(try await transactionIDs(phone.token) == expected)
             #expect(try await transactionIDs(laptopToken).isEmpty)
             #expect(try await transactionIDs(bob.token).isEmpty)

@@ -4,7 +4,7 @@ import Store
 extension Sync {
     /// `GET /rooms/{roomId}/relations/{eventId}[/{relType}[/{eventType}]]` (spec "Relationships").
     /// Pages by stream tokens; `recurse` follows relations of relations up to three levels.
-    public func relations(roomID: String, eventID: String, userID: String, relType: String?, eventType: String?,
+    public func relations(roomID: String, eventID: String, userID: String, deviceID: String? = nil, relType: String?, eventType: String?,
                           from: SyncToken?, to: SyncToken?, direction: Direction, limit: Int, recurse: Bool) async throws -> JSONObject {
         let (room, version, visibleUpTo) = try await visibleRoom(roomID, userID: userID)
         let viewer = try await viewer(of: userID, in: room)
@@ -45,7 +45,8 @@ extension Sync {
         let more = events.count > limit
         events = Array(events.prefix(limit))
         // Paging runs over all relations; only the events the user may see are shown.
-        let shown = events.filter(viewer.canSee).compactMap { try? $0.clientPDU(version: version) }
+        let device = deviceID.map { (userID, $0) }
+        let shown = events.filter(viewer.canSee).compactMap { try? $0.clientPDU(version: version, viewer: device) }
         var body: JSONObject = [
             "chunk": .array(try await formatWithRelations(shown, room: room, version: version, userID: userID, upTo: visibleUpTo,
                                                           includeRoomID: true)),
@@ -58,7 +59,8 @@ extension Sync {
     }
 
     /// `GET /rooms/{roomId}/threads`: thread roots by latest activity, each with its summary.
-    public func threads(roomID: String, userID: String, participatedOnly: Bool, from: SyncToken?, limit: Int) async throws -> JSONObject {
+    public func threads(roomID: String, userID: String, deviceID: String? = nil, participatedOnly: Bool, from: SyncToken?,
+                        limit: Int) async throws -> JSONObject {
         let (room, version, visibleUpTo) = try await visibleRoom(roomID, userID: userID)
         let limit = max(1, min(limit, 100))
         let before = min(from.map { $0.events + 1 } ?? visibleUpTo + 1, visibleUpTo + 1)
@@ -66,7 +68,8 @@ extension Sync {
         let viewer = try await viewer(of: userID, in: room)
         var shown: [PDU] = []
         for (rootID, _) in roots.prefix(limit) {
-            guard let root = try await database.event(rootID), viewer.canSee(root), let pdu = try? root.clientPDU(version: version) else { continue }
+            guard let root = try await database.event(rootID), viewer.canSee(root),
+                  let pdu = try? root.clientPDU(version: version, viewer: deviceID.map { (userID, $0) }) else { continue }
             shown.append(pdu)
         }
         var body: JSONObject = [
