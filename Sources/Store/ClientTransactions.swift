@@ -39,7 +39,9 @@ public final class ClientTransactions: Sendable {
     func remember(_ transaction: ClientTransaction, eventID: String) {
         let key = Key(userID: transaction.userID, deviceID: transaction.deviceID, txnID: transaction.txnID)
         state.withLock { state in
-            guard state.eventIDs.updateValue(eventID, forKey: key) == nil else { return }
+            // The first event stays the answer (two racing sends of one transaction ID).
+            guard state.eventIDs[key] == nil else { return }
+            state.eventIDs[key] = eventID
             state.order.append((key, transaction.now))
             let horizon = transaction.now - Self.retentionMillis
             while state.expired < state.order.count, state.order[state.expired].at < horizon {
@@ -54,20 +56,26 @@ public final class ClientTransactions: Sendable {
         }
     }
 
-    /// Rebuilds the map from the events this server's clients sent within the retention of the
-    /// newest event, reading the timeline backwards: a day of events, not the whole table.
-    func load(_ db: GRDB.Database) throws {
+    /// Rebuilds the map from the events this server's clients sent within the retention before
+    /// `now`, reading the timeline backwards: up to the first of them older than that, or, in a
+    /// room busy with other servers' events, up to `scanLimit` events without a transaction.
+    func load(_ db: GRDB.Database, now: Int64, scanLimit: Int = 200_000) throws {
         let rows = try Row.fetchCursor(db, sql: """
             SELECT sender, txn_device, txn_id, event_id, origin_server_ts FROM events
             WHERE stream_ordering IS NOT NULL ORDER BY stream_ordering DESC
             """)
+        let horizon = now - Self.retentionMillis
         var found: [(ClientTransaction, String)] = []
-        var horizon: Int64?
+        var others = 0
         while let row = try rows.next() {
+            guard let deviceID: String = row["txn_device"], let txnID: String = row["txn_id"] else {
+                // Other servers' timestamps are theirs: only the count of such events bounds the scan.
+                others += 1
+                if others > scanLimit { break }
+                continue
+            }
             let at: Int64 = row["origin_server_ts"]
-            if horizon == nil { horizon = at - Self.retentionMillis }
-            if let horizon, at < horizon { break }
-            guard let deviceID: String = row["txn_device"], let txnID: String = row["txn_id"] else { continue }
+            if at < horizon { break }
             found.append((ClientTransaction(userID: row["sender"], deviceID: deviceID, txnID: txnID, now: at), row["event_id"]))
         }
         for (transaction, eventID) in found.reversed() { remember(transaction, eventID: eventID) }

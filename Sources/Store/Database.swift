@@ -63,7 +63,8 @@ public final class Database: Sendable {
         try pool.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA synchronous = NORMAL") }
         try Self.migrate(pool, logger: logger)
         let transactions = clientTransactions
-        try pool.read { db in try transactions.load(db) }
+        let now = Int64(Date().timeIntervalSince1970 * 1000)
+        try pool.read { db in try transactions.load(db, now: now) }
 
         self.path = path
         self.synchronous = synchronous

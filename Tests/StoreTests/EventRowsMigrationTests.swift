@@ -15,16 +15,17 @@ import Testing
         try FileManager.default.createDirectory(atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
         let old = try DatabaseQueue(path: path)
         try Migrations.migrator.migrate(old, upTo: "0013_push_groups")
+        let now = Int64(Date().timeIntervalSince1970 * 1000)
         try await old.write { db in
             try db.execute(sql: "INSERT INTO rooms (room_nid, room_id, room_version, created_ts) VALUES (1, '!r:x', '11', 0)")
             let events: [(Int, String, [String])] = [(10, "$create", []), (11, "$member", ["$create"]), (12, "$msg", ["$create", "$member"])]
             for (nid, id, auth) in events {
                 let json: JSONObject = ["type": "m.room.message", "room_id": "!r:x", "sender": "@a:x", "content": [:],
-                                        "prev_events": [], "auth_events": JSONValue(auth), "depth": 1, "origin_server_ts": 1000]
+                                        "prev_events": [], "auth_events": JSONValue(auth), "depth": 1, "origin_server_ts": .int(now)]
                 try db.execute(sql: """
                     INSERT INTO events (event_nid, event_id, room_nid, type, sender, depth, origin_server_ts, stream_ordering, json)
-                    VALUES (?, ?, 1, 'm.room.message', '@a:x', 1, 1000, ?, ?)
-                    """, arguments: [nid, id, nid, Data(json.encodedBytes())])
+                    VALUES (?, ?, 1, 'm.room.message', '@a:x', 1, ?, ?, ?)
+                    """, arguments: [nid, id, now, nid, Data(json.encodedBytes())])
                 for a in auth {
                     try db.execute(sql: "INSERT INTO event_auth (event_nid, auth_event_id) VALUES (?, ?)", arguments: [nid, a])
                 }
@@ -33,8 +34,8 @@ import Testing
                 try db.execute(sql: "INSERT INTO event_edges (event_nid, prev_event_id) VALUES (?, ?)", arguments: [nid, prev])
             }
             try db.execute(sql: """
-                INSERT INTO event_txn_ids (user_id, device_id, txn_id, event_id, created_ts) VALUES ('@a:x', 'D', 'txn-1', '$msg', 1000)
-                """)
+                INSERT INTO event_txn_ids (user_id, device_id, txn_id, event_id, created_ts) VALUES ('@a:x', 'D', 'txn-1', '$msg', ?)
+                """, arguments: [now])
         }
         try old.close()
 

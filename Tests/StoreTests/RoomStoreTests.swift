@@ -67,9 +67,10 @@ import Testing
         let db = try openDatabase(directory.databasePath)
         #expect(db.eventForTransaction(userID: "@a:x", deviceID: "D", txnID: "t1") == nil)
         let room = try await db.createRoom(roomID: "!r:x", version: "10", now: 1)
-        let later = 1 + ClientTransactions.retentionMillis + 10
-        var old = try event("$old", "m.room.message", content: ["body": "old"], prev: [], depth: 1, ts: 1)
-        old.transaction = ClientTransaction(userID: "@a:x", deviceID: "D", txnID: "t0", now: 1)
+        // Sent now, and a day and a minute ago (the start's reading is against the wall clock).
+        let later = Int64(Date().timeIntervalSince1970 * 1000), earlier = later - ClientTransactions.retentionMillis - 60_000
+        var old = try event("$old", "m.room.message", content: ["body": "old"], prev: [], depth: 1, ts: earlier)
+        old.transaction = ClientTransaction(userID: "@a:x", deviceID: "D", txnID: "t0", now: earlier)
         _ = try await db.appendTimelineEvent(old, room: room)
         #expect(db.eventForTransaction(userID: "@a:x", deviceID: "D", txnID: "t0") == "$old")
         var sent = try event("$e", "m.room.message", content: ["body": "hi"], prev: ["$old"], depth: 2, ts: later)
