@@ -92,6 +92,11 @@ public struct ClientTransaction: Sendable {
         self.txnID = txnID
         self.now = now
     }
+
+    /// The same transaction: same user, device and ID, whenever sent.
+    public func isRetry(of other: ClientTransaction) -> Bool {
+        txnID == other.txnID && deviceID == other.deviceID && userID == other.userID
+    }
 }
 
 extension Database {

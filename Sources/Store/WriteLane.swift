@@ -310,6 +310,13 @@ public final class QueuedWrite<T: Sendable>: @unchecked Sendable {
         for waiter in waiting { waiter.resume(with: outcome) }
     }
 
+    /// Committed and synced, or failed: `value` would not wait.
+    public var isSettled: Bool {
+        lock.lock()
+        defer { lock.unlock() }
+        return result != nil
+    }
+
     public var value: T {
         get async throws {
             try await withCheckedThrowingContinuation { continuation in

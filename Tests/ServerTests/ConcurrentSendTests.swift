@@ -44,4 +44,29 @@ private let base = "/_matrix/client/v3"
             #expect(ids.contains(again.json["event_id"]?.stringValue ?? "-"))
         }
     }
+
+    /// A client that retries a send while the first is still being written (it gave up waiting)
+    /// gets the same event: one message, however many copies of the request arrive at once.
+    @Test func retriesOfATransactionInFlightGetTheSameEvent() async throws {
+        let hs = try await TestHomeserver.make(configure: openRegistration)
+        try await hs.test { client in
+            let alice = try await registerUser(client, "alice")
+            let room = try await createRoom(client, token: alice.token, ["preset": "public_chat"])
+            let ids = try await withThrowingTaskGroup(of: String.self) { group in
+                for _ in 0..<6 {
+                    group.addTask {
+                        let r = try await client.call(.put, "\(base)/rooms/\(enc(room))/send/m.room.message/same-txn", token: alice.token,
+                                                      body: ["msgtype": "m.text", "body": "once"])
+                        #expect(r.status == .ok, "\(r.json)")
+                        return r.json["event_id"]?.stringValue ?? ""
+                    }
+                }
+                return try await group.reduce(into: Set<String>()) { $0.insert($1) }
+            }
+            #expect(ids.count == 1 && ids.first?.isEmpty == false, "\(ids)")
+            let page = try await client.call(.get, "\(base)/rooms/\(enc(room))/messages?dir=b&limit=50", token: alice.token)
+            let bodies = page.json["chunk"]?.arrayValue?.compactMap { $0["content"]?["body"]?.stringValue } ?? []
+            #expect(bodies == ["once"])
+        }
+    }
 }

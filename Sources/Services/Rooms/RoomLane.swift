@@ -20,6 +20,9 @@ actor RoomLane {
     /// The latest send's write, queued but maybe not committed yet: the next send builds on it
     /// in memory meanwhile (so a room's sends share commits instead of waiting for each).
     private var pendingWrite: QueuedWrite<Int64>?
+    /// Sends of a client transaction whose write is not settled yet: a retry of one (a client
+    /// that gave up waiting) gets the same event instead of a duplicate.
+    private var unsettledTransactions: [(transaction: ClientTransaction, pdu: PDU, write: QueuedWrite<Int64>)] = []
     var extremities: [(eventID: String, depth: Int64)] = []
     /// Actor methods interleave at every `await`; the lane must not (an event built while the
     /// previous one is being stored would miss it), so each operation holds this turn.
@@ -110,6 +113,7 @@ actor RoomLane {
         let (pdu, write) = try await exclusively(waitForWrites: false) {
             try await queueSend(draft, transaction: transaction, requireJoined: requireJoined)
         }
+        guard let write else { return pdu }  // a retry of a committed transaction
         do {
             _ = try await write.value  // syncs were told by the commit itself (`afterCommit`)
         } catch {
@@ -121,7 +125,19 @@ actor RoomLane {
     }
 
     private func queueSend(_ draft: EventBuilder.Draft, transaction: ClientTransaction?,
-                           requireJoined: Bool) async throws -> (PDU, QueuedWrite<Int64>) {
+                           requireJoined: Bool) async throws -> (PDU, QueuedWrite<Int64>?) {
+        if let transaction {
+            unsettledTransactions.removeAll { $0.write.isSettled }
+            if let earlier = unsettledTransactions.first(where: { $0.transaction.isRetry(of: transaction) }) {
+                return (earlier.pdu, earlier.write)
+            }
+            // Committed since the caller looked (the map is filled before the write settles).
+            if let eventID = database.eventForTransaction(userID: transaction.userID, deviceID: transaction.deviceID,
+                                                          txnID: transaction.txnID),
+               let stored = try await database.event(eventID) {
+                return (try stored.pdu(version: version), nil)
+            }
+        }
         var current = try await loadState()
         if requireJoined, Self.membership(of: draft.sender, in: current) != "join" {
             throw Self.notJoined(room.roomID)
@@ -140,6 +156,7 @@ actor RoomLane {
         state = current
         extremities = heads
         pendingWrite = write
+        if let transaction { unsettledTransactions.append((transaction, pdu, write)) }
         return (pdu, write)
     }
 
