@@ -12,9 +12,7 @@ import Testing
         let directory = try TemporaryDirectory()
         defer { directory.remove() }
         let path = directory.databasePath
-        try FileManager.default.createDirectory(atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
-        let old = try DatabaseQueue(path: path)
-        try Migrations.migrator.migrate(old, upTo: "0013_push_groups")
+        let old = try databaseMigrated(upTo: "0013_push_groups", at: path)
         let now = Int64(Date().timeIntervalSince1970 * 1000)
         try await old.write { db in
             try db.execute(sql: "INSERT INTO rooms (room_nid, room_id, room_version, created_ts) VALUES (1, '!r:x', '11', 0)")

@@ -10,9 +10,7 @@ import Testing
         let directory = try TemporaryDirectory()
         defer { directory.remove() }
         let path = directory.databasePath
-        try FileManager.default.createDirectory(atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
-        let old = try DatabaseQueue(path: path)
-        try Migrations.migrator.migrate(old, upTo: "0012_pusher_device")
+        let old = try databaseMigrated(upTo: "0012_pusher_device", at: path)
         let notify = Data(#"["notify"]"#.utf8), highlight = Data(#"["notify",{"set_tweak":"highlight"}]"#.utf8)
         try await old.write { db in
             try db.execute(sql: "INSERT INTO rooms (room_nid, room_id, room_version, created_ts) VALUES (1, '!r:x', '11', 0)")
