@@ -68,7 +68,7 @@ enum RoomEvents {
         routes.client(.get, "/rooms/:roomID/event/:eventID") { request, context in
             let requester = try await hs.requester(request)
             let roomID = try context.pathParameter("roomID")
-            try await hs.rooms.requireJoined(requester.userID, roomID)
+            // Former members too, within what they could see (`Sync.event` checks).
             return .json(try await hs.sync.event(try context.pathParameter("eventID"), roomID: roomID, userID: requester.userID,
                                         deviceID: requester.deviceID))
         }

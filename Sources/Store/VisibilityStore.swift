@@ -32,6 +32,12 @@ public struct VisibilityTimeline: Sendable {
 
     /// Spec "History visibility": may this user see the event at `stream`?
     public func canSee(stream: Int64, currentlyJoined: Bool) -> Bool {
+        // The user's own leave (or rejected invite) is theirs to see, whatever the visibility: it
+        // is how their client learns the room is gone (Synapse does the same).
+        if let own = memberships.firstIndex(where: { $0.stream == stream }), memberships[own].membership == "leave",
+           own > 0, ["join", "invite"].contains(memberships[own - 1].membership) {
+            return true
+        }
         let membership = membership(at: stream)
         switch visibility(at: stream) {
         case "world_readable": return true

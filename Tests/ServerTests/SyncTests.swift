@@ -208,6 +208,37 @@ private let base = "/_matrix/client/v3"
 }
 
 @Suite struct HistoryVisibilityTests {
+    /// A member who left sees history up to and including their own leave, and nothing after.
+    @Test(arguments: ["joined", "shared"])
+    func formerMembersSeeTheirOwnLeave(_ visibility: String) async throws {
+        let hs = try await TestHomeserver.make(configure: openRegistration)
+        try await hs.test { client in
+            let alice = try await registerUser(client, "alice"), bob = try await registerUser(client, "bob")
+            let roomID = try await createRoom(client, token: alice.token, ["preset": "public_chat", "initial_state": [
+                ["type": "m.room.history_visibility", "content": ["history_visibility": .string(visibility)]]]])
+            let room = "/_matrix/client/v3/rooms/\(enc(roomID))"
+            _ = try await client.call(.post, "\(room)/join", token: bob.token, body: [:])
+            _ = try await client.call(.put, "\(room)/send/m.room.message/during", token: alice.token, body: ["body": "during"])
+            let leave = try await client.call(.post, "\(room)/leave", token: bob.token, body: [:])
+            #expect(leave.status == .ok)
+            let after = try await client.call(.put, "\(room)/send/m.room.message/after", token: alice.token, body: ["body": "after"])
+            let page = try await client.call(.get, "\(room)/messages?dir=b&limit=10", token: bob.token)
+            let chunk = page.json["chunk"]?.arrayValue ?? []
+            #expect(chunk.first?["type"] == "m.room.member" && chunk.first?["content"]?["membership"] == "leave"
+                    && chunk.first?["state_key"] == .string(bob.userID), "\(visibility): \(chunk.first.map { "\($0)" } ?? "nothing")")
+            let bodies = chunk.compactMap { $0["content"]?["body"]?.stringValue }
+            #expect(bodies.contains("during") && !bodies.contains("after"), "\(visibility): \(bodies)")
+            let leaveID = try #require(chunk.first?["event_id"]?.stringValue)
+            #expect(try await client.call(.get, "\(room)/event/\(enc(leaveID))", token: bob.token).status == .ok)
+            let afterID = try #require(after.json["event_id"]?.stringValue)
+            #expect(try await client.call(.get, "\(room)/event/\(enc(afterID))", token: bob.token).status == .notFound)
+            let carol = try await registerUser(client, "carol")
+            let outsider = try await client.call(.get, "\(room)/event/\(enc(leaveID))", token: carol.token)
+            #expect(outsider.status == .forbidden && outsider.json["errcode"] == "M_FORBIDDEN")
+        }
+        try await hs.close()
+    }
+
     @Test(arguments: [("joined", false), ("shared", true), ("invited", false), ("world_readable", true)])
     func newMembersSeeHistoryByVisibility(_ visibility: String, seesOldMessage: Bool) async throws {
         let hs = try await TestHomeserver.make(configure: openRegistration)
