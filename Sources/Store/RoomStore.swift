@@ -44,20 +44,25 @@ public struct StoredEvent: Sendable {
         try PDU(json: try JSONParser.parseObject(json), version: version, eventID: eventID)
     }
 
-    /// The event as clients may see it: redacted when a redaction applies to it, and with its
-    /// `unsigned.transaction_id` for the device (`viewer`) that sent it.
-    public func clientPDU(version: RoomVersion, viewer: (userID: String, deviceID: String)? = nil) throws -> PDU {
+    /// The event as clients may see it: redacted when a redaction applies to it, with its
+    /// `unsigned.transaction_id` for the device (`viewer`) that sent it, and `unsigned.age` as of
+    /// `now`.
+    public func clientPDU(version: RoomVersion, viewer: (userID: String, deviceID: String)? = nil, now: Int64? = nil) throws -> PDU {
         var object = try JSONParser.parseObject(json)
+        var unsigned = object["unsigned"]?.objectValue ?? [:]
         if let redactedBy {
             object = Redaction.redact(object, rules: version.redactionRules)
             // Clients look for `redacted_because`; the redaction's ID is what it needs to show.
-            object["unsigned"] = ["redacted_because": ["event_id": .string(redactedBy), "type": "m.room.redaction"]]
+            unsigned = ["redacted_because": ["event_id": .string(redactedBy), "type": "m.room.redaction"]]
         }
         if let sentWith, let viewer, sentWith.deviceID == viewer.deviceID, object["sender"]?.stringValue == viewer.userID {
-            var unsigned = object["unsigned"]?.objectValue ?? [:]
             unsigned["transaction_id"] = .string(sentWith.txnID)
-            object["unsigned"] = .object(unsigned)
         }
+        if let now, let sent = object["origin_server_ts"]?.intValue {
+            // What a sending server said its age was is stale by now.
+            unsigned["age"] = .int(max(0, now - sent))
+        }
+        object["unsigned"] = unsigned.isEmpty ? nil : .object(unsigned)
         return try PDU(json: object, version: version, eventID: eventID)
     }
 }

@@ -250,11 +250,23 @@ private func membershipBecomes(_ expected: String, of user: String, in room: Str
             let kick = try await a.call(.post, "\(base)/rooms/\(enc(room))/kick", token: alice.token, body: ["user_id": .string(bob.userID)])
             #expect(kick.status == .ok, "kick: \(kick.json)")
             #expect(try await membershipBecomes("leave", of: bob.userID, in: room, on: pair.b), "B never saw the kick")
+            func lastMembership(of user: String, seenBy token: String, on server: some TestClientProtocol) async throws -> JSONValue? {
+                let page = try await server.call(.get, "\(base)/rooms/\(enc(room))/messages?dir=b&limit=20", token: token)
+                return page.json["chunk"]?.arrayValue?.first { $0["type"] == "m.room.member" && $0["state_key"] == .string(user) }
+            }
+            // The kick, made on A, carries the join it replaced (`unsigned.prev_content`).
+            let kickOnA = try await lastMembership(of: bob.userID, seenBy: alice.token, on: a)
+            #expect(kickOnA?["content"]?["membership"] == "leave" && kickOnA?["unsigned"]?["prev_content"]?["membership"] == "join",
+                    "\(String(describing: kickOnA))")
             let rejoin = try await b.call(.post, "\(base)/join/\(enc(room))?via=a.test", token: bob.token, body: [:])
             #expect(rejoin.status == .ok, "rejoin: \(rejoin.json)")
             let leave = try await b.call(.post, "\(base)/rooms/\(enc(room))/leave", token: bob.token, body: [:])
             #expect(leave.status == .ok)
             #expect(try await membershipBecomes("leave", of: bob.userID, in: room, on: pair.a), "A never saw the leave")
+            // So does the leave made on B and received by A.
+            let leaveOnA = try await lastMembership(of: bob.userID, seenBy: alice.token, on: a)
+            #expect(leaveOnA?["content"]?["membership"] == "leave" && leaveOnA?["unsigned"]?["prev_content"]?["membership"] == "join"
+                    && leaveOnA?["unsigned"]?["replaces_state"] != nil, "\(String(describing: leaveOnA))")
         }
         try await pair.close()
     }

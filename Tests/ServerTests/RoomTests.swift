@@ -277,6 +277,48 @@ func createRoom(_ client: some TestClientProtocol, token: String, _ body: JSONOb
         try await hs.close()
     }
 
+    /// A state event carries what it replaced (`unsigned.prev_content`, `replaces_state`,
+    /// `prev_sender`: how clients tell a display-name change from a join), and every event served
+    /// its `unsigned.age`.
+    @Test func stateEventsCarryWhatTheyReplacedAndEventsTheirAge() async throws {
+        let hs = try await TestHomeserver.make(configure: openRegistration)
+        try await hs.test { client in
+            let alice = try await registerUser(client, "alice")
+            let roomID = try await createRoom(client, token: alice.token, ["preset": "public_chat"])
+            let room = "\(base)/rooms/\(enc(roomID))"
+            for name in ["Alice A", "Alice B"] {
+                let r = try await client.call(.put, "\(base)/profile/\(enc(alice.userID))/displayname", token: alice.token,
+                                              body: ["displayname": .string(name)])
+                #expect(r.status == .ok, "\(r.json)")
+            }
+            for topic in ["first", "second"] {
+                #expect(try await client.call(.put, "\(room)/state/m.room.topic", token: alice.token, body: ["topic": .string(topic)]).status == .ok)
+            }
+            let sync = try await client.call(.get, "\(base)/sync?filter=\(enc(#"{"room":{"timeline":{"limit":50}}}"#))", token: alice.token)
+            let timeline = sync.json["rooms"]?["join"]?[roomID]?["timeline"]?["events"]?.arrayValue ?? []
+            let members = timeline.filter { $0["type"] == "m.room.member" }
+            let topics = timeline.filter { $0["type"] == "m.room.topic" }
+            #expect(members.count == 3 && topics.count == 2)
+            if members.count == 3 && topics.count == 2 {
+                #expect(members[0]["unsigned"]?["prev_content"] == nil && members[0]["unsigned"]?["replaces_state"] == nil)
+                #expect(members[1]["unsigned"]?["prev_content"]?["membership"] == "join")
+                #expect(members[1]["unsigned"]?["replaces_state"] == members[0]["event_id"])
+                #expect(members[2]["unsigned"]?["prev_content"]?["displayname"] == "Alice A")
+                #expect(members[2]["unsigned"]?["replaces_state"] == members[1]["event_id"])
+                #expect(members[2]["unsigned"]?["prev_sender"] == .string(alice.userID))
+                #expect(topics[1]["unsigned"]?["prev_content"]?["topic"] == "first")
+            }
+            let messages = try await client.call(.get, "\(room)/messages?dir=b&limit=50", token: alice.token).json["chunk"]?.arrayValue ?? []
+            #expect(!timeline.isEmpty && !messages.isEmpty)
+            for event in timeline + messages {
+                let age = event["unsigned"]?["age"]?.intValue
+                #expect(age != nil && age! >= 0 && age! < 60_000, "\(event)")
+            }
+            #expect(messages.first { $0["type"] == "m.room.topic" }?["unsigned"]?["prev_content"]?["topic"] == "first")
+        }
+        try await hs.close()
+    }
+
     @Test func stateEventsNeedPower() async throws {
         let hs = try await TestHomeserver.make(configure: openRegistration)
         try await hs.test { client in

@@ -65,7 +65,13 @@ extension RoomLane {
                 }
                 newCurrent = try await database.resolve(sets, version: version)
             }
-            var event = ReceivedEvent(pdu: pdu, json: json, stateBefore: before, rejectedReason: rejection,
+            var stored = json
+            if let key = pdu.stateKeyPair {
+                var replaced = beforeEvents[key]
+                if replaced == nil, let id = before[key] { replaced = try await database.event(id).map { try $0.pdu(version: version) } }
+                stored = ReplacedState.storedJSON(pdu, replacing: replaced)
+            }
+            var event = ReceivedEvent(pdu: pdu, json: stored, stateBefore: before, rejectedReason: rejection,
                                       softFailed: softFailure != nil)
             if rejection == nil && softFailure == nil {
                 // Push rules judge the event against the room as it was before it (our local members only).
@@ -93,7 +99,8 @@ extension RoomLane {
         } catch {
             rejection = "not allowed by the state before it: \(error.reason)"
         }
-        var event = ReceivedEvent.extendingCurrentState(pdu: pdu, json: json, rejectedReason: rejection)
+        let stored = pdu.stateKeyPair.map { ReplacedState.storedJSON(pdu, replacing: current[$0]) } ?? json
+        var event = ReceivedEvent.extendingCurrentState(pdu: pdu, json: stored, rejectedReason: rejection)
         if rejection == nil { event.pushActions = try? await notifications.actions(for: pdu, stateBefore: current, version: version) }
         let stream = try await database.appendReceivedEvent(event, room: room, currentState: nil)
         if let rejection { return .rejected(rejection) }

@@ -32,7 +32,7 @@ extension Sync {
             end = events.last.flatMap(\.streamOrdering)
         }
         let viewer = deviceID.map { (userID, $0) }
-        let pdus = try await visible(events, in: room, to: userID).compactMap { try? $0.clientPDU(version: version, viewer: viewer) }
+        let pdus = try await visible(events, in: room, to: userID).compactMap { try? $0.clientPDU(version: version, viewer: viewer, now: clock.nowMillis()) }
             .filter { filter.includesTimelineEvent(type: $0.type) }
         var body: JSONObject = [
             "chunk": .array(try await formatWithRelations(pdus, room: room, version: version, userID: userID, upTo: visibleUpTo,
@@ -61,7 +61,7 @@ extension Sync {
             let after = try await database.stateAfter(eventID: newest.eventID) ?? [:]
             state.merge(Self.memberState(of: missing, in: after, excluding: shown)) { current, _ in current }
         }
-        return try await database.events(Array(state.values)).compactMap { try? $0.clientPDU(version: version) }
+        return try await database.events(Array(state.values)).compactMap { try? $0.clientPDU(version: version, now: clock.nowMillis()) }
             .sorted { ($0.stateKey ?? "") < ($1.stateKey ?? "") }.map { .object(ClientEvent.format($0)) }
     }
 }
@@ -83,15 +83,15 @@ extension Sync {
         let after = afterLimit == 0 ? [] : try await database.timelineForwards(room, from: position, upTo: visibleUpTo, limit: afterLimit)
         let last = after.last ?? stored
         let state = try await database.stateAfter(eventID: last.eventID) ?? [:]
-        let stateEvents = try await database.events(Array(state.values)).compactMap { try? $0.clientPDU(version: version) }
+        let stateEvents = try await database.events(Array(state.values)).compactMap { try? $0.clientPDU(version: version, now: clock.nowMillis()) }
         let shownBefore = try await visible(before, in: room, to: userID), shownAfter = try await visible(after, in: room, to: userID)
         let viewer = deviceID.map { (userID, $0) }
         func format(_ events: [StoredEvent]) async throws -> [JSONValue] {
-            try await formatWithRelations(events.compactMap { try? $0.clientPDU(version: version, viewer: viewer) }, room: room, version: version,
+            try await formatWithRelations(events.compactMap { try? $0.clientPDU(version: version, viewer: viewer, now: clock.nowMillis()) }, room: room, version: version,
                                           userID: userID, upTo: visibleUpTo, includeRoomID: true)
         }
         return [
-            "event": try await format([stored]).first ?? .object(ClientEvent.format(try stored.clientPDU(version: version, viewer: viewer))),
+            "event": try await format([stored]).first ?? .object(ClientEvent.format(try stored.clientPDU(version: version, viewer: viewer, now: clock.nowMillis()))),
             "events_before": .array(try await format(shownBefore)),
             "events_after": .array(try await format(shownAfter)),
             "start": .string(SyncToken.timeline((before.last?.streamOrdering ?? position) - 1)),

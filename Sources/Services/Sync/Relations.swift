@@ -46,7 +46,7 @@ extension Sync {
         events = Array(events.prefix(limit))
         // Paging runs over all relations; only the events the user may see are shown.
         let device = deviceID.map { (userID, $0) }
-        let shown = events.filter(viewer.canSee).compactMap { try? $0.clientPDU(version: version, viewer: device) }
+        let shown = events.filter(viewer.canSee).compactMap { try? $0.clientPDU(version: version, viewer: device, now: clock.nowMillis()) }
         var body: JSONObject = [
             "chunk": .array(try await formatWithRelations(shown, room: room, version: version, userID: userID, upTo: visibleUpTo,
                                                           includeRoomID: true)),
@@ -69,7 +69,7 @@ extension Sync {
         var shown: [PDU] = []
         for (rootID, _) in roots.prefix(limit) {
             guard let root = try await database.event(rootID), viewer.canSee(root),
-                  let pdu = try? root.clientPDU(version: version, viewer: deviceID.map { (userID, $0) }) else { continue }
+                  let pdu = try? root.clientPDU(version: version, viewer: deviceID.map { (userID, $0) }, now: clock.nowMillis()) else { continue }
             shown.append(pdu)
         }
         var body: JSONObject = [

@@ -181,9 +181,9 @@ public final class Sync: Sendable {
             stateMap = stateMap.filter { $0.key.type != "m.room.member" || senders.contains($0.key.stateKey) }
             stateMap.merge(Self.memberState(of: senders, in: fullStateBefore, excluding: Set(timeline.map(\.eventID)))) { $1 }
         }
-        let stateEvents = try await database.events(Array(stateMap.values)).compactMap { try? $0.clientPDU(version: version) }
+        let stateEvents = try await database.events(Array(stateMap.values)).compactMap { try? $0.clientPDU(version: version, now: clock.nowMillis()) }
         let viewer = deviceID.map { (userID, $0) }
-        let timelinePDUs = timeline.compactMap { try? $0.clientPDU(version: version, viewer: viewer) }.filter { filter.includesTimelineEvent(type: $0.type) }
+        let timelinePDUs = timeline.compactMap { try? $0.clientPDU(version: version, viewer: viewer, now: clock.nowMillis()) }.filter { filter.includesTimelineEvent(type: $0.type) }
         let timelineEvents = try await formatWithRelations(timelinePDUs, room: room, version: version, userID: userID,
                                                          upTo: upTo.events, includeRoomID: false)
         let prevBatch = SyncToken.timeline(max(0, (timeline.first?.streamOrdering ?? upTo.events) - 1))
