@@ -44,10 +44,9 @@ public struct StoredEvent: Sendable {
         try PDU(json: try JSONParser.parseObject(json), version: version, eventID: eventID)
     }
 
-    /// The event as clients may see it: redacted when a redaction applies to it, with its
-    /// `unsigned.transaction_id` for the device (`viewer`) that sent it, and `unsigned.age` as of
-    /// `now`.
-    public func clientPDU(version: RoomVersion, viewer: (userID: String, deviceID: String)? = nil, now: Int64? = nil) throws -> PDU {
+    /// The event as clients may see it: redacted when a redaction applies to it, and with what
+    /// `unsigned` says for `audience` (`transaction_id`, `age`, `membership`).
+    public func clientPDU(version: RoomVersion, for audience: EventAudience? = nil) throws -> PDU {
         var object = try JSONParser.parseObject(json)
         var unsigned = object["unsigned"]?.objectValue ?? [:]
         if let redactedBy {
@@ -55,15 +54,39 @@ public struct StoredEvent: Sendable {
             // Clients look for `redacted_because`; the redaction's ID is what it needs to show.
             unsigned = ["redacted_because": ["event_id": .string(redactedBy), "type": "m.room.redaction"]]
         }
-        if let sentWith, let viewer, sentWith.deviceID == viewer.deviceID, object["sender"]?.stringValue == viewer.userID {
-            unsigned["transaction_id"] = .string(sentWith.txnID)
-        }
-        if let now, let sent = object["origin_server_ts"]?.intValue {
-            // What a sending server said its age was is stale by now.
-            unsigned["age"] = .int(max(0, now - sent))
+        if let audience {
+            if let sentWith, sentWith.deviceID == audience.deviceID, object["sender"]?.stringValue == audience.userID {
+                unsigned["transaction_id"] = .string(sentWith.txnID)
+            }
+            if let sent = object["origin_server_ts"]?.intValue {
+                // What a sending server said its age was is stale by now.
+                unsigned["age"] = .int(max(0, audience.now - sent))
+            }
+            if let memberships = audience.memberships {
+                // Including the event's own change; "leave" before any membership (the spec).
+                unsigned["membership"] = .string(memberships.membership(at: streamOrdering ?? 0) ?? "leave")
+            }
         }
         object["unsigned"] = unsigned.isEmpty ? nil : .object(unsigned)
         return try PDU(json: object, version: version, eventID: eventID)
+    }
+}
+
+/// Whom an event is served to, and when: what its `unsigned` says for them.
+public struct EventAudience: Sendable {
+    public var userID: String
+    /// The requesting device: the one that sent an event sees its `transaction_id`.
+    public var deviceID: String?
+    /// For `age`.
+    public var now: Int64
+    /// The user's memberships in the room over time, for `membership`; nil leaves it out.
+    public var memberships: VisibilityTimeline?
+
+    public init(userID: String, deviceID: String?, now: Int64, memberships: VisibilityTimeline? = nil) {
+        self.userID = userID
+        self.deviceID = deviceID
+        self.now = now
+        self.memberships = memberships
     }
 }
 

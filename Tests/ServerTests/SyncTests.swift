@@ -208,6 +208,41 @@ private let base = "/_matrix/client/v3"
 }
 
 @Suite struct HistoryVisibilityTests {
+    /// `unsigned.membership`: the requester's membership at each event, its own change included,
+    /// "leave" before they were ever in the room.
+    @Test func eventsSayTheRequestersMembershipAtThem() async throws {
+        let hs = try await TestHomeserver.make(configure: openRegistration)
+        try await hs.test { client in
+            let alice = try await registerUser(client, "alice"), bob = try await registerUser(client, "bob")
+            let roomID = try await createRoom(client, token: alice.token, ["preset": "public_chat"])
+            let room = "/_matrix/client/v3/rooms/\(enc(roomID))"
+            let before = try await client.call(.put, "\(room)/send/m.room.message/b", token: alice.token, body: ["body": "before"])
+            _ = try await client.call(.post, "\(room)/invite", token: alice.token, body: ["user_id": .string(bob.userID)])
+            _ = try await client.call(.post, "\(room)/join", token: bob.token, body: [:])
+            let during = try await client.call(.put, "\(room)/send/m.room.message/d", token: alice.token, body: ["body": "during"])
+            let beforeID = try #require(before.json["event_id"]?.stringValue), duringID = try #require(during.json["event_id"]?.stringValue)
+            func memberships(_ events: [JSONValue]) -> [String] {
+                events.compactMap { event in
+                    let label = event["content"]?["body"]?.stringValue ?? event["content"]?["membership"]?.stringValue
+                    return label.map { "\($0): \(event["unsigned"]?["membership"]?.stringValue ?? "none")" }
+                }
+            }
+            let expected = ["before: leave", "invite: invite", "join: join", "during: join"]
+            let page = try await client.call(.get, "\(room)/messages?dir=f&limit=50", token: bob.token)
+            #expect(memberships(page.json["chunk"]?.arrayValue ?? []).suffix(4) == expected[...])
+            let sync = try await client.call(.get, "/_matrix/client/v3/sync?filter=\(enc(#"{"room":{"timeline":{"limit":50}}}"#))", token: bob.token)
+            #expect(memberships(sync.json["rooms"]?["join"]?[roomID]?["timeline"]?["events"]?.arrayValue ?? []).suffix(4) == expected[...])
+            let single = try await client.call(.get, "\(room)/event/\(enc(beforeID))", token: bob.token)
+            #expect(single.json["unsigned"]?["membership"] == "leave")
+            let around = try await client.call(.get, "\(room)/context/\(enc(duringID))", token: bob.token)
+            #expect(around.json["event"]?["unsigned"]?["membership"] == "join")
+            // Alice, in the room from its start, was joined at every one of them.
+            let hers = try await client.call(.get, "\(room)/messages?dir=f&limit=50", token: alice.token)
+            #expect(memberships(hers.json["chunk"]?.arrayValue ?? []).suffix(4) == ["before: join", "invite: join", "join: join", "during: join"])
+        }
+        try await hs.close()
+    }
+
     /// A member who left sees history up to and including their own leave, and nothing after.
     @Test(arguments: ["joined", "shared"])
     func formerMembersSeeTheirOwnLeave(_ visibility: String) async throws {

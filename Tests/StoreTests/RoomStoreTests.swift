@@ -90,9 +90,9 @@ import Testing
 
         // Only the sending device sees its transaction ID in `unsigned`.
         let stored = try #require(try await db.event("$e"))
-        #expect(try stored.clientPDU(version: version, viewer: ("@a:x", "D")).json["unsigned"]?["transaction_id"] == "t1")
-        #expect(try stored.clientPDU(version: version, viewer: ("@a:x", "E")).json["unsigned"] == nil)
-        #expect(try stored.clientPDU(version: version, viewer: ("@b:x", "D")).json["unsigned"] == nil)
+        #expect(try stored.clientPDU(version: version, for: EventAudience(userID: "@a:x", deviceID: "D", now: later)).json["unsigned"]?["transaction_id"] == "t1")
+        #expect(try stored.clientPDU(version: version, for: EventAudience(userID: "@a:x", deviceID: "E", now: later)).json["unsigned"]?["transaction_id"] == nil)
+        #expect(try stored.clientPDU(version: version, for: EventAudience(userID: "@b:x", deviceID: "D", now: later + 5)).json["unsigned"] == ["age": 5])
         #expect(try stored.clientPDU(version: version).json["unsigned"] == nil)
         try await db.close()
     }

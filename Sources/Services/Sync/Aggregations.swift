@@ -44,7 +44,8 @@ extension Sync {
                        viewer: Viewer, includeRoomID: Bool) async throws -> JSONObject? {
         let replies = try await database.relations(to: rootID, room: room, relType: "m.thread", eventType: nil, after: 0,
                                                    before: upTo + 1, backwards: true, limit: 10_000).filter(viewer.canSee)
-        guard let latest = replies.first, let latestPDU = try? latest.clientPDU(version: version, now: clock.nowMillis()) else { return nil }
+        guard let latest = replies.first,
+              let latestPDU = try? latest.clientPDU(version: version, for: audience(userID, nil, memberships: viewer.timeline)) else { return nil }
         let rootSender = try await database.event(rootID)?.pdu(version: version).sender
         let participated = try rootSender == userID || replies.contains { try $0.pdu(version: version).sender == userID }
         var latestFormatted = ClientEvent.format(latestPDU, includeRoomID: includeRoomID)
@@ -86,8 +87,8 @@ extension Sync {
     public func event(_ eventID: String, roomID: String, userID: String, deviceID: String? = nil) async throws -> JSONObject {
         let (room, version, visibleUpTo) = try await visibleRoom(roomID, userID: userID)
         guard let stored = try await database.event(eventID), stored.roomNID == room.nid, stored.rejectedReason == nil,
-              try await !visible([stored], in: room, to: userID).isEmpty,
-              case .object(let formatted)? = try await formatWithRelations([try stored.clientPDU(version: version, viewer: deviceID.map { (userID, $0) }, now: clock.nowMillis())], room: room,
+              case let (shown, memberships) = try await visibleWithTimeline([stored], in: room, to: userID), !shown.isEmpty,
+              case .object(let formatted)? = try await formatWithRelations([try stored.clientPDU(version: version, for: audience(userID, deviceID, memberships: memberships))], room: room,
                                                                             version: version, userID: userID, upTo: visibleUpTo,
                                                                             includeRoomID: true).first
         else { throw MatrixError.notFound("Event not found") }

@@ -31,8 +31,8 @@ extension Sync {
             events = try await database.timelineForwards(room, from: start, upTo: ceiling, limit: limit)
             end = events.last.flatMap(\.streamOrdering)
         }
-        let viewer = deviceID.map { (userID, $0) }
-        let pdus = try await visible(events, in: room, to: userID).compactMap { try? $0.clientPDU(version: version, viewer: viewer, now: clock.nowMillis()) }
+        let (shown, memberships) = try await visibleWithTimeline(events, in: room, to: userID)
+        let pdus = shown.compactMap { try? $0.clientPDU(version: version, for: audience(userID, deviceID, memberships: memberships)) }
             .filter { filter.includesTimelineEvent(type: $0.type) }
         var body: JSONObject = [
             "chunk": .array(try await formatWithRelations(pdus, room: room, version: version, userID: userID, upTo: visibleUpTo,
@@ -40,7 +40,8 @@ extension Sync {
             "start": .string(SyncToken.timeline(start)),
         ]
         if filter.lazyLoadMembers, !pdus.isEmpty {
-            body["state"] = .array(try await lazyMembers(of: pdus, page: events, room: room, version: version))
+            body["state"] = .array(try await lazyMembers(of: pdus, page: events, room: room, version: version,
+                                                       for: audience(userID, deviceID)))
         }
         if let end, !events.isEmpty { body["end"] = .string(SyncToken.timeline(end)) }
         return body
@@ -50,7 +51,8 @@ extension Sync {
 extension Sync {
     /// The member events of a page's senders: as they stood before its oldest event, or for a
     /// sender who joined within the page, after its newest.
-    private func lazyMembers(of pdus: [PDU], page: [StoredEvent], room: RoomRecord, version: RoomVersion) async throws -> [JSONValue] {
+    private func lazyMembers(of pdus: [PDU], page: [StoredEvent], room: RoomRecord, version: RoomVersion,
+                             for audience: EventAudience) async throws -> [JSONValue] {
         let ordered = page.sorted { ($0.streamOrdering ?? 0) < ($1.streamOrdering ?? 0) }
         guard let oldest = ordered.first, let newest = ordered.last else { return [] }
         let senders = Set(pdus.map(\.sender))
@@ -61,7 +63,7 @@ extension Sync {
             let after = try await database.stateAfter(eventID: newest.eventID) ?? [:]
             state.merge(Self.memberState(of: missing, in: after, excluding: shown)) { current, _ in current }
         }
-        return try await database.events(Array(state.values)).compactMap { try? $0.clientPDU(version: version, now: clock.nowMillis()) }
+        return try await database.events(Array(state.values)).compactMap { try? $0.clientPDU(version: version, for: audience) }
             .sorted { ($0.stateKey ?? "") < ($1.stateKey ?? "") }.map { .object(ClientEvent.format($0)) }
     }
 }
@@ -73,7 +75,8 @@ extension Sync {
         let (room, version, visibleUpTo) = try await visibleRoom(roomID, userID: userID)
         guard let stored = try await database.event(eventID), stored.roomNID == room.nid, let position = stored.streamOrdering,
               stored.rejectedReason == nil else { throw MatrixError.notFound("Event not found") }
-        guard position <= visibleUpTo, try await !visible([stored], in: room, to: userID).isEmpty else {
+        let (shown, memberships) = try await visibleWithTimeline([stored], in: room, to: userID)
+        guard position <= visibleUpTo, !shown.isEmpty else {
             throw MatrixError.notFound("Event not found")
         }
         let limit = max(0, min(limit, 100))
@@ -83,15 +86,15 @@ extension Sync {
         let after = afterLimit == 0 ? [] : try await database.timelineForwards(room, from: position, upTo: visibleUpTo, limit: afterLimit)
         let last = after.last ?? stored
         let state = try await database.stateAfter(eventID: last.eventID) ?? [:]
-        let stateEvents = try await database.events(Array(state.values)).compactMap { try? $0.clientPDU(version: version, now: clock.nowMillis()) }
+        let shownTo = audience(userID, deviceID, memberships: memberships)
+        let stateEvents = try await database.events(Array(state.values)).compactMap { try? $0.clientPDU(version: version, for: audience(userID, nil)) }
         let shownBefore = try await visible(before, in: room, to: userID), shownAfter = try await visible(after, in: room, to: userID)
-        let viewer = deviceID.map { (userID, $0) }
         func format(_ events: [StoredEvent]) async throws -> [JSONValue] {
-            try await formatWithRelations(events.compactMap { try? $0.clientPDU(version: version, viewer: viewer, now: clock.nowMillis()) }, room: room, version: version,
+            try await formatWithRelations(events.compactMap { try? $0.clientPDU(version: version, for: shownTo) }, room: room, version: version,
                                           userID: userID, upTo: visibleUpTo, includeRoomID: true)
         }
         return [
-            "event": try await format([stored]).first ?? .object(ClientEvent.format(try stored.clientPDU(version: version, viewer: viewer, now: clock.nowMillis()))),
+            "event": try await format([stored]).first ?? .object(ClientEvent.format(try stored.clientPDU(version: version, for: shownTo))),
             "events_before": .array(try await format(shownBefore)),
             "events_after": .array(try await format(shownAfter)),
             "start": .string(SyncToken.timeline((before.last?.streamOrdering ?? position) - 1)),

@@ -45,8 +45,8 @@ extension Sync {
         let more = events.count > limit
         events = Array(events.prefix(limit))
         // Paging runs over all relations; only the events the user may see are shown.
-        let device = deviceID.map { (userID, $0) }
-        let shown = events.filter(viewer.canSee).compactMap { try? $0.clientPDU(version: version, viewer: device, now: clock.nowMillis()) }
+        let shownTo = audience(userID, deviceID, memberships: viewer.timeline)
+        let shown = events.filter(viewer.canSee).compactMap { try? $0.clientPDU(version: version, for: shownTo) }
         var body: JSONObject = [
             "chunk": .array(try await formatWithRelations(shown, room: room, version: version, userID: userID, upTo: visibleUpTo,
                                                           includeRoomID: true)),
@@ -69,7 +69,7 @@ extension Sync {
         var shown: [PDU] = []
         for (rootID, _) in roots.prefix(limit) {
             guard let root = try await database.event(rootID), viewer.canSee(root),
-                  let pdu = try? root.clientPDU(version: version, viewer: deviceID.map { (userID, $0) }, now: clock.nowMillis()) else { continue }
+                  let pdu = try? root.clientPDU(version: version, for: audience(userID, deviceID, memberships: viewer.timeline)) else { continue }
             shown.append(pdu)
         }
         var body: JSONObject = [

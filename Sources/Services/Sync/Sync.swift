@@ -154,7 +154,8 @@ public final class Sync: Sendable {
         let ephemeral = try await ephemeralEvents(room.roomID, since: since, upTo: upTo)
         if newest.isEmpty && ephemeral.isEmpty && accountData.isEmpty && !always { return nil }
         let limited = newest.count > limit
-        let timeline = try await visible(Array(newest.prefix(limit).reversed()), in: room, to: userID, membership: membership)
+        let (timeline, memberships) = try await visibleWithTimeline(Array(newest.prefix(limit).reversed()), in: room, to: userID,
+                                                                    membership: membership)
         // An incremental sync without a gap shows every change in the timeline: no state needed
         // (the common case, so the state is not even read), unless members are lazy-loaded.
         var stateMap: StateMap = [:]
@@ -181,9 +182,9 @@ public final class Sync: Sendable {
             stateMap = stateMap.filter { $0.key.type != "m.room.member" || senders.contains($0.key.stateKey) }
             stateMap.merge(Self.memberState(of: senders, in: fullStateBefore, excluding: Set(timeline.map(\.eventID)))) { $1 }
         }
-        let stateEvents = try await database.events(Array(stateMap.values)).compactMap { try? $0.clientPDU(version: version, now: clock.nowMillis()) }
-        let viewer = deviceID.map { (userID, $0) }
-        let timelinePDUs = timeline.compactMap { try? $0.clientPDU(version: version, viewer: viewer, now: clock.nowMillis()) }.filter { filter.includesTimelineEvent(type: $0.type) }
+        let stateEvents = try await database.events(Array(stateMap.values)).compactMap { try? $0.clientPDU(version: version, for: audience(userID, deviceID)) }
+        let shownTo = audience(userID, deviceID, memberships: memberships)
+        let timelinePDUs = timeline.compactMap { try? $0.clientPDU(version: version, for: shownTo) }.filter { filter.includesTimelineEvent(type: $0.type) }
         let timelineEvents = try await formatWithRelations(timelinePDUs, room: room, version: version, userID: userID,
                                                          upTo: upTo.events, includeRoomID: false)
         let prevBatch = SyncToken.timeline(max(0, (timeline.first?.streamOrdering ?? upTo.events) - 1))
