@@ -147,12 +147,16 @@ enum RoomSchema {
     /// - the sending device and its transaction ID (`txn_device`, `txn_id`), for idempotent sends
     ///   (`ClientTransactions`) and `unsigned.transaction_id`;
     /// - `auth_events`, which the event's JSON holds (`event_auth` was read only by `authChain`).
+    /// - the redaction that redacted it (`redacted_because`: its JSON, for clients' `unsigned`).
     /// Prev-event edges go by event number (`event_edges.prev_nid`, indexed in arrival order);
     /// those to events not stored yet wait in `event_gaps` by ID until the event comes.
     static func keepEventFactsInTheirRows(_ db: GRDB.Database) throws {
         try db.execute(sql: """
             ALTER TABLE events ADD COLUMN txn_device TEXT;
             ALTER TABLE events ADD COLUMN txn_id TEXT;
+            ALTER TABLE events ADD COLUMN redacted_because BLOB;
+            UPDATE events SET redacted_because = (SELECT r.json FROM events r WHERE r.event_id = events.redacted_by)
+            WHERE redacted_by IS NOT NULL;
             UPDATE events SET txn_device = t.device_id, txn_id = t.txn_id
             FROM event_txn_ids t WHERE t.event_id = events.event_id;
             DROP TABLE event_txn_ids;

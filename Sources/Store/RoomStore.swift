@@ -19,6 +19,8 @@ public struct StoredEvent: Sendable {
     public let rejectedReason: String?
     public let softFailed: Bool
     public let redactedBy: String?
+    /// The redaction's JSON, when `redactedBy` is set.
+    let redactedBecause: Data?
     /// The device and transaction ID a client of this server sent the event with.
     public let sentWith: (deviceID: String, txnID: String)?
 
@@ -32,6 +34,7 @@ public struct StoredEvent: Sendable {
         rejectedReason = row["rejected_reason"]
         softFailed = row["soft_failed"]
         redactedBy = row["redacted_by"]
+        redactedBecause = row["redacted_because"]
         if let deviceID: String = row["txn_device"], let txnID: String = row["txn_id"] {
             sentWith = (deviceID, txnID)
         } else {
@@ -51,8 +54,12 @@ public struct StoredEvent: Sendable {
         var unsigned = object["unsigned"]?.objectValue ?? [:]
         if let redactedBy {
             object = Redaction.redact(object, rules: version.redactionRules)
-            // Clients look for `redacted_because`; the redaction's ID is what it needs to show.
-            unsigned = ["redacted_because": ["event_id": .string(redactedBy), "type": "m.room.redaction"]]
+            // The redaction in client format: clients show who removed the message, and why.
+            var because: JSONObject = ["event_id": .string(redactedBy), "type": "m.room.redaction"]
+            if let redactedBecause, let redaction = try? JSONParser.parseObject([UInt8](redactedBecause)) {
+                for key in ["sender", "content", "origin_server_ts", "room_id", "redacts"] { because[key] = redaction[key] }
+            }
+            unsigned = ["redacted_because": .object(because)]
         }
         if let audience {
             if let sentWith, sentWith.deviceID == audience.deviceID, object["sender"]?.stringValue == audience.userID {
@@ -460,9 +467,12 @@ extension Database {
 extension Database {
     /// Marks an event redacted by a redaction event (served redacted from then on; the original
     /// JSON stays, so hashes and signatures still check for federation).
-    public func markRedacted(_ eventID: String, by redactionID: String) async throws {
+    /// The redaction's JSON goes along, for clients' `unsigned.redacted_because`.
+    public func markRedacted(_ eventID: String, by redaction: PDU) async throws {
         try await writer.write { db in
-            try db.cachedStatement(sql: "UPDATE events SET redacted_by = ? WHERE event_id = ? AND redacted_by IS NULL").execute(arguments: [redactionID, eventID])
+            try db.cachedStatement(sql: """
+                UPDATE events SET redacted_by = ?, redacted_because = ? WHERE event_id = ? AND redacted_by IS NULL
+                """).execute(arguments: [redaction.eventID, Data(redaction.json.encodedBytes()), eventID])
         }
     }
 }

@@ -363,6 +363,11 @@ func createRoom(_ client: some TestClientProtocol, token: String, _ body: JSONOb
             r = try await client.call(.get, "\(room)/event/\(enc(theirsID))", token: alice.token)
             #expect(r.json["content"] == .object([:]))
             #expect(r.json["unsigned"]?["redacted_because"]?["event_id"] == .string(redaction))
+            // The whole redaction, as clients show it: who removed the message, and why.
+            let because = r.json["unsigned"]?["redacted_because"]
+            #expect(because?["sender"] == .string(bob.userID) && because?["content"]?["reason"] == "mine"
+                    && because?["type"] == "m.room.redaction" && because?["origin_server_ts"]?.intValue != nil)
+            #expect(because?["signatures"] == nil && because?["hashes"] == nil)
             r = try await client.call(.get, "\(room)/event/\(enc(redaction))", token: alice.token)
             #expect(r.json["type"] == "m.room.redaction" && r.json["redacts"] == .string(theirsID))
             let messages = try await client.call(.get, "\(room)/messages?dir=b&limit=10", token: alice.token)

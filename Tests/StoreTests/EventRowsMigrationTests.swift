@@ -31,6 +31,8 @@ import Testing
             for (nid, prev) in [(11, "$create"), (12, "$member"), (12, "$missing")] {
                 try db.execute(sql: "INSERT INTO event_edges (event_nid, prev_event_id) VALUES (?, ?)", arguments: [nid, prev])
             }
+            // Redacted before the migration: by an event whose JSON becomes `redacted_because`.
+            try db.execute(sql: "UPDATE events SET redacted_by = '$msg' WHERE event_id = '$member'")
             try db.execute(sql: """
                 INSERT INTO event_txn_ids (user_id, device_id, txn_id, event_id, created_ts) VALUES ('@a:x', 'D', 'txn-1', '$msg', ?)
                 """, arguments: [now])
@@ -46,6 +48,9 @@ import Testing
             try String.fetchAll(db, sql: "SELECT name FROM sqlite_master WHERE name IN ('event_txn_ids', 'event_auth')")
         }
         #expect(tables.isEmpty)
+        let redacted = try #require(try await database.event("$member")).clientPDU(version: try #require(RoomVersion.named("11")))
+        #expect(redacted.json["unsigned"]?["redacted_because"]?["sender"] == "@a:x")
+        #expect(redacted.json["unsigned"]?["redacted_because"]?["event_id"] == "$msg")
         // The auth chain comes from the events' own `auth_events`.
         #expect(Set(try await database.authChain(of: ["$msg"]).map(\.eventID)) == ["$create", "$member"])
 

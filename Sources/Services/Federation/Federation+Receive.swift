@@ -156,7 +156,7 @@ extension Federation {
             let state = try await rooms.currentState(roomID: room.roomID)
             allowed = PowerLevels(event: state[.powerLevels], create: state[.create], version: version).canRedact(redaction.sender)
         }
-        if allowed { try await database.markRedacted(targetID, by: redaction.eventID) }
+        if allowed { try await database.markRedacted(targetID, by: redaction) }
     }
 
     /// The event's auth events (fetched from `origin` when unknown) and the auth rules with them

@@ -26,7 +26,7 @@ extension Rooms {
         let pdu = try await lane.send(EventBuilder.Draft(type: "m.room.redaction", stateKey: nil, sender: requester.userID,
                                                          content: content, redacts: version.creatorIsSender ? nil : eventID),
                                       transaction: transaction)
-        try await database.markRedacted(eventID, by: pdu.eventID)
+        try await database.markRedacted(eventID, by: pdu)
         return pdu.eventID
     }
 }
