@@ -208,6 +208,16 @@ private let base = "/_matrix/client/v3"
 }
 
 @Suite struct HistoryVisibilityTests {
+    /// Alice's public room with this history visibility, its path, and Bob, not in it yet.
+    static func aliceRoomAndBob(_ client: some TestClientProtocol, visibility: String) async throws
+        -> (alice: (userID: String, token: String, deviceID: String), bob: (userID: String, token: String, deviceID: String),
+            roomID: String, room: String) {
+        let alice = try await registerUser(client, "alice"), bob = try await registerUser(client, "bob")
+        let roomID = try await createRoom(client, token: alice.token, ["preset": "public_chat", "initial_state": [
+            ["type": "m.room.history_visibility", "content": ["history_visibility": .string(visibility)]]]])
+        return (alice, bob, roomID, "/_matrix/client/v3/rooms/\(enc(roomID))")
+    }
+
     /// `unsigned.membership`: the requester's membership at each event, its own change included,
     /// "leave" before they were ever in the room.
     @Test func eventsSayTheRequestersMembershipAtThem() async throws {
@@ -248,10 +258,7 @@ private let base = "/_matrix/client/v3"
     func formerMembersSeeTheirOwnLeave(_ visibility: String) async throws {
         let hs = try await TestHomeserver.make(configure: openRegistration)
         try await hs.test { client in
-            let alice = try await registerUser(client, "alice"), bob = try await registerUser(client, "bob")
-            let roomID = try await createRoom(client, token: alice.token, ["preset": "public_chat", "initial_state": [
-                ["type": "m.room.history_visibility", "content": ["history_visibility": .string(visibility)]]]])
-            let room = "/_matrix/client/v3/rooms/\(enc(roomID))"
+            let (alice, bob, _, room) = try await Self.aliceRoomAndBob(client, visibility: visibility)
             _ = try await client.call(.post, "\(room)/join", token: bob.token, body: [:])
             _ = try await client.call(.put, "\(room)/send/m.room.message/during", token: alice.token, body: ["body": "during"])
             let leave = try await client.call(.post, "\(room)/leave", token: bob.token, body: [:])
@@ -278,10 +285,7 @@ private let base = "/_matrix/client/v3"
     func newMembersSeeHistoryByVisibility(_ visibility: String, seesOldMessage: Bool) async throws {
         let hs = try await TestHomeserver.make(configure: openRegistration)
         try await hs.test { client in
-            let alice = try await registerUser(client, "alice"), bob = try await registerUser(client, "bob")
-            let roomID = try await createRoom(client, token: alice.token, ["preset": "public_chat", "initial_state": [
-                ["type": "m.room.history_visibility", "content": ["history_visibility": .string(visibility)]]]])
-            let room = "/_matrix/client/v3/rooms/\(enc(roomID))"
+            let (alice, bob, roomID, room) = try await Self.aliceRoomAndBob(client, visibility: visibility)
             let old = try await client.call(.put, "\(room)/send/m.room.message/old", token: alice.token, body: ["body": "before bob"])
             let oldID = try #require(old.json["event_id"]?.stringValue)
             _ = try await client.call(.post, "\(room)/invite", token: alice.token, body: ["user_id": "@bob:localhost"])
