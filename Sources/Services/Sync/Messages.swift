@@ -32,7 +32,8 @@ extension Sync {
             end = events.last.flatMap(\.streamOrdering)
         }
         let (shown, memberships) = try await visibleWithTimeline(events, in: room, to: userID)
-        let pdus = shown.compactMap { try? $0.clientPDU(version: version, for: audience(userID, deviceID, memberships: memberships)) }
+        let shownTo = audience(userID, deviceID, memberships: memberships)
+        let pdus = shown.compactMap { try? $0.clientPDU(version: version, for: shownTo) }
             .filter { filter.includesTimelineEvent(type: $0.type) }
         var body: JSONObject = [
             "chunk": .array(try await formatWithRelations(pdus, room: room, version: version, userID: userID, upTo: visibleUpTo,
@@ -87,7 +88,8 @@ extension Sync {
         let last = after.last ?? stored
         let state = try await database.stateAfter(eventID: last.eventID) ?? [:]
         let shownTo = audience(userID, deviceID, memberships: memberships)
-        let stateEvents = try await database.events(Array(state.values)).compactMap { try? $0.clientPDU(version: version, for: audience(userID, nil)) }
+        let stateAudience = audience(userID, nil)
+        let stateEvents = try await database.events(Array(state.values)).compactMap { try? $0.clientPDU(version: version, for: stateAudience) }
         let shownBefore = try await visible(before, in: room, to: userID), shownAfter = try await visible(after, in: room, to: userID)
         func format(_ events: [StoredEvent]) async throws -> [JSONValue] {
             try await formatWithRelations(events.compactMap { try? $0.clientPDU(version: version, for: shownTo) }, room: room, version: version,

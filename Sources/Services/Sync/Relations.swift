@@ -66,10 +66,11 @@ extension Sync {
         let before = min(from.map { $0.events + 1 } ?? visibleUpTo + 1, visibleUpTo + 1)
         let roots = try await database.threadRoots(room: room, participant: participatedOnly ? userID : nil, before: before, limit: limit + 1)
         let viewer = try await viewer(of: userID, in: room)
+        let shownTo = audience(userID, deviceID, memberships: viewer.timeline)
         var shown: [PDU] = []
         for (rootID, _) in roots.prefix(limit) {
             guard let root = try await database.event(rootID), viewer.canSee(root),
-                  let pdu = try? root.clientPDU(version: version, for: audience(userID, deviceID, memberships: viewer.timeline)) else { continue }
+                  let pdu = try? root.clientPDU(version: version, for: shownTo) else { continue }
             shown.append(pdu)
         }
         var body: JSONObject = [

@@ -182,7 +182,8 @@ public final class Sync: Sendable {
             stateMap = stateMap.filter { $0.key.type != "m.room.member" || senders.contains($0.key.stateKey) }
             stateMap.merge(Self.memberState(of: senders, in: fullStateBefore, excluding: Set(timeline.map(\.eventID)))) { $1 }
         }
-        let stateEvents = try await database.events(Array(stateMap.values)).compactMap { try? $0.clientPDU(version: version, for: audience(userID, deviceID)) }
+        let stateAudience = audience(userID, deviceID)
+        let stateEvents = try await database.events(Array(stateMap.values)).compactMap { try? $0.clientPDU(version: version, for: stateAudience) }
         let shownTo = audience(userID, deviceID, memberships: memberships)
         let timelinePDUs = timeline.compactMap { try? $0.clientPDU(version: version, for: shownTo) }.filter { filter.includesTimelineEvent(type: $0.type) }
         let timelineEvents = try await formatWithRelations(timelinePDUs, room: room, version: version, userID: userID,
