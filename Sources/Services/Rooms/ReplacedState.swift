@@ -22,4 +22,9 @@ enum ReplacedState {
         }
         return json.encodedBytes()
     }
+
+    /// `storedJSON` for an event whose state before is known as events.
+    static func storedJSON(_ pdu: PDU, stateBefore: [StateKey: PDU]) -> [UInt8] {
+        storedJSON(pdu, replacing: pdu.stateKeyPair.flatMap { stateBefore[$0] })
+    }
 }

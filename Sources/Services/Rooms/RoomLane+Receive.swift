@@ -99,7 +99,8 @@ extension RoomLane {
         } catch {
             rejection = "not allowed by the state before it: \(error.reason)"
         }
-        let stored = pdu.stateKeyPair.map { ReplacedState.storedJSON(pdu, replacing: current[$0]) } ?? json
+        // A message keeps the bytes it came as; a state event gains what it replaced.
+        let stored = pdu.stateKey == nil ? json : ReplacedState.storedJSON(pdu, stateBefore: current)
         var event = ReceivedEvent.extendingCurrentState(pdu: pdu, json: stored, rejectedReason: rejection)
         if rejection == nil { event.pushActions = try? await notifications.actions(for: pdu, stateBefore: current, version: version) }
         let stream = try await database.appendReceivedEvent(event, room: room, currentState: nil)

@@ -25,7 +25,7 @@ extension RoomLane {
                 } catch {
                     break  // rejected: `receive` stores it with its reason
                 }
-                var event = ReceivedEvent.extendingCurrentState(pdu: pdu, json: ReplacedState.storedJSON(pdu, replacing: pdu.stateKeyPair.flatMap { current[$0] }))
+                var event = ReceivedEvent.extendingCurrentState(pdu: pdu, json: ReplacedState.storedJSON(pdu, stateBefore: current))
                 event.pushActions = try? await notifications.actions(for: pdu, stateBefore: current, version: version)
                 events.append(event)
                 if let key = pdu.stateKeyPair { current[key] = pdu }
