@@ -37,7 +37,7 @@ public final class ClientTransactions: Sendable {
 
     /// Remembers a committed transaction; forgets those older than the retention.
     func remember(_ transaction: ClientTransaction, eventID: String) {
-        let key = Key(userID: transaction.userID, deviceID: transaction.deviceID, txnID: transaction.txnID)
+        let key = transaction.key
         state.withLock { state in
             // The first event stays the answer (two racing sends of one transaction ID).
             guard state.eventIDs[key] == nil else { return }

@@ -128,10 +128,11 @@ public struct ClientTransaction: Sendable {
         self.now = now
     }
 
-    /// The same transaction: same user, device and ID, whenever sent.
-    public func isRetry(of other: ClientTransaction) -> Bool {
-        txnID == other.txnID && deviceID == other.deviceID && userID == other.userID
-    }
+    /// What names the transaction: its user, device and ID, not when it was sent.
+    var key: ClientTransactions.Key { ClientTransactions.Key(userID: userID, deviceID: deviceID, txnID: txnID) }
+
+    /// The same transaction, whenever sent.
+    public func isRetry(of other: ClientTransaction) -> Bool { key == other.key }
 }
 
 extension Database {
