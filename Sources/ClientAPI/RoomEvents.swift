@@ -53,7 +53,7 @@ enum RoomEvents {
             guard let pdu = try await hs.rooms.stateEvent(roomID: roomID, key: StateKey(type, stateKey)) else {
                 throw MatrixError.notFound("Event not found")
             }
-            if request.uri.queryParameters.get("format") == "event" { return .json(ClientEvent.format(pdu)) }
+            if request.uri.queryParameters.get("format") == "event" { return .json(ClientEvent.format(pdu, servedAt: hs.clock.nowMillis())) }
             return .json(pdu.content)
         }
         routes.client(.get, "/rooms/:roomID/state/:eventType", getState)
@@ -63,7 +63,8 @@ enum RoomEvents {
             let roomID = try context.pathParameter("roomID")
             try await hs.rooms.requireJoined(requester.userID, roomID)
             let state = try await hs.rooms.currentState(roomID: roomID)
-            return .jsonArray(state.keys.sorted().compactMap { state[$0] }.map { .object(ClientEvent.format($0)) })
+            let now = hs.clock.nowMillis()
+            return .jsonArray(state.keys.sorted().compactMap { state[$0] }.map { .object(ClientEvent.format($0, servedAt: now)) })
         }
         routes.client(.get, "/rooms/:roomID/event/:eventID") { request, context in
             let requester = try await hs.requester(request)
@@ -97,7 +98,8 @@ enum RoomEvents {
                 let m = pdu.content["membership"]?.stringValue
                 return (wanted == nil || m == wanted) && (excluded == nil || m != excluded)
             }
-            return .json(["chunk": .array(members.map { .object(ClientEvent.format($0)) })])
+            let now = hs.clock.nowMillis()
+            return .json(["chunk": .array(members.map { .object(ClientEvent.format($0, servedAt: now)) })])
         }
     }
 }

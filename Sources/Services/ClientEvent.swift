@@ -16,4 +16,14 @@ public enum ClientEvent {
         if let unsigned = pdu.json["unsigned"]?.objectValue, !unsigned.isEmpty { out["unsigned"] = .object(unsigned) }
         return out
     }
+
+    /// The client format served at `now`: with `unsigned.age` (state lists read events from the
+    /// room's cached state, whose stored `unsigned` may hold a sending server's stale age).
+    public static func format(_ pdu: PDU, includeRoomID: Bool = true, servedAt now: Int64) -> JSONObject {
+        var out = format(pdu, includeRoomID: includeRoomID)
+        var unsigned = out["unsigned"]?.objectValue ?? [:]
+        unsigned["age"] = .int(max(0, now - pdu.originServerTS))
+        out["unsigned"] = .object(unsigned)
+        return out
+    }
 }

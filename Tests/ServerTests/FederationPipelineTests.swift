@@ -119,6 +119,37 @@ private func membershipBecomes(_ expected: String, of user: String, in room: Str
         try await pair.close()
     }
 
+    /// Nothing signs `unsigned`: what a sending server put there never reaches our clients as if
+    /// this server had said it (a transaction ID only the sending device should see, a fake
+    /// redaction or edit, a stale age).
+    @Test func theSendersUnsignedIsNotServed() async throws {
+        let pair = try await FederatedPair.make()
+        try await pair.run { a, b in
+            let (room, alice, bob) = try await sharedRoom(a, b)
+            let key = pair.b.homeserver.signingKey
+            let event = try await bobMessage(pair, room: room, bob: bob.userID, body: "hello", key: key) { json in
+                json["unsigned"] = ["transaction_id": "not-yours", "age": 999_999_999, "custom": true,
+                                    "redacted_because": ["type": "m.room.redaction", "sender": "@mallory:b.test"],
+                                    "m.relations": ["m.replace": ["event_id": "$fake", "content": ["body": "edited"]]]]
+            }
+            let answer = try await sendTransaction(a, origin: "b.test", key: key, txn: "u1", pdus: [event])
+            #expect(answer["pdus"]?.objectValue?.first(where: { _ in true })?.value["error"] == nil, "answer: \(answer)")
+            let id = try EventHashing.eventID(event, version: RoomVersion.named("10")!)
+            let sync = try await a.call(.get, "\(base)/sync", token: alice.token)
+            let timeline = sync.json["rooms"]?["join"]?[room]?["timeline"]?["events"]?.arrayValue ?? []
+            let single = try await a.call(.get, "\(base)/rooms/\(enc(room))/event/\(enc(id))", token: alice.token)
+            let received = timeline.first { $0["event_id"]?.stringValue == id }
+            #expect(received?["content"]?["body"] == "hello", "timeline: \(timeline)")
+            #expect(single.json["content"]?["body"] == "hello", "\(single.json)")
+            for served in [received ?? [:], .object(single.json)] {
+                let unsigned = served["unsigned"]?.objectValue ?? [:]
+                #expect(Set(unsigned.keys) == ["age", "membership"], "\(unsigned)")
+                #expect((unsigned["age"]?.intValue ?? .max) < 60_000)
+            }
+        }
+        try await pair.close()
+    }
+
     @Test func eventFromNonMemberIsRejected() async throws {
         let pair = try await FederatedPair.make()
         try await pair.run { a, b in

@@ -248,6 +248,11 @@ func createRoom(_ client: some TestClientProtocol, token: String, _ body: JSONOb
                         if let txn = event["unsigned"]?["transaction_id"]?.stringValue { found["\(place) \(event["event_id"]?.stringValue ?? "")"] = txn }
                     }
                 }
+                // A thread's summary shows its latest reply as the sending device sent it.
+                for root in threads {
+                    let latest = root["unsigned"]?["m.relations"]?["m.thread"]?["latest_event"]
+                    if let txn = latest?["unsigned"]?["transaction_id"]?.stringValue { found["summary \(latest?["event_id"]?.stringValue ?? "")"] = txn }
+                }
                 for id in [eventID, redactionID] {
                     let event = try await client.call(.get, "\(room)/event/\(enc(id))", token: token)
                     if let txn = event.json["unsigned"]?["transaction_id"]?.stringValue { found["event \(id)"] = txn }
@@ -267,6 +272,7 @@ func createRoom(_ client: some TestClientProtocol, token: String, _ body: JSONOb
             }
             expected["relations \(replyID)"] = "txn-phone-4"
             expected["threads \(rootID)"] = "txn-phone-3"
+            expected["summary \(replyID)"] = "txn-phone-4"
             #expect(try await transactionIDs(phone.token) == expected)
             #expect(try await transactionIDs(laptopToken).isEmpty)
             #expect(try await transactionIDs(bob.token).isEmpty)
@@ -315,6 +321,19 @@ func createRoom(_ client: some TestClientProtocol, token: String, _ body: JSONOb
                 #expect(age != nil && age! >= 0 && age! < 60_000, "\(event)")
             }
             #expect(messages.first { $0["type"] == "m.room.topic" }?["unsigned"]?["prev_content"]?["topic"] == "first")
+            // The state lists too, read from the room's cached state.
+            let state = try await client.execute(uri: "\(room)/state", method: .get, headers: [.authorization: "Bearer \(alice.token)"]) {
+                try JSONParser.parse(Array($0.body.readableBytesView)).arrayValue ?? []
+            }
+            let memberList = try await client.call(.get, "\(room)/members", token: alice.token).json["chunk"]?.arrayValue ?? []
+            let topic = try await client.call(.get, "\(room)/state/m.room.topic/?format=event", token: alice.token).json
+            #expect(!state.isEmpty && memberList.count == 1 && topic["content"]?["topic"] == "second")
+            for event in state + memberList + [.object(topic)] {
+                let age = event["unsigned"]?["age"]?.intValue
+                #expect(age != nil && age! >= 0 && age! < 60_000, "\(event)")
+            }
+            #expect(topic["unsigned"]?["prev_content"]?["topic"] == "first")
+            #expect(memberList.first?["unsigned"]?["prev_content"]?["displayname"] == "Alice A")
         }
         try await hs.close()
     }

@@ -61,6 +61,20 @@ public struct PDU: Sendable, Hashable {
     public var identity: ObjectIdentifier { ObjectIdentifier(fields) }
 
     public var isState: Bool { stateKey != nil }
+
+    /// The same event with another `unsigned` (outside hashes and signatures: nothing else
+    /// changes, so nothing is parsed again).
+    public func replacingUnsigned(_ unsigned: JSONObject?) -> PDU {
+        var json = fields.json
+        json["unsigned"] = unsigned.map(JSONValue.object)
+        return PDU(fields: Fields(json: json, eventID: eventID, roomID: roomID, type: type, stateKey: stateKey, sender: sender,
+                                  content: content, prevEvents: prevEvents, authEvents: authEvents, depth: depth,
+                                  originServerTS: originServerTS, redacts: redacts))
+    }
+
+    private init(fields: Fields) {
+        self.fields = fields
+    }
     public var stateKeyPair: StateKey? { stateKey.map { StateKey(type, $0) } }
 
     /// Parses `json` for `version`. The event ID is `eventID` when given, else the `event_id`

@@ -27,9 +27,14 @@ extension Federation {
         return try checkingContentHash(pdu, json: json, version: version)
     }
 
-    /// The PDU and the redacted canonical bytes that its ID and signatures cover.
+    /// The PDU and the redacted canonical bytes that its ID and signatures cover. The sender's
+    /// `unsigned` is dropped: nothing signs it, so a server could otherwise put a
+    /// `transaction_id`, `redacted_because` or `m.relations` before our clients; what `unsigned`
+    /// says to clients is this server's own (age, replaced state, redaction, aggregations).
     private static func parsed(_ json: JSONObject, version: RoomVersion) throws(MatrixError) -> (PDU, [UInt8]) {
         do {
+            var json = json
+            json["unsigned"] = nil
             let signed = try EventHashing.redactedCanonical(json, version: version)
             return (try PDU(json: json, version: version, eventID: EventHashing.eventID(redactedCanonical: signed, version: version)), signed)
         } catch {

@@ -6,25 +6,18 @@ import MatrixProtocol
 /// `prev_content`. `unsigned` is outside an event's hashes and signatures, and stripped before
 /// the event goes to another server.
 enum ReplacedState {
-    /// The bytes to store for `pdu`: its JSON, with the state event it replaced in `unsigned`.
-    /// Whatever the sending server put in `unsigned` is not kept for a state event.
-    static func storedJSON(_ pdu: PDU, replacing replaced: PDU?) -> [UInt8] {
-        var json = pdu.json
-        guard pdu.stateKey != nil else { return json.encodedBytes() }
-        if let replaced {
-            json["unsigned"] = [
-                "replaces_state": .string(replaced.eventID),
-                "prev_content": .object(replaced.content),
-                "prev_sender": .string(replaced.sender),
-            ]
-        } else {
-            json["unsigned"] = nil
-        }
-        return json.encodedBytes()
+    /// `pdu` as stored: a state event with the state event it replaced in `unsigned` (and
+    /// nothing else there), any other event as it is. The rooms' cached current state holds
+    /// these, so the state lists show what a reload from the database would.
+    static func stored(_ pdu: PDU, replacing replaced: PDU?) -> PDU {
+        guard pdu.stateKey != nil else { return pdu }
+        return pdu.replacingUnsigned(replaced.map { replaced in
+            ["replaces_state": .string(replaced.eventID), "prev_content": .object(replaced.content), "prev_sender": .string(replaced.sender)]
+        })
     }
 
-    /// `storedJSON` for an event whose state before is known as events.
-    static func storedJSON(_ pdu: PDU, stateBefore: [StateKey: PDU]) -> [UInt8] {
-        storedJSON(pdu, replacing: pdu.stateKeyPair.flatMap { stateBefore[$0] })
+    /// `stored` for an event whose state before is known as events.
+    static func stored(_ pdu: PDU, stateBefore: [StateKey: PDU]) -> PDU {
+        stored(pdu, replacing: pdu.stateKeyPair.flatMap { stateBefore[$0] })
     }
 }

@@ -65,13 +65,14 @@ extension RoomLane {
                 }
                 newCurrent = try await database.resolve(sets, version: version)
             }
-            var stored = json
+            var stored = pdu
             if let key = pdu.stateKeyPair {
                 var replaced = beforeEvents[key]
                 if replaced == nil, let id = before[key] { replaced = try await database.event(id).map { try $0.pdu(version: version) } }
-                stored = ReplacedState.storedJSON(pdu, replacing: replaced)
+                stored = ReplacedState.stored(pdu, replacing: replaced)
             }
-            var event = ReceivedEvent(pdu: pdu, json: stored, stateBefore: before, rejectedReason: rejection,
+            var event = ReceivedEvent(pdu: pdu, json: pdu.stateKey == nil ? json : stored.json.encodedBytes(), stateBefore: before,
+                                      rejectedReason: rejection,
                                       softFailed: softFailure != nil)
             if rejection == nil && softFailure == nil {
                 // Push rules judge the event against the room as it was before it (our local members only).
@@ -83,7 +84,7 @@ extension RoomLane {
             guard let stream else { return .duplicate }
             // Keep the cache when the event only extended a linear room; reload after a merge.
             let linear = newCurrent == Self.map(current).merging([pdu.stateKeyPair].compactMap { $0 }.map { ($0, pdu.eventID) }) { $1 }
-            if linear, let key = pdu.stateKeyPair { state?[key] = pdu } else if !linear { state = nil }
+            if linear, let key = pdu.stateKeyPair { state?[key] = stored } else if !linear { state = nil }
             extremities = try await database.forwardExtremities(of: room)
             if linear, state == nil { _ = try await loadState() }
             onAppend(stream)
@@ -100,13 +101,14 @@ extension RoomLane {
             rejection = "not allowed by the state before it: \(error.reason)"
         }
         // A message keeps the bytes it came as; a state event gains what it replaced.
-        let stored = pdu.stateKey == nil ? json : ReplacedState.storedJSON(pdu, stateBefore: current)
-        var event = ReceivedEvent.extendingCurrentState(pdu: pdu, json: stored, rejectedReason: rejection)
+        let stored = ReplacedState.stored(pdu, stateBefore: current)
+        var event = ReceivedEvent.extendingCurrentState(pdu: pdu, json: pdu.stateKey == nil ? json : stored.json.encodedBytes(),
+                                                        rejectedReason: rejection)
         if rejection == nil { event.pushActions = try? await notifications.actions(for: pdu, stateBefore: current, version: version) }
         let stream = try await database.appendReceivedEvent(event, room: room, currentState: nil)
         if let rejection { return .rejected(rejection) }
         guard let stream else { return .duplicate }
-        if let key = pdu.stateKeyPair { state?[key] = pdu }
+        if let key = pdu.stateKeyPair { state?[key] = stored }
         extremities = [(pdu.eventID, pdu.depth)]
         onAppend(stream)
         return .accepted(stream: stream)

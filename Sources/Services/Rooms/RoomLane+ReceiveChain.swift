@@ -25,10 +25,11 @@ extension RoomLane {
                 } catch {
                     break  // rejected: `receive` stores it with its reason
                 }
-                var event = ReceivedEvent.extendingCurrentState(pdu: pdu, json: ReplacedState.storedJSON(pdu, stateBefore: current))
+                let stored = ReplacedState.stored(pdu, stateBefore: current)
+                var event = ReceivedEvent.extendingCurrentState(pdu: pdu, json: stored.json.encodedBytes())
                 event.pushActions = try? await notifications.actions(for: pdu, stateBefore: current, version: version)
                 events.append(event)
-                if let key = pdu.stateKeyPair { current[key] = pdu }
+                if let key = pdu.stateKeyPair { current[key] = stored }
                 tip = (pdu.eventID, pdu.depth)
             }
             guard !events.isEmpty else { return [] }

@@ -146,7 +146,9 @@ actor RoomLane {
         var heads = extremities
         let pdu = try Self.buildAuthorised(draft, roomID: room.roomID, version: version, builder: builder, state: &current,
                                            extremities: &heads, now: clock.nowMillis())
-        var event = NewTimelineEvent(pdu: pdu, json: ReplacedState.storedJSON(pdu, stateBefore: before))
+        let stored = ReplacedState.stored(pdu, stateBefore: before)
+        if let key = pdu.stateKeyPair { current[key] = stored }
+        var event = NewTimelineEvent(pdu: pdu, json: stored.json.encodedBytes())
         event.transaction = transaction
         // Push rules cannot refuse an event: if they cannot be evaluated, it is sent unnotified.
         event.pushActions = try? await notifications.actions(for: pdu, stateBefore: before, version: version)

@@ -6,8 +6,9 @@ import Store
 /// made only of events the requester may see.
 extension Sync {
     /// Client-format events with their aggregations.
-    func formatWithRelations(_ pdus: [PDU], room: RoomRecord, version: RoomVersion, userID: String, upTo: Int64,
+    func formatWithRelations(_ pdus: [PDU], room: RoomRecord, version: RoomVersion, shownTo: EventAudience, upTo: Int64,
                              includeRoomID: Bool) async throws -> [JSONValue] {
+        let userID = shownTo.userID
         let roots = try await database.threadRoots(among: pdus.map(\.eventID))
         let editable = pdus.filter(Self.isEditable).map(\.eventID)
         let edits = try await database.replacements(of: editable, upTo: upTo)
@@ -23,7 +24,7 @@ extension Sync {
                     relations["m.replace"] = .object(ClientEvent.format(edit, includeRoomID: includeRoomID))
                 }
                 if roots.contains(pdu.eventID),
-                   let summary = try await threadSummary(pdu.eventID, room: room, version: version, userID: userID, upTo: upTo,
+                   let summary = try await threadSummary(pdu.eventID, room: room, version: version, shownTo: shownTo, upTo: upTo,
                                                          viewer: viewer, includeRoomID: includeRoomID) {
                     relations["m.thread"] = .object(summary)
                 }
@@ -40,12 +41,15 @@ extension Sync {
 
     /// `m.thread`: the latest visible reply (with its own latest edit), the count of visible
     /// replies, and whether the user took part; nil when no reply is visible.
-    func threadSummary(_ rootID: String, room: RoomRecord, version: RoomVersion, userID: String, upTo: Int64,
+    func threadSummary(_ rootID: String, room: RoomRecord, version: RoomVersion, shownTo: EventAudience, upTo: Int64,
                        viewer: Viewer, includeRoomID: Bool) async throws -> JSONObject? {
+        let userID = shownTo.userID
+        var replyAudience = shownTo
+        replyAudience.memberships = viewer.timeline
         let replies = try await database.relations(to: rootID, room: room, relType: "m.thread", eventType: nil, after: 0,
                                                    before: upTo + 1, backwards: true, limit: 10_000).filter(viewer.canSee)
         guard let latest = replies.first,
-              let latestPDU = try? latest.clientPDU(version: version, for: audience(userID, nil, memberships: viewer.timeline)) else { return nil }
+              let latestPDU = try? latest.clientPDU(version: version, for: replyAudience) else { return nil }
         let rootSender = try await database.event(rootID)?.pdu(version: version).sender
         let participated = try rootSender == userID || replies.contains { try $0.pdu(version: version).sender == userID }
         var latestFormatted = ClientEvent.format(latestPDU, includeRoomID: includeRoomID)
@@ -88,8 +92,9 @@ extension Sync {
         let (room, version, visibleUpTo) = try await visibleRoom(roomID, userID: userID)
         guard let stored = try await database.event(eventID), stored.roomNID == room.nid, stored.rejectedReason == nil,
               case let (shown, memberships) = try await visibleWithTimeline([stored], in: room, to: userID), !shown.isEmpty,
-              case .object(let formatted)? = try await formatWithRelations([try stored.clientPDU(version: version, for: audience(userID, deviceID, memberships: memberships))], room: room,
-                                                                            version: version, userID: userID, upTo: visibleUpTo,
+              case let shownTo = audience(userID, deviceID, memberships: memberships),
+              case .object(let formatted)? = try await formatWithRelations([try stored.clientPDU(version: version, for: shownTo)], room: room,
+                                                                            version: version, shownTo: shownTo, upTo: visibleUpTo,
                                                                             includeRoomID: true).first
         else { throw MatrixError.notFound("Event not found") }
         return formatted

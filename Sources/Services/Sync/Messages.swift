@@ -36,7 +36,7 @@ extension Sync {
         let pdus = shown.compactMap { try? $0.clientPDU(version: version, for: shownTo) }
             .filter { filter.includesTimelineEvent(type: $0.type) }
         var body: JSONObject = [
-            "chunk": .array(try await formatWithRelations(pdus, room: room, version: version, userID: userID, upTo: visibleUpTo,
+            "chunk": .array(try await formatWithRelations(pdus, room: room, version: version, shownTo: shownTo, upTo: visibleUpTo,
                                                           includeRoomID: true)),
             "start": .string(SyncToken.timeline(start)),
         ]
@@ -93,7 +93,7 @@ extension Sync {
         let shownBefore = try await visible(before, in: room, to: userID), shownAfter = try await visible(after, in: room, to: userID)
         func format(_ events: [StoredEvent]) async throws -> [JSONValue] {
             try await formatWithRelations(events.compactMap { try? $0.clientPDU(version: version, for: shownTo) }, room: room, version: version,
-                                          userID: userID, upTo: visibleUpTo, includeRoomID: true)
+                                          shownTo: shownTo, upTo: visibleUpTo, includeRoomID: true)
         }
         return [
             "event": try await format([stored]).first ?? .object(ClientEvent.format(try stored.clientPDU(version: version, for: shownTo))),

@@ -48,7 +48,7 @@ extension Sync {
         let shownTo = audience(userID, deviceID, memberships: viewer.timeline)
         let shown = events.filter(viewer.canSee).compactMap { try? $0.clientPDU(version: version, for: shownTo) }
         var body: JSONObject = [
-            "chunk": .array(try await formatWithRelations(shown, room: room, version: version, userID: userID, upTo: visibleUpTo,
+            "chunk": .array(try await formatWithRelations(shown, room: room, version: version, shownTo: shownTo, upTo: visibleUpTo,
                                                           includeRoomID: true)),
         ]
         if more, let last = events.last?.streamOrdering {
@@ -74,7 +74,7 @@ extension Sync {
             shown.append(pdu)
         }
         var body: JSONObject = [
-            "chunk": .array(try await formatWithRelations(shown, room: room, version: version, userID: userID, upTo: visibleUpTo,
+            "chunk": .array(try await formatWithRelations(shown, room: room, version: version, shownTo: shownTo, upTo: visibleUpTo,
                                                           includeRoomID: true)),
         ]
         if roots.count > limit, let last = roots.prefix(limit).last { body["next_batch"] = .string(SyncToken.timeline(last.latest - 1)) }

@@ -186,7 +186,7 @@ public final class Sync: Sendable {
         let stateEvents = try await database.events(Array(stateMap.values)).compactMap { try? $0.clientPDU(version: version, for: stateAudience) }
         let shownTo = audience(userID, deviceID, memberships: memberships)
         let timelinePDUs = timeline.compactMap { try? $0.clientPDU(version: version, for: shownTo) }.filter { filter.includesTimelineEvent(type: $0.type) }
-        let timelineEvents = try await formatWithRelations(timelinePDUs, room: room, version: version, userID: userID,
+        let timelineEvents = try await formatWithRelations(timelinePDUs, room: room, version: version, shownTo: shownTo,
                                                          upTo: upTo.events, includeRoomID: false)
         let prevBatch = SyncToken.timeline(max(0, (timeline.first?.streamOrdering ?? upTo.events) - 1))
         let unread = try await notifications.unread(userID: userID, room: room, threaded: filter.unreadThreadNotifications)
