@@ -44,13 +44,27 @@ public struct StoredEvent: Sendable {
 
     /// The parsed event, for the room's version.
     public func pdu(version: RoomVersion) throws -> PDU {
-        try PDU(json: try JSONParser.parseObject(json), version: version, eventID: eventID)
+        try PDU(json: try ownJSON(), version: version, eventID: eventID)
+    }
+
+    /// What this server writes in a stored event's `unsigned` (a state event's replaced state).
+    /// Rows received before a sending server's `unsigned` was dropped on receipt may hold more;
+    /// that is never read back.
+    static let storedUnsignedKeys: Set<String> = ["replaces_state", "prev_content", "prev_sender"]
+
+    private func ownJSON() throws -> JSONObject {
+        var object = try JSONParser.parseObject(json)
+        if let unsigned = object["unsigned"]?.objectValue, unsigned.keys.contains(where: { !Self.storedUnsignedKeys.contains($0) }) {
+            let own = unsigned.filtering(keys: Self.storedUnsignedKeys)
+            object["unsigned"] = own.isEmpty ? nil : .object(own)
+        }
+        return object
     }
 
     /// The event as clients may see it: redacted when a redaction applies to it, and with what
     /// `unsigned` says for `audience` (`transaction_id`, `age`, `membership`).
     public func clientPDU(version: RoomVersion, for audience: EventAudience? = nil) throws -> PDU {
-        var object = try JSONParser.parseObject(json)
+        var object = try ownJSON()
         var unsigned = object["unsigned"]?.objectValue ?? [:]
         if let redactedBy {
             object = Redaction.redact(object, rules: version.redactionRules)

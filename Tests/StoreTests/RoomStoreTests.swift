@@ -15,6 +15,35 @@ import Testing
         return NewTimelineEvent(pdu: try PDU(json: json, version: version, eventID: id), json: json.encodedBytes())
     }
 
+    /// Rows stored before a sending server's `unsigned` was dropped on receipt still hold it;
+    /// only what this server writes there (a state event's replaced state) is read back.
+    @Test func onlyOurOwnUnsignedIsReadBack() async throws {
+        try await withTemporaryDatabase { db, _ in
+            let room = try await db.createRoom(roomID: "!r:x", version: "10", now: 1)
+            func withUnsigned(_ event: NewTimelineEvent, _ unsigned: JSONObject) throws -> NewTimelineEvent {
+                var json = event.pdu.json
+                json["unsigned"] = .object(unsigned)
+                return NewTimelineEvent(pdu: try PDU(json: json, version: version, eventID: event.pdu.eventID), json: json.encodedBytes())
+            }
+            let foreign: JSONObject = ["transaction_id": "theirs", "age": 5, "m.relations": ["m.replace": ["event_id": "$x"]]]
+            var own = foreign
+            own["prev_content"] = ["membership": "invite"]
+            own["replaces_state"] = "$create"
+            _ = try await db.appendTimelineEvents([
+                try event("$create", "m.room.create", stateKey: "", prev: [], depth: 1),
+                try withUnsigned(try event("$join", "m.room.member", stateKey: "@a:x", content: ["membership": "join"], prev: ["$create"], depth: 2), own),
+                try withUnsigned(try event("$msg", "m.room.message", content: ["body": "hi"], prev: ["$join"], depth: 3), foreign),
+            ], room: room)
+            let message = try #require(try await db.event("$msg")), member = try #require(try await db.event("$join"))
+            #expect(try message.pdu(version: version).json["unsigned"] == nil)
+            #expect(try message.clientPDU(version: version).json["unsigned"] == nil)
+            let served = try message.clientPDU(version: version, for: EventAudience(userID: "@a:x", deviceID: "D", now: 11))
+            #expect(served.json["unsigned"] == ["age": 10])
+            #expect(try member.pdu(version: version).json["unsigned"] == ["prev_content": ["membership": "invite"], "replaces_state": "$create"])
+            #expect(try message.pdu(version: version).content["body"] == "hi")
+        }
+    }
+
     @Test func appendAdvancesStateExtremitiesAndStream() async throws {
         try await withTemporaryDatabase { db, _ in
         let room = try await db.createRoom(roomID: "!r:x", version: "10", now: 1)
