@@ -20,6 +20,23 @@ func createRoom(_ client: some TestClientProtocol, token: String, _ body: JSONOb
 }
 
 @Suite struct RoomCreationTests {
+    /// A key set twice at creation (`name` after an `initial_state` name) says what it replaced.
+    @Test func creationEventsSayWhatTheyReplaced() async throws {
+        let hs = try await TestHomeserver.make(configure: openRegistration)
+        try await hs.test { client in
+            let alice = try await registerUser(client, "alice")
+            let roomID = try await createRoom(client, token: alice.token, [
+                "name": "Final", "initial_state": [["type": "m.room.name", "state_key": "", "content": ["name": "First"]]]])
+            let sync = try await client.call(.get, "\(base)/sync?filter=\(enc(#"{"room":{"timeline":{"limit":50}}}"#))", token: alice.token)
+            let names = (sync.json["rooms"]?["join"]?[roomID]?["timeline"]?["events"]?.arrayValue ?? []).filter { $0["type"] == "m.room.name" }
+            #expect(names.map { $0["content"]?["name"] } == ["First", "Final"])
+            #expect(names.first?["unsigned"]?["prev_content"] == nil)
+            #expect(names.last?["unsigned"]?["prev_content"]?["name"] == "First")
+            #expect(names.last?["unsigned"]?["replaces_state"] == names.first?["event_id"])
+        }
+        try await hs.close()
+    }
+
     @Test func privateRoomHasTheSpecState() async throws {
         let hs = try await TestHomeserver.make(configure: openRegistration)
         try await hs.test { client in

@@ -55,11 +55,11 @@ extension Rooms {
             .filter { !($0.type == "m.room.member" && remoteInvitees.contains($0.stateKey ?? "")) }
         var state: [StateKey: PDU] = [:]
         var extremities: [(eventID: String, depth: Int64)] = []
-        var events: [PDU] = []
+        var events: [NewTimelineEvent] = []
         let now = clock.nowMillis()
         var roomID: String? = version.hashedRoomIDs ? nil : "!\(SecureRandom.alphanumeric(18)):\(serverName)"
         for draft in drafts {
-            let pdu: PDU
+            let pdu: PDU, before = state
             do {
                 pdu = try RoomLane.buildAuthorised(draft, roomID: roomID, version: version, builder: builder, state: &state,
                                                    extremities: &extremities, now: now)
@@ -67,12 +67,12 @@ extension Rooms {
                 throw MatrixError("M_INVALID_ROOM_STATE", "The requested room state is not allowed: \(error.message)", status: 400)
             }
             if roomID == nil { roomID = pdu.roomID }
-            events.append(pdu)
+            // A key set twice (`name` after an `initial_state` name) says what it replaced, as later sends do.
+            events.append(NewTimelineEvent(pdu: pdu, json: ReplacedState.stored(pdu, stateBefore: before).json.encodedBytes()))
         }
         guard let roomID else { throw MatrixError.unknown("Room ID missing") }
         let room = try await database.createRoom(roomID: roomID, version: version.id, now: now)
-        let streams = try await database.appendTimelineEvents(
-            events.map { NewTimelineEvent(pdu: $0, json: $0.json.encodedBytes()) }, room: room)
+        let streams = try await database.appendTimelineEvents(events, room: room)
         if let alias {
             do { try await database.createAlias(alias, roomID: roomID, creator: request.creator) } catch StoreError.alreadyExists {
                 // Lost a race for the alias after the check: the room exists, only the alias is refused.
