@@ -62,16 +62,20 @@ extension Database {
                 guard let m = json?["content"]?["membership"]?.stringValue else { return nil }
                 return (row["stream_ordering"], m)
             }
-            let visibilities = try Row.fetchAll(db.cachedStatement(sql: """
-                SELECT e.stream_ordering, e.json FROM events e JOIN state_keys k ON k.state_key_nid = e.state_key_nid
-                WHERE e.room_nid = ? AND k.type = 'm.room.history_visibility' AND k.state_key = '' AND e.stream_ordering IS NOT NULL
-                  AND e.rejected_reason IS NULL ORDER BY e.stream_ordering
-                """), arguments: [room.nid]).compactMap { row -> (stream: Int64, value: String)? in
-                let json = try? JSONParser.parseObject([UInt8](row["json"] as Data))
-                guard let v = json?["content"]?["history_visibility"]?.stringValue else { return nil }
-                return (row["stream_ordering"], v)
-            }
-            return VisibilityTimeline(memberships: memberships, visibilities: visibilities)
+            return VisibilityTimeline(memberships: memberships, visibilities: try Self.historyVisibilities(db, room: room))
+        }
+    }
+
+    /// The room's `m.room.history_visibility` values by stream position.
+    static func historyVisibilities(_ db: GRDB.Database, room: RoomRecord) throws -> [(stream: Int64, value: String)] {
+        try Row.fetchAll(db.cachedStatement(sql: """
+            SELECT e.stream_ordering, e.json FROM events e JOIN state_keys k ON k.state_key_nid = e.state_key_nid
+            WHERE e.room_nid = ? AND k.type = 'm.room.history_visibility' AND k.state_key = '' AND e.stream_ordering IS NOT NULL
+              AND e.rejected_reason IS NULL ORDER BY e.stream_ordering
+            """), arguments: [room.nid]).compactMap { row -> (stream: Int64, value: String)? in
+            let json = try? JSONParser.parseObject([UInt8](row["json"] as Data))
+            guard let v = json?["content"]?["history_visibility"]?.stringValue else { return nil }
+            return (row["stream_ordering"], v)
         }
     }
 }

@@ -25,19 +25,32 @@ extension Federation {
         return false
     }
 
+    /// Timeline events as `origin` may see them: redacted where the room's history visibility
+    /// hides them from that server (`ServerVisibility`).
+    func wire(_ events: [StoredEvent], room: RoomRecord, version: RoomVersion, for origin: String) async throws -> [JSONValue] {
+        let visibility = try await database.serverVisibility(of: origin, in: room)
+        return events.compactMap { stored in
+            guard let wire = Self.wire(stored, version: version) else { return nil }
+            guard !visibility.canSee(stream: stored.streamOrdering), case .object(let json) = wire else { return wire }
+            return .object(Redaction.redact(json, rules: version.redactionRules))
+        }
+    }
+
     /// `GET /event/{eventId}`.
     public func serveEvent(_ eventID: String, origin: String) async throws -> JSONObject {
         guard let stored = try await database.event(eventID), let room = try await database.room(byNID: stored.roomNID) else {
             throw MatrixError.notFound("Event not found")
         }
-        _ = try await readableRoom(room.roomID, origin: origin)
-        guard let wire = Self.wire(stored) else { throw MatrixError.notFound("Event not found") }
+        let (_, version) = try await readableRoom(room.roomID, origin: origin)
+        guard let wire = try await wire([stored], room: room, version: version, for: origin).first else {
+            throw MatrixError.notFound("Event not found")
+        }
         return ["origin": .string(ourServer), "origin_server_ts": .int(clock.nowMillis()), "pdus": [wire]]
     }
 
     /// `GET /state` and `/state_ids` at an event: the state before it, and that state's auth chain.
     public func serveState(roomID: String, eventID: String, origin: String, idsOnly: Bool) async throws -> JSONObject {
-        let (room, _) = try await readableRoom(roomID, origin: origin)
+        let (room, version) = try await readableRoom(roomID, origin: origin)
         guard let stored = try await database.event(eventID), stored.roomNID == room.nid, !stored.outlier,
               let state = try await database.stateBefore(eventID: eventID) else {
             throw MatrixError.notFound("Event \(eventID) is not in the room's graph here")
@@ -47,21 +60,23 @@ extension Federation {
         if idsOnly {
             return ["pdu_ids": JSONValue(ids.sorted()), "auth_chain_ids": JSONValue(chain.map(\.eventID).sorted())]
         }
-        return ["pdus": .array(try await database.events(ids).compactMap(Self.wire)), "auth_chain": .array(chain.compactMap(Self.wire))]
+        return ["pdus": .array(try await database.events(ids).compactMap { Self.wire($0, version: version) }),
+                "auth_chain": .array(chain.compactMap { Self.wire($0, version: version) })]
     }
 
     /// `GET /event_auth/{roomId}/{eventId}`.
     public func serveEventAuth(roomID: String, eventID: String, origin: String) async throws -> JSONObject {
-        let (room, _) = try await readableRoom(roomID, origin: origin)
+        let (room, version) = try await readableRoom(roomID, origin: origin)
         guard let stored = try await database.event(eventID), stored.roomNID == room.nid else { throw MatrixError.notFound("Event not found") }
-        return ["auth_chain": .array(try await database.authChain(of: [eventID]).compactMap(Self.wire))]
+        return ["auth_chain": .array(try await database.authChain(of: [eventID]).compactMap { Self.wire($0, version: version) })]
     }
 
     /// `GET /backfill`: events before (and including) `from`, walking prev_events backwards.
     public func serveBackfill(roomID: String, from: [String], limit: Int, origin: String) async throws -> JSONObject {
-        let (room, _) = try await readableRoom(roomID, origin: origin)
+        let (room, version) = try await readableRoom(roomID, origin: origin)
         let events = try await database.walkBackwards(from: from, room: room, limit: min(max(limit, 0), Self.maxHistoryEvents), stopAt: [])
-        return ["origin": .string(ourServer), "origin_server_ts": .int(clock.nowMillis()), "pdus": .array(events.compactMap(Self.wire))]
+        return ["origin": .string(ourServer), "origin_server_ts": .int(clock.nowMillis()),
+                "pdus": .array(try await wire(events, room: room, version: version, for: origin))]
     }
 
     /// `POST /get_missing_events`: the prev events of `latest` back to (not including) `earliest`.
@@ -82,6 +97,6 @@ extension Federation {
         let filtered = events.filter { stored in
             ((try? JSONParser.parseObject(stored.json))?["depth"]?.intValue ?? 0) >= minDepth
         }
-        return ["events": .array(filtered.reversed().compactMap(Self.wire))]
+        return ["events": .array(try await wire(filtered.reversed(), room: room, version: version, for: origin))]
     }
 }

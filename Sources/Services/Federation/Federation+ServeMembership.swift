@@ -51,18 +51,21 @@ extension Federation {
         let chain = try await database.authChain(of: Array(stateBefore.values) + [pdu.eventID])
         return [
             "origin": .string(ourServer),
-            "state": .array(stateEvents.compactMap(Self.wire)),
-            "auth_chain": .array(chain.compactMap(Self.wire)),
+            "state": .array(stateEvents.compactMap { Self.wire($0, version: version) }),
+            "auth_chain": .array(chain.compactMap { Self.wire($0, version: version) }),
             "event": .object(pdu.json),
             "members_omitted": false,
             "servers_in_room": JSONValue(Array(try await database.joinedServers(roomNID: room.nid)).sorted()),
         ]
     }
 
-    /// A stored event as sent over federation (its JSON without `unsigned`).
-    static func wire(_ stored: StoredEvent) -> JSONValue? {
+    /// A stored event as sent over federation: its JSON without `unsigned`, redacted when a
+    /// redaction applies to it (what was removed here is not handed to other servers either;
+    /// hashes and signatures cover the redacted form, so it still verifies).
+    static func wire(_ stored: StoredEvent, version: RoomVersion) -> JSONValue? {
         guard var json = try? JSONParser.parseObject(stored.json) else { return nil }
         json["unsigned"] = nil
+        if stored.redactedBy != nil { json = Redaction.redact(json, rules: version.redactionRules) }
         return .object(json)
     }
 
