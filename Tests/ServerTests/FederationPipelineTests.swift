@@ -43,6 +43,17 @@ private func bobMessage(_ pair: FederatedPair, room: String, bob: String, body: 
     return json
 }
 
+/// Bob's message, changed by `tamper` after signing, delivered to A in one transaction, which
+/// must accept it; returns the ID A knows it by and A's answer to the transaction.
+private func deliverTampered(_ pair: FederatedPair, to a: some TestClientProtocol, room: String, bob: String, body: String, txn: String,
+                             tamper: @escaping (inout JSONObject) -> Void) async throws -> String {
+    let key = pair.b.homeserver.signingKey
+    let event = try await bobMessage(pair, room: room, bob: bob, body: body, key: key, tamper: tamper)
+    let answer = try await sendTransaction(a, origin: "b.test", key: key, txn: txn, pdus: [event])
+    #expect(answer["pdus"]?.objectValue?.first(where: { _ in true })?.value["error"] == nil, "answer: \(answer)")
+    return try EventHashing.eventID(event, version: RoomVersion.named("10")!)
+}
+
 /// Polls a server's view of a membership until it is `expected` (delivery is asynchronous).
 private func membershipBecomes(_ expected: String, of user: String, in room: String, on server: TestHomeserver) async throws -> Bool {
     let deadline = ContinuousClock.now + .seconds(10)
@@ -104,13 +115,10 @@ private func membershipBecomes(_ expected: String, of user: String, in room: Str
         let pair = try await FederatedPair.make()
         try await pair.run { a, b in
             let (room, alice, bob) = try await sharedRoom(a, b)
-            let key = pair.b.homeserver.signingKey
             // Content changed after hashing and signing: the signature (over the redacted form) still holds.
-            let event = try await bobMessage(pair, room: room, bob: bob.userID, body: "original", key: key) { json in
+            _ = try await deliverTampered(pair, to: a, room: room, bob: bob.userID, body: "original", txn: "h1") { json in
                 json["content"] = ["msgtype": "m.text", "body": "tampered"]
             }
-            let answer = try await sendTransaction(a, origin: "b.test", key: key, txn: "h1", pdus: [event])
-            #expect(answer["pdus"]?.objectValue?.first(where: { _ in true })?.value["error"] == nil, "answer: \(answer)")
             let sync = try await a.call(.get, "\(base)/sync", token: alice.token)
             let timeline = sync.json["rooms"]?["join"]?[room]?["timeline"]?["events"]?.arrayValue ?? []
             let received = timeline.last { $0["sender"]?.stringValue == bob.userID && $0["type"] == "m.room.message" }
@@ -126,15 +134,11 @@ private func membershipBecomes(_ expected: String, of user: String, in room: Str
         let pair = try await FederatedPair.make()
         try await pair.run { a, b in
             let (room, alice, bob) = try await sharedRoom(a, b)
-            let key = pair.b.homeserver.signingKey
-            let event = try await bobMessage(pair, room: room, bob: bob.userID, body: "hello", key: key) { json in
+            let id = try await deliverTampered(pair, to: a, room: room, bob: bob.userID, body: "hello", txn: "u1") { json in
                 json["unsigned"] = ["transaction_id": "not-yours", "age": 999_999_999, "custom": true,
                                     "redacted_because": ["type": "m.room.redaction", "sender": "@mallory:b.test"],
                                     "m.relations": ["m.replace": ["event_id": "$fake", "content": ["body": "edited"]]]]
             }
-            let answer = try await sendTransaction(a, origin: "b.test", key: key, txn: "u1", pdus: [event])
-            #expect(answer["pdus"]?.objectValue?.first(where: { _ in true })?.value["error"] == nil, "answer: \(answer)")
-            let id = try EventHashing.eventID(event, version: RoomVersion.named("10")!)
             let sync = try await a.call(.get, "\(base)/sync", token: alice.token)
             let timeline = sync.json["rooms"]?["join"]?[room]?["timeline"]?["events"]?.arrayValue ?? []
             let single = try await a.call(.get, "\(base)/rooms/\(enc(room))/event/\(enc(id))", token: alice.token)
