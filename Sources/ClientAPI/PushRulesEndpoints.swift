@@ -81,7 +81,7 @@ enum PushRulesEndpoints {
             let only = query.get("only")
             guard only == nil || only == "highlight" else { throw MatrixError.invalidParam("only must be 'highlight'") }
             return .json(try await hs.notifications.list(userID: requester.userID, from: query.get("from"), limit: limit,
-                                                         onlyHighlights: only == "highlight"))
+                                                         onlyHighlights: only == "highlight", now: hs.clock.nowMillis()))
         }
     }
 

@@ -112,7 +112,14 @@ public final class Database: Sendable {
     public func close() async throws {
         await writer.close()
         readers.close()
-        try pool.close()
+        // GRDB's close blocks until its readers' last work has run, and that work runs on the
+        // global dispatch queues whose threads are also Swift's cooperative pool: blocking one
+        // of them here can leave none to run it (two databases closing at once on 2 cores
+        // hung the test suite). So the close blocks a thread of its own.
+        let pool = self.pool
+        try await withCheckedThrowingContinuation { (done: CheckedContinuation<Void, Error>) in
+            Thread.detachNewThread { done.resume(with: Result { try pool.close() }) }
+        }
     }
 
     private static func migrate(_ pool: DatabasePool, logger: Logger) throws {

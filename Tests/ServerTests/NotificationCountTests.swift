@@ -280,6 +280,7 @@ struct RoomClient {
             #expect(items.allSatisfy { $0["room_id"] == .string(roomID) && $0["ts"]?.intValue != nil })
             #expect(items[1]["actions"]?.arrayValue?.contains(["set_tweak": "highlight"]) == true)
             #expect(items[0]["event"]?["content"]?["body"] == "three" && r.json["next_token"] == nil)
+            #expect(items.allSatisfy { ($0["event"]?["unsigned"]?["age"]?.intValue).map { (0..<60_000).contains($0) } == true }, "\(items)")
 
             r = try await client.call(.get, "\(base)/notifications?only=highlight", token: bob.token)
             #expect(r.json["notifications"]?.arrayValue?.map { $0["event"]?["event_id"] } == [.string(two)])

@@ -128,8 +128,8 @@ extension PushNotifications {
         return (counts["main"] ?? UnreadCounts(), counts.filter { $0.key != "main" })
     }
 
-    /// `GET /notifications`: newest first, from a `next_token`.
-    public func list(userID: String, from: String?, limit: Int, onlyHighlights: Bool) async throws -> JSONObject {
+    /// `GET /notifications`: newest first, from a `next_token`; each event with its `age` at `now`.
+    public func list(userID: String, from: String?, limit: Int, onlyHighlights: Bool, now: Int64) async throws -> JSONObject {
         var before = Int64.max
         if let from {
             guard let position = Int64(from) else { throw MatrixError.invalidParam("Invalid 'from' token") }
@@ -139,7 +139,8 @@ extension PushNotifications {
         let rows = try await database.notifications(userID: userID, before: before, limit: limit + 1, onlyHighlights: onlyHighlights)
         var items: [JSONValue] = []
         for row in rows.prefix(limit) {
-            guard let version = RoomVersion.named(row.roomVersion), let pdu = try? row.event.clientPDU(version: version) else { continue }
+            guard let version = RoomVersion.named(row.roomVersion),
+                  let pdu = try? row.event.clientPDU(version: version, for: EventAudience(userID: userID, deviceID: nil, now: now)) else { continue }
             items.append([
                 "actions": (try? JSONParser.parse(row.actions)) ?? [],
                 "event": .object(ClientEvent.format(pdu, includeRoomID: false)),
