@@ -28,6 +28,12 @@ public struct ServerVisibility: Sendable {
 extension Database {
     public func serverVisibility(of server: String, in room: RoomRecord) async throws -> ServerVisibility {
         try await read { db in
+            let visibilities = try Self.historyVisibilities(db, room: room)
+            let roomTimeline = VisibilityTimeline(memberships: [], visibilities: visibilities)
+            // Most rooms never leave `shared`: then memberships do not matter (a big room's are many).
+            guard visibilities.contains(where: { ["invited", "joined"].contains($0.value) }) else {
+                return ServerVisibility(users: [], room: roomTimeline)
+            }
             // `LIKE` narrows the scan; the exact server is compared below (user IDs split at their first colon).
             let rows = try Row.fetchAll(db.cachedStatement(sql: """
                 SELECT k.state_key, e.stream_ordering, e.json FROM events e JOIN state_keys k ON k.state_key_nid = e.state_key_nid
@@ -42,9 +48,7 @@ extension Database {
                       let membership = json["content"]?["membership"]?.stringValue else { continue }
                 byUser[user, default: []].append((row["stream_ordering"], membership))
             }
-            let visibilities = try Self.historyVisibilities(db, room: room)
-            return ServerVisibility(users: byUser.values.map { VisibilityTimeline(memberships: $0, visibilities: []) },
-                                    room: VisibilityTimeline(memberships: [], visibilities: visibilities))
+            return ServerVisibility(users: byUser.values.map { VisibilityTimeline(memberships: $0, visibilities: []) }, room: roomTimeline)
         }
     }
 }
