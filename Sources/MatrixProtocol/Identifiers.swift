@@ -16,6 +16,16 @@ enum IdentifierGrammar {
     }
 }
 
+/// Identifiers' server part without parsing them: for comparing with a request's origin or
+/// grouping members by server, where the identifiers come from stored, already checked events.
+public enum MatrixIdentifier {
+    /// The server part of a user, room alias or v1–v11 room/event ID: what follows the first colon.
+    public static func server(of id: String) -> String? {
+        guard let colon = id.firstIndex(of: ":") else { return nil }
+        return String(id[id.index(after: colon)...])
+    }
+}
+
 /// `@localpart:server`. Parsing accepts historical localparts (any printable ASCII but `:`);
 /// `isValidNewLocalpart` is the stricter rule for registering users.
 public struct UserID: Hashable, Sendable, CustomStringConvertible {

@@ -17,8 +17,8 @@ public enum ClientEvent {
         return out
     }
 
-    /// The client format served at `now`: with `unsigned.age` (state lists read events from the
-    /// room's cached state, whose stored `unsigned` may hold a sending server's stale age).
+    /// The client format served at `now`, with `unsigned.age`: for the state lists, which serve
+    /// the room's cached state as PDUs rather than stored rows (`StoredEvent.clientPDU`).
     public static func format(_ pdu: PDU, includeRoomID: Bool = true, servedAt now: Int64) -> JSONObject {
         var out = format(pdu, includeRoomID: includeRoomID)
         var unsigned = out["unsigned"]?.objectValue ?? [:]

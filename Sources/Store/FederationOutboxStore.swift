@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import MatrixProtocol
 
 extension Database {
     /// Where the sender stands in the event stream (0 at first).
@@ -63,7 +64,7 @@ extension Database {
     /// Servers with at least one joined member in a room.
     public func joinedServers(roomNID: Int64) async throws -> Set<String> {
         try await read { db in
-            Set(try String.fetchAll(db.cachedStatement(sql: "SELECT user_id FROM room_memberships WHERE room_nid = ? AND membership = 'join'"), arguments: [roomNID]).compactMap { $0.split(separator: ":", maxSplits: 1).last.map(String.init) })
+            Set(try String.fetchAll(db.cachedStatement(sql: "SELECT user_id FROM room_memberships WHERE room_nid = ? AND membership = 'join'"), arguments: [roomNID]).compactMap(MatrixIdentifier.server(of:)))
         }
     }
 

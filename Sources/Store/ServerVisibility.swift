@@ -34,7 +34,7 @@ extension Database {
             guard visibilities.contains(where: { ["invited", "joined"].contains($0.value) }) else {
                 return ServerVisibility(users: [], room: roomTimeline)
             }
-            // `LIKE` narrows the scan; the exact server is compared below (user IDs split at their first colon).
+            // `LIKE` narrows the scan; the exact server is compared below.
             let rows = try Row.fetchAll(db.cachedStatement(sql: """
                 SELECT k.state_key, e.stream_ordering, e.json FROM events e JOIN state_keys k ON k.state_key_nid = e.state_key_nid
                 WHERE e.room_nid = ? AND k.type = 'm.room.member' AND k.state_key LIKE '%:' || ? AND e.stream_ordering IS NOT NULL
@@ -43,7 +43,7 @@ extension Database {
             var byUser: [String: [(stream: Int64, membership: String)]] = [:]
             for row in rows {
                 let user: String = row["state_key"]
-                guard user.split(separator: ":", maxSplits: 1).last.map(String.init) == server,
+                guard MatrixIdentifier.server(of: user) == server,
                       let json = try? JSONParser.parseObject([UInt8](row["json"] as Data)),
                       let membership = json["content"]?["membership"]?.stringValue else { continue }
                 byUser[user, default: []].append((row["stream_ordering"], membership))

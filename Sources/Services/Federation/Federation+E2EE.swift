@@ -28,7 +28,7 @@ extension Federation: RemoteE2EE {
 extension Federation {
     /// Keeps only the entries of a request that name our own users.
     private func ours(_ object: JSONObject) -> JSONObject {
-        JSONObject(object.filter { Self.server(of: $0.key) == ourServer }.map { ($0.key, $0.value) })
+        JSONObject(object.filter { MatrixIdentifier.server(of: $0.key) == ourServer }.map { ($0.key, $0.value) })
     }
 
     /// A stand-in requester for another server: it sees what any other user may see.
@@ -53,7 +53,7 @@ extension Federation {
 
     /// `GET /user/devices/{userId}`: a user's devices with their keys, and cross-signing keys.
     public func serveUserDevices(userID: String) async throws -> JSONObject {
-        guard Self.server(of: userID) == ourServer, try await database.user(userID) != nil else { throw MatrixError.notFound("Unknown user") }
+        guard MatrixIdentifier.server(of: userID) == ourServer, try await database.user(userID) != nil else { throw MatrixError.notFound("Unknown user") }
         var devices: [JSONValue] = []
         let keys = try await database.deviceKeys(userID: userID, deviceIDs: [])
         for device in try await database.devices(of: userID) {
@@ -74,11 +74,11 @@ extension Federation {
 
     /// `m.direct_to_device` from `origin`: messages from its users to our devices.
     func receiveToDevice(_ content: JSONObject, origin: String) async throws {
-        guard let sender = content["sender"]?.stringValue, Self.server(of: sender) == origin,
+        guard let sender = content["sender"]?.stringValue, MatrixIdentifier.server(of: sender) == origin,
               let type = content["type"]?.stringValue, let messageID = content["message_id"]?.stringValue,
               let messages = content["messages"]?.objectValue else { return }
         var deliveries: [ToDeviceDelivery] = []
-        for (userID, devices) in messages where Self.server(of: userID) == ourServer {
+        for (userID, devices) in messages where MatrixIdentifier.server(of: userID) == ourServer {
             for (deviceID, body) in devices.objectValue ?? [:] {
                 guard let body = body.objectValue else { continue }
                 deliveries.append(ToDeviceDelivery(userID: userID, deviceID: deviceID, content: body.encodedBytes()))
@@ -93,7 +93,7 @@ extension Federation {
 
     /// `m.device_list_update` / `m.signing_key_update`: a remote user's devices changed.
     func receiveDeviceListUpdate(_ content: JSONObject, origin: String) async throws {
-        guard let user = content["user_id"]?.stringValue, Self.server(of: user) == origin else { return }
+        guard let user = content["user_id"]?.stringValue, MatrixIdentifier.server(of: user) == origin else { return }
         let position = try await database.recordRemoteDeviceListChange(userID: user)
         notifier.advance(.deviceLists, to: position)
     }
@@ -112,7 +112,7 @@ extension Federation {
             for (user, stream) in (try? await database.localDeviceListChanges(after: position, upTo: upTo, serverSuffix: ":" + ourServer)) ?? [] {
                 var servers: Set<String> = []
                 for other in (try? await database.usersSharingRoom(with: user)) ?? [] {
-                    if let server = Self.server(of: other), server != ourServer { servers.insert(server) }
+                    if let server = MatrixIdentifier.server(of: other), server != ourServer { servers.insert(server) }
                 }
                 guard !servers.isEmpty else { continue }
                 await sender.queueEDU(["edu_type": "m.device_list_update", "content": [

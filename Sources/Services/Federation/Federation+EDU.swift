@@ -10,7 +10,7 @@ extension Federation {
             switch type {
             case "m.typing":
                 guard let roomID = content["room_id"]?.stringValue, let user = content["user_id"]?.stringValue,
-                      Self.server(of: user) == origin, try await rooms.membership(of: user, in: roomID) == "join" else { return }
+                      MatrixIdentifier.server(of: user) == origin, try await rooms.membership(of: user, in: roomID) == "join" else { return }
                 try await requireACL(origin, roomID: roomID)
                 typing.set(roomID: roomID, userID: user, typing: content["typing"]?.boolValue ?? false, timeoutMs: 30_000)
             case "m.receipt":
@@ -18,7 +18,7 @@ extension Federation {
                     guard (try? await requireACL(origin, roomID: roomID)) != nil else { continue }
                     for (receiptType, byUser) in byType.objectValue ?? [:] where receiptType == "m.read" {
                         for (user, receipt) in byUser.objectValue ?? [:] {
-                            guard Self.server(of: user) == origin, try await rooms.membership(of: user, in: roomID) == "join",
+                            guard MatrixIdentifier.server(of: user) == origin, try await rooms.membership(of: user, in: roomID) == "join",
                                   let eventID = receipt["event_ids"]?.arrayValue?.first?.stringValue else { continue }
                             let thread = receipt["data"]?["thread_id"]?.stringValue
                             let ts = receipt["data"]?["ts"]?.intValue ?? clock.nowMillis()

@@ -78,7 +78,7 @@ extension Federation {
             returned["unsigned"] = nil
             if let pdu = try? await verified(returned, version: version), pdu.eventID == join.eventID { final = pdu }
         }
-        if let server = voucher?.stringValue.flatMap(Self.server(of:)), JSONSigning.keyIDs(in: final.json, entity: server).isEmpty {
+        if let server = voucher?.stringValue.flatMap(MatrixIdentifier.server(of:)), JSONSigning.keyIDs(in: final.json, entity: server).isEmpty {
             throw MatrixError.unknown("\(destination) did not return the join signed by \(server), which vouches for it", status: 502)
         }
         if try await rooms.knowsMembership(of: roomID) {
@@ -147,7 +147,7 @@ extension Federation {
 
     /// Invites a user of another server: their server countersigns the invite before we persist it.
     public func inviteRemote(roomID: String, sender: String, target: String, content: JSONObject) async throws {
-        guard let server = Self.server(of: target), let destination = try? ServerName(server) else {
+        guard let server = MatrixIdentifier.server(of: target), let destination = try? ServerName(server) else {
             throw MatrixError.invalidParam("Invalid user ID \(target)")
         }
         let lane = try await rooms.lane(roomID)

@@ -4,7 +4,7 @@ import Store
 extension Federation {
     /// A remote alias through its server's `query/directory`.
     public func queryDirectory(alias: String) async throws -> (roomID: String, servers: [String]) {
-        guard let server = Self.server(of: alias), let destination = try? ServerName(server) else {
+        guard let server = MatrixIdentifier.server(of: alias), let destination = try? ServerName(server) else {
             throw MatrixError.invalidParam("Invalid room alias")
         }
         let answer: JSONObject
@@ -35,7 +35,7 @@ extension Federation {
 
     /// A remote user's profile through their server's `query/profile`.
     public func queryProfile(userID: String, field: String?) async throws -> JSONObject {
-        guard let server = Self.server(of: userID), let destination = try? ServerName(server) else {
+        guard let server = MatrixIdentifier.server(of: userID), let destination = try? ServerName(server) else {
             throw MatrixError.invalidParam("Invalid user ID")
         }
         var path = "/_matrix/federation/v1/query/profile?user_id=\(pathSegment(userID))"

@@ -151,7 +151,7 @@ extension Federation {
         guard let targetID = redaction.redacts ?? redaction.content["redacts"]?.stringValue,
               let target = try await database.event(targetID), target.roomNID == room.nid,
               let targetPDU = try? target.pdu(version: version) else { return }
-        var allowed = Self.server(of: targetPDU.sender) == Self.server(of: redaction.sender)
+        var allowed = MatrixIdentifier.server(of: targetPDU.sender) == MatrixIdentifier.server(of: redaction.sender)
         if !allowed {
             let state = try await rooms.currentState(roomID: room.roomID)
             allowed = PowerLevels(event: state[.powerLevels], create: state[.create], version: version).canRedact(redaction.sender)

@@ -20,7 +20,7 @@ extension Federation {
     /// A server whose users were members (left, invited, knocking) may still read what it saw.
     private func wasInRoom(_ origin: String, _ room: RoomRecord) async throws -> Bool {
         for membership in ["leave", "invite", "ban", "knock"] {
-            if try await database.members(of: room, membership: membership).contains(where: { Self.server(of: $0) == origin }) { return true }
+            if try await database.members(of: room, membership: membership).contains(where: { MatrixIdentifier.server(of: $0) == origin }) { return true }
         }
         return false
     }

@@ -5,7 +5,7 @@ extension Federation {
     /// `GET /make_join|make_leave|make_knock/{roomId}/{userId}`: a template for a user of `origin`.
     public func makeMembership(_ membership: String, roomID: String, userID: String, origin: String,
                                supportedVersions: [String]) async throws -> JSONObject {
-        guard Self.server(of: userID) == origin else { throw MatrixError.forbidden("\(userID) does not belong to \(origin)") }
+        guard MatrixIdentifier.server(of: userID) == origin else { throw MatrixError.forbidden("\(userID) does not belong to \(origin)") }
         let (_, version) = try await joinedRoom(roomID)
         try await requireACL(origin, roomID: roomID)
         if membership != "leave", !supportedVersions.contains(version.id) {
@@ -30,7 +30,7 @@ extension Federation {
         var json = json
         json["unsigned"] = nil
         if membership == "join", version.restrictedJoins, let sender = json["sender"]?.stringValue,
-           let via = json["content"]?["join_authorised_via_users_server"]?.stringValue, Self.server(of: via) == ourServer {
+           let via = json["content"]?["join_authorised_via_users_server"]?.stringValue, MatrixIdentifier.server(of: via) == ourServer {
             // We vouch only for a joiner who meets the join rules' conditions (make_join may have
             // been skipped), and sign before verifying: our signature is one the event needs.
             _ = try await rooms.restrictedJoinVoucher(roomID: roomID, joiner: sender)
@@ -38,7 +38,7 @@ extension Federation {
         }
         let pdu = try await verified(json, version: version)
         guard pdu.eventID == eventID, pdu.roomID == roomID, pdu.type == "m.room.member", pdu.stateKey == pdu.sender,
-              pdu.content["membership"]?.stringValue == membership, Self.server(of: pdu.sender) == origin
+              pdu.content["membership"]?.stringValue == membership, MatrixIdentifier.server(of: pdu.sender) == origin
         else { throw MatrixError.badJSON("The event is not a \(membership) of a user of \(origin) in \(roomID) with ID \(eventID)") }
         let stateBefore = try await database.currentState(of: room)
         switch try await process(pdu, room: room, version: version, origin: origin, fillGaps: false) {
@@ -89,7 +89,7 @@ extension Federation {
         let pdu = try await verified(json, version: version)
         guard pdu.eventID == eventID, pdu.roomID == roomID, pdu.type == "m.room.member",
               pdu.content["membership"]?.stringValue == "invite", let invitee = pdu.stateKey,
-              Self.server(of: invitee) == ourServer, Self.server(of: pdu.sender) == origin
+              MatrixIdentifier.server(of: invitee) == ourServer, MatrixIdentifier.server(of: pdu.sender) == origin
         else { throw MatrixError.badJSON("Not an invite of a user of this server sent by \(origin)") }
         guard try await database.user(invitee) != nil else { throw MatrixError.notFound("Unknown user \(invitee)") }
         let signed = try EventSigning.sign(pdu.json, serverName: ourServer, key: signingKey, version: version)

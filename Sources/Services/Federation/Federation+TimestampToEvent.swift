@@ -22,7 +22,7 @@ extension Federation {
         guard let room = try? await database.room(roomID), let version = RoomVersion.named(room.version),
               let joined = try? await database.joinedServers(roomNID: room.nid) else { return nil }
         // The room ID's server first: it is likely the oldest member, with the most history.
-        let first = Self.server(of: roomID).map { joined.contains($0) ? [$0] : [] } ?? []
+        let first = MatrixIdentifier.server(of: roomID).map { joined.contains($0) ? [$0] : [] } ?? []
         let servers = first + joined.subtracting(first + [ourServer]).sorted()
         for server in servers.prefix(5) {
             guard let destination = try? ServerName(server) else { continue }

@@ -50,10 +50,4 @@ public final class Federation: Sendable {
         if let name = try? ServerName(origin), let client = transport as? any PeerReachability { client.markReachable(name) }
         await sender.peerIsUp(origin)
     }
-
-    /// The server part of a user, room alias or v1–v11 room/event ID.
-    static func server(of id: String) -> String? {
-        guard let colon = id.firstIndex(of: ":") else { return nil }
-        return String(id[id.index(after: colon)...])
-    }
 }

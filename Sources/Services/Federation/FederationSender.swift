@@ -79,14 +79,14 @@ public final class FederationSender: Sendable {
                     // The servers of a room change only with its state, which comes through here
                     // in stream order: a state event drops the room's cached list.
                     if event.stateKey != nil { serversByRoom[event.roomNID] = nil }
-                    guard Federation.server(of: event.sender) == serverName else { continue }
+                    guard MatrixIdentifier.server(of: event.sender) == serverName else { continue }
                     if serversByRoom[event.roomNID] == nil {
                         if serversByRoom.count >= Self.cachedRooms { serversByRoom.removeAll() }
                         serversByRoom[event.roomNID] = try await database.joinedServers(roomNID: event.roomNID)
                     }
                     var destinations = serversByRoom[event.roomNID] ?? []
                     // A member event about someone on another server reaches it even when they are gone (kick, ban).
-                    if let json = event.memberJSON, let target = event.stateKey, let server = Federation.server(of: target),
+                    if let json = event.memberJSON, let target = event.stateKey, let server = MatrixIdentifier.server(of: target),
                        (try? JSONParser.parseObject(json))?["content"]?["membership"]?.stringValue != "invite" {
                         destinations.insert(server)
                     }

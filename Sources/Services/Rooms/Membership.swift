@@ -65,10 +65,10 @@ extension Rooms {
         var servers = extra
         if let room = try await database.room(roomID), let event = try await database.membershipEvent(of: user, in: room),
            let object = try? JSONParser.parseObject(event.json), let sender = object["sender"]?.stringValue,
-           let server = Federation.server(of: sender) {
+           let server = MatrixIdentifier.server(of: sender) {
             servers.append(server)
         }
-        if let server = Federation.server(of: roomID) { servers.append(server) }
+        if let server = MatrixIdentifier.server(of: roomID) { servers.append(server) }
         var seen: Set<String> = []
         return servers.filter { $0 != serverName && seen.insert($0).inserted }
     }

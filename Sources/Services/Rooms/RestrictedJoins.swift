@@ -46,14 +46,14 @@ extension Rooms {
         guard current != "ban" else { throw MatrixError.forbidden("You are banned from \(roomID)") }
         guard try await isJoined(joiner, toAnyOf: allowed) else {
             // A remote user may be in an allowed room we are not in: another server may know.
-            if Federation.server(of: joiner) != serverName {
+            if MatrixIdentifier.server(of: joiner) != serverName {
                 for roomID in allowed where try await !knowsMembership(of: roomID) {
                     throw MatrixError("M_UNABLE_TO_AUTHORISE_JOIN", "This server cannot check membership of \(roomID)", status: 400)
                 }
             }
             throw MatrixError.forbidden("You are not a member of any room this room's join rules allow")
         }
-        if let user = try await membersWhoMayInvite(joiner, lane: lane, roomID: roomID).first(where: { Federation.server(of: $0) == serverName }) {
+        if let user = try await membersWhoMayInvite(joiner, lane: lane, roomID: roomID).first(where: { MatrixIdentifier.server(of: $0) == serverName }) {
             return user
         }
         throw MatrixError("M_UNABLE_TO_GRANT_JOIN", "No user of this server may admit you to \(roomID)", status: 400)
@@ -64,7 +64,7 @@ extension Rooms {
     func serversThatMayVouch(for joiner: String, roomID: String) async throws -> [String] {
         var seen: Set<String> = [serverName]
         return try await membersWhoMayInvite(joiner, lane: lane(roomID), roomID: roomID)
-            .compactMap { Federation.server(of: $0) }.filter { seen.insert($0).inserted }
+            .compactMap { MatrixIdentifier.server(of: $0) }.filter { seen.insert($0).inserted }
     }
 
     /// Joined members whose invite of `joiner` the auth rules would allow now, most powerful

@@ -64,7 +64,7 @@ extension Rooms {
         case .server(let origin):
             guard let room = try await database.room(roomID) else { return false }
             if try await database.joinedServers(roomNID: room.nid).contains(origin) { return true }
-            if try await database.members(of: room, membership: "invite").contains(where: { Federation.server(of: $0) == origin }) { return true }
+            if try await database.members(of: room, membership: "invite").contains(where: { MatrixIdentifier.server(of: $0) == origin }) { return true }
             for allowedID in allowed where try await knowsMembership(of: allowedID) {
                 if let allowedRoom = try await database.room(allowedID), try await database.joinedServers(roomNID: allowedRoom.nid).contains(origin) {
                     return true

@@ -107,7 +107,7 @@ public final class Spaces: Sendable {
         if let room = try await rooms.database.room(roomID) {
             servers += try await rooms.database.joinedServers(roomNID: room.nid).sorted()
         }
-        if let server = Federation.server(of: roomID) { servers.append(server) }
+        if let server = MatrixIdentifier.server(of: roomID) { servers.append(server) }
         var seen: Set<String> = []
         return servers.filter { seen.insert($0).inserted }
     }
